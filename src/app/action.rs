@@ -1,0 +1,30 @@
+//! What a key (or a tick) asks the app to do.
+
+use std::time::Instant;
+
+use super::view::Pane;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Tick(Instant),
+    Resize(u16, u16),
+    NextPane,
+    PrevPane,
+    GoPane(Pane),
+    ToggleHelp,
+    /// Esc: close what is open, else clear the filter.
+    Back,
+    Move(isize),
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    CycleSort,
+    ReverseSort,
+    StartFilter,
+    FilterChar(char),
+    FilterBackspace,
+    FilterApply,
+    FilterCancel,
+}

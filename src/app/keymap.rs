@@ -1,0 +1,58 @@
+//! Keys to actions. One table, so `?` help and the footer list the same keys
+//! the handler obeys.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::Action;
+use super::view::{Pane, UiState};
+
+/// (keys, what they do) for the help overlay, in display order.
+pub const HELP: &[(&str, &str)] = &[
+    ("q  Ctrl-C", "quit"),
+    ("?", "show or hide this help"),
+    ("Tab  Shift-Tab", "next / previous pane"),
+    ("1 2", "fleet, alerts"),
+    ("↑↓  j k", "move"),
+    ("PgUp PgDn  g G", "page, top, bottom"),
+    ("o  O", "cycle sort column, reverse order"),
+    ("/", "filter: text, label=value, temp>85, util<10, state=down"),
+    ("Esc", "close help, clear filter"),
+];
+
+/// Translates a key event; `None` for keys that do nothing here.
+pub fn action_for(key: KeyEvent, ui: &UiState) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return Some(Action::Quit);
+    }
+    if ui.filter_editing {
+        return match key.code {
+            KeyCode::Enter => Some(Action::FilterApply),
+            KeyCode::Esc => Some(Action::FilterCancel),
+            KeyCode::Backspace => Some(Action::FilterBackspace),
+            KeyCode::Char(c) if !c.is_control() => Some(Action::FilterChar(c)),
+            _ => None,
+        };
+    }
+    Some(match key.code {
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char('?') => Action::ToggleHelp,
+        KeyCode::Esc => Action::Back,
+        KeyCode::Tab => Action::NextPane,
+        KeyCode::BackTab => Action::PrevPane,
+        KeyCode::Char('1') => Action::GoPane(Pane::Fleet),
+        KeyCode::Char('2') => Action::GoPane(Pane::Alerts),
+        KeyCode::Up | KeyCode::Char('k') => Action::Move(-1),
+        KeyCode::Down | KeyCode::Char('j') => Action::Move(1),
+        KeyCode::PageUp => Action::PageUp,
+        KeyCode::PageDown => Action::PageDown,
+        KeyCode::Home | KeyCode::Char('g') => Action::Top,
+        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
+        KeyCode::Char('o') => Action::CycleSort,
+        KeyCode::Char('O') => Action::ReverseSort,
+        KeyCode::Char('/') => Action::StartFilter,
+        _ => return None,
+    })
+}

@@ -1,0 +1,160 @@
+//! The one application state, and how actions change it.
+//!
+//! Keys become [`Action`]s (see [`keymap`]); actions and collector events are
+//! applied here; the UI only reads this state.
+
+pub mod action;
+pub mod filter;
+pub mod keymap;
+pub mod run;
+pub mod view;
+
+use std::time::Instant;
+
+pub use action::Action;
+pub use view::{Pane, SortKey};
+
+use crate::domain::{Fleet, NodeId};
+use crate::sources::CollectorEvent;
+
+/// Where the fleet comes from, shown in the header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Live,
+    Demo,
+}
+
+/// Everything the screen shows.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub fleet: Fleet,
+    pub mode: Mode,
+    /// The instant the screen is drawn for; set by ticks so rendering never
+    /// reads the clock.
+    pub now: Instant,
+    pub ui: view::UiState,
+    /// One line for the status bar: config problems, last error.
+    pub notice: Option<String>,
+    pub should_quit: bool,
+}
+
+impl App {
+    pub fn new(fleet: Fleet, mode: Mode, now: Instant) -> Self {
+        Self {
+            fleet,
+            mode,
+            now,
+            ui: view::UiState::default(),
+            notice: None,
+            should_quit: false,
+        }
+    }
+
+    /// Eats one collector message.
+    pub fn on_collector(&mut self, event: CollectorEvent) {
+        match event {
+            CollectorEvent::Refresh { outcomes, started, took } => {
+                self.fleet.apply_refresh(outcomes, started + took, took);
+            }
+        }
+        self.keep_selection_valid();
+    }
+
+    /// Nodes the fleet pane shows, filtered and sorted.
+    pub fn visible_nodes(&self) -> Vec<NodeId> {
+        view::visible_nodes(&self.fleet, &self.ui)
+    }
+
+    pub fn selected_node(&self) -> Option<NodeId> {
+        self.ui.selected
+    }
+
+    fn keep_selection_valid(&mut self) {
+        let visible = self.visible_nodes();
+        if self.ui.selected.is_none_or(|s| !visible.contains(&s)) {
+            self.ui.selected = visible.first().copied();
+        }
+    }
+
+    /// Applies one action.
+    pub fn apply(&mut self, action: Action) {
+        use Action::*;
+        match action {
+            Quit => self.should_quit = true,
+            Tick(now) => self.now = now,
+            Resize(_, h) => self.ui.page_rows = h.saturating_sub(4).max(1) as usize,
+            NextPane => self.ui.pane = self.ui.pane.next(),
+            PrevPane => self.ui.pane = self.ui.pane.prev(),
+            GoPane(p) => self.ui.pane = p,
+            ToggleHelp => self.ui.show_help = !self.ui.show_help,
+            Back => {
+                if self.ui.show_help {
+                    self.ui.show_help = false;
+                } else if !self.ui.filter.is_empty() {
+                    self.ui.filter.clear();
+                    self.keep_selection_valid();
+                }
+            }
+            Move(delta) => self.move_selection(delta),
+            Top => self.move_selection(isize::MIN / 2),
+            Bottom => self.move_selection(isize::MAX / 2),
+            PageDown => self.move_selection(self.ui.page_rows as isize),
+            PageUp => self.move_selection(-(self.ui.page_rows as isize)),
+            CycleSort => {
+                self.ui.sort = self.ui.sort.next();
+                self.ui.sort_desc = self.ui.sort.default_desc();
+            }
+            ReverseSort => self.ui.sort_desc = !self.ui.sort_desc,
+            StartFilter => {
+                self.ui.filter_editing = true;
+                self.ui.filter_draft = self.ui.filter.clone();
+            }
+            FilterChar(c) => {
+                self.ui.filter_draft.push(c);
+                self.ui.filter = self.ui.filter_draft.clone();
+                self.keep_selection_valid();
+            }
+            FilterBackspace => {
+                self.ui.filter_draft.pop();
+                self.ui.filter = self.ui.filter_draft.clone();
+                self.keep_selection_valid();
+            }
+            FilterApply => self.ui.filter_editing = false,
+            FilterCancel => {
+                self.ui.filter_editing = false;
+                self.ui.filter.clear();
+                self.ui.filter_draft.clear();
+                self.keep_selection_valid();
+            }
+        }
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        let visible = self.visible_nodes();
+        if visible.is_empty() {
+            self.ui.selected = None;
+            return;
+        }
+        let pos = self
+            .ui
+            .selected
+            .and_then(|s| visible.iter().position(|v| *v == s))
+            .unwrap_or(0) as isize;
+        let new = pos.saturating_add(delta).clamp(0, visible.len() as isize - 1) as usize;
+        self.ui.selected = Some(visible[new]);
+        self.ui.scroll = scroll_for(new, self.ui.scroll, self.ui.page_rows);
+    }
+}
+
+/// Keeps row `pos` inside a window of `rows` rows starting at `scroll`,
+/// moving the window as little as possible.
+pub fn scroll_for(pos: usize, scroll: usize, rows: usize) -> usize {
+    let rows = rows.max(1);
+    if pos < scroll {
+        pos
+    } else if pos >= scroll + rows {
+        pos + 1 - rows
+    } else {
+        scroll
+    }
+}

@@ -1,0 +1,68 @@
+//! The event loop: terminal events, collector messages and ticks feed one
+//! [`App`]; the screen is redrawn from it after each. Nothing here awaits the
+//! network: collectors run in their own tasks.
+
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use super::{Action, App, keymap};
+use crate::sources::{Collector, CollectorEvent};
+use crate::terminal;
+use crate::ui::{self, theme::Theme};
+
+/// How often the header's "refreshed … ago" is brought up to date.
+const TICK: Duration = Duration::from_millis(500);
+
+/// Runs the TUI until the operator quits. The terminal is restored on every
+/// way out, panics included (see [`terminal::install_panic_hook`]).
+pub async fn run(mut app: App, collector: Collector, refresh: Duration, theme: Theme) -> color_eyre::Result<()> {
+    let mut term = terminal::init()?;
+    let result = event_loop(&mut term, &mut app, collector, refresh, &theme).await;
+    terminal::restore();
+    result
+}
+
+async fn event_loop(
+    term: &mut terminal::Tui,
+    app: &mut App,
+    collector: Collector,
+    refresh: Duration,
+    theme: &Theme,
+) -> color_eyre::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<CollectorEvent>(4);
+    let collector_task = collector.spawn(refresh, tx);
+    let mut events = EventStream::new();
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    if let Ok(size) = term.size() {
+        app.apply(Action::Resize(size.width, size.height));
+    }
+    let outcome = loop {
+        if let Err(e) = term.draw(|f| ui::render(app, theme, f)) {
+            break Err(e.into());
+        }
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(key))) => {
+                    if let Some(a) = keymap::action_for(key, &app.ui) {
+                        app.apply(a);
+                    }
+                }
+                Some(Ok(Event::Resize(w, h))) => app.apply(Action::Resize(w, h)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break Err(e.into()),
+                None => break Ok(()),
+            },
+            Some(msg) = rx.recv() => app.on_collector(msg),
+            _ = ticker.tick() => app.apply(Action::Tick(tokio::time::Instant::now().into_std())),
+        }
+        if app.should_quit {
+            break Ok(());
+        }
+    };
+    collector_task.abort();
+    outcome
+}

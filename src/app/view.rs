@@ -1,0 +1,212 @@
+//! What the operator is looking at: pane, selection, sort, filter.
+
+use std::cmp::Ordering;
+
+use super::filter::Filter;
+use crate::domain::{Fleet, NodeId, NodeState, NodeStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Fleet,
+    Alerts,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 2] = [Pane::Fleet, Pane::Alerts];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Fleet => "Fleet",
+            Pane::Alerts => "Alerts",
+        }
+    }
+
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> Self {
+        Self::ALL[(self.index() + 1) % Self::ALL.len()]
+    }
+
+    pub fn prev(self) -> Self {
+        Self::ALL[(self.index() + Self::ALL.len() - 1) % Self::ALL.len()]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Name,
+    State,
+    Util,
+    Temp,
+    Power,
+    Alerts,
+}
+
+impl SortKey {
+    pub fn next(self) -> Self {
+        use SortKey::*;
+        match self {
+            Name => State,
+            State => Util,
+            Util => Temp,
+            Temp => Power,
+            Power => Alerts,
+            Alerts => Name,
+        }
+    }
+
+    /// Numbers sort biggest first; names A→Z.
+    pub fn default_desc(self) -> bool {
+        !matches!(self, SortKey::Name)
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::State => "state",
+            SortKey::Util => "util",
+            SortKey::Temp => "temp",
+            SortKey::Power => "power",
+            SortKey::Alerts => "alerts",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UiState {
+    pub pane: Pane,
+    pub selected: Option<NodeId>,
+    pub sort: SortKey,
+    pub sort_desc: bool,
+    /// The filter in force (updated live while typing).
+    pub filter: String,
+    pub filter_draft: String,
+    pub filter_editing: bool,
+    pub show_help: bool,
+    /// Rows a page key moves; set from the terminal height.
+    pub page_rows: usize,
+    /// First visible row of the fleet table.
+    pub scroll: usize,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self {
+            pane: Pane::Fleet,
+            selected: None,
+            sort: SortKey::Name,
+            sort_desc: false,
+            filter: String::new(),
+            filter_draft: String::new(),
+            filter_editing: false,
+            show_help: false,
+            page_rows: 20,
+            scroll: 0,
+        }
+    }
+}
+
+fn state_rank(s: &NodeStatus) -> u8 {
+    match s {
+        NodeStatus::Down(_) => 3,
+        NodeStatus::Degraded(_) => 2,
+        NodeStatus::Pending => 1,
+        NodeStatus::Up => 0,
+    }
+}
+
+fn alert_rank(n: &NodeState) -> (usize, usize) {
+    use crate::domain::Severity;
+    let crit = n.alerts.iter().filter(|a| a.severity == Severity::Critical).count();
+    (crit, n.alerts.len())
+}
+
+fn cmp_opt(a: Option<f64>, b: Option<f64>) -> Ordering {
+    // Unknown values go last whichever way the sort runs.
+    match (a, b) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => Ordering::Greater,
+        (None, Some(_)) => Ordering::Less,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+/// Filtered and sorted node ids.
+pub fn visible_nodes(fleet: &Fleet, ui: &UiState) -> Vec<NodeId> {
+    let filter = Filter::parse(&ui.filter);
+    let mut ids: Vec<NodeId> = (0..fleet.nodes.len())
+        .filter(|&i| filter.matches(&fleet.nodes[i]))
+        .collect();
+    let by = |a: &NodeState, b: &NodeState| -> Ordering {
+        match ui.sort {
+            SortKey::Name => Ordering::Equal,
+            SortKey::State => state_rank(&a.status).cmp(&state_rank(&b.status)),
+            SortKey::Util => cmp_opt(a.avg_util(), b.avg_util()),
+            SortKey::Temp => cmp_opt(a.hottest().map(|h| h.1), b.hottest().map(|h| h.1)),
+            SortKey::Power => cmp_opt(a.power_w(), b.power_w()),
+            SortKey::Alerts => alert_rank(a).cmp(&alert_rank(b)),
+        }
+    };
+    ids.sort_by(|&x, &y| {
+        let (a, b) = (&fleet.nodes[x], &fleet.nodes[y]);
+        let primary = if ui.sort_desc { by(b, a) } else { by(a, b) };
+        primary.then_with(|| natural_cmp(&a.spec.name, &b.spec.name))
+    });
+    ids
+}
+
+/// Compares names so `node-9` sorts before `node-10`.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let mut ai = a.chars().peekable();
+    let mut bi = b.chars().peekable();
+    loop {
+        match (ai.peek().copied(), bi.peek().copied()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let mut na = String::new();
+                while let Some(c) = ai.peek().copied().filter(char::is_ascii_digit) {
+                    na.push(c);
+                    ai.next();
+                }
+                let mut nb = String::new();
+                while let Some(c) = bi.peek().copied().filter(char::is_ascii_digit) {
+                    nb.push(c);
+                    bi.next();
+                }
+                let ord = na
+                    .trim_start_matches('0')
+                    .len()
+                    .cmp(&nb.trim_start_matches('0').len())
+                    .then_with(|| na.trim_start_matches('0').cmp(nb.trim_start_matches('0')));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(&y);
+                }
+                ai.next();
+                bi.next();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec!["node-10", "node-9", "node-1", "alpha"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, ["alpha", "node-1", "node-9", "node-10"]);
+    }
+}

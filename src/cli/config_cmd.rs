@@ -1,0 +1,60 @@
+//! `aami-tui config check | path | init`.
+
+use std::path::Path;
+
+use clap::Subcommand;
+
+use crate::config::{self, ConfigError, locate, starter};
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config file; names file, line and field on error.
+    Check,
+    /// Show which config file is used and why.
+    Path,
+    /// Write a commented starter config file.
+    Init {
+        /// Overwrite an existing file (the old one is kept as .bak).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> color_eyre::Result<i32> {
+    let src = locate(flag);
+    match cmd {
+        ConfigCommand::Path => {
+            println!("{}", src.path.display());
+            eprintln!(
+                "(from {}; {})",
+                src.origin.describe(),
+                if src.exists { "exists" } else { "does not exist yet" }
+            );
+            Ok(0)
+        }
+        ConfigCommand::Check => match config::load_file(&src.path) {
+            Ok(c) => {
+                println!("{}", config::load::summary(&c, &src.path));
+                Ok(0)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(2)
+            }
+        },
+        ConfigCommand::Init { force } => {
+            if src.exists && !force {
+                eprintln!(
+                    "error: {} already exists; use --force to replace it (the old file is kept as {})",
+                    src.path.display(),
+                    config::write::backup_path(&src.path).display()
+                );
+                return Ok(2);
+            }
+            let _lock = config::write::lock(&src.path)?;
+            config::write::save_atomic(&src.path, starter::STARTER, false).map_err(|e: ConfigError| color_eyre::eyre::eyre!(e))?;
+            println!("wrote {}", src.path.display());
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The command line. `main` parses [`Cli`] and calls [`dispatch`]; each
+//! subcommand lives in its own module. New capabilities add a variant to
+//! [`Command`] and a module.
+
+pub mod config_cmd;
+pub mod nodes;
+pub mod status;
+pub mod table;
+pub mod tui;
+pub mod xid;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aami-tui",
+    version,
+    about = "A full-screen terminal cockpit for GPU clusters without Kubernetes",
+    long_about = "A full-screen terminal cockpit for GPU clusters without Kubernetes.\n\n\
+        With no command, opens the TUI on the fleet in your config file. \
+        `aami-tui demo` opens it on a simulated fleet that needs no GPU and no server.",
+    after_help = "Config lookup: --config, $AAMI_CONFIG, /etc/aami/config.yaml, then the user config directory \
+        (~/.config/aami/config.yaml). `aami-tui config path` shows which one is used."
+)]
+pub struct Cli {
+    /// Config file to use instead of the usual lookup.
+    #[arg(long, short = 'c', global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the TUI on a simulated fleet (no GPU or server needed).
+    Demo(tui::DemoArgs),
+    /// Scrape every node once and print the fleet; exits 1 when a node is down.
+    Status(status::StatusArgs),
+    /// List, add, remove or import nodes.
+    #[command(subcommand)]
+    Nodes(nodes::NodesCommand),
+    /// Check, locate or create the config file.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
+    /// Explain an Xid error code (offline catalogue).
+    #[command(subcommand)]
+    Explain(xid::ExplainCommand),
+    /// Xid tools: scan kernel logs for Xid events.
+    #[command(subcommand)]
+    Xid(xid::XidCommand),
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Runs the parsed command; returns the process exit code.
+pub fn dispatch(cli: Cli) -> color_eyre::Result<i32> {
+    let config_flag = cli.config.as_deref();
+    match cli.command {
+        None => tui::run_configured(config_flag),
+        Some(Command::Demo(args)) => tui::run_demo(args),
+        Some(Command::Status(args)) => status::run(config_flag, args),
+        Some(Command::Nodes(cmd)) => nodes::run(config_flag, cmd),
+        Some(Command::Config(cmd)) => config_cmd::run(config_flag, cmd),
+        Some(Command::Explain(cmd)) => xid::run_explain(config_flag, cmd),
+        Some(Command::Xid(cmd)) => xid::run_xid(config_flag, cmd),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "aami-tui", &mut std::io::stdout());
+            Ok(0)
+        }
+    }
+}
+
+/// A multi-thread runtime for commands that do network work.
+pub fn runtime() -> color_eyre::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}

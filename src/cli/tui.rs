@@ -1,0 +1,87 @@
+//! Starting the TUI: on the configured fleet, or on the demo fleet.
+
+use std::path::Path;
+
+use clap::Args;
+
+use crate::app::{App, Mode};
+use crate::config::{self, Config, ConfigError, locate};
+use crate::domain::{Fleet, NodeSpec};
+use crate::sim::{PortMode, SimFleet, SimOptions};
+use crate::sources::Collector;
+use crate::ui::theme::Theme;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of simulated nodes (up to 4,000).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4000))]
+    pub nodes: u32,
+    /// GPUs per node (default: each node kind's own count, 8 for H100).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub gpus: Option<u32>,
+    /// Refresh interval, e.g. 1s.
+    #[arg(long, default_value = "2s")]
+    pub refresh: String,
+}
+
+/// Builds the fleet the app starts with from a config.
+pub fn fleet_from_config(c: &Config) -> Fleet {
+    let specs = c
+        .nodes
+        .iter()
+        .map(|n| NodeSpec {
+            name: n.name.clone(),
+            address: n.ip.clone(),
+            labels: n.labels.clone(),
+        })
+        .collect();
+    Fleet::new(c.cluster.name.clone(), specs, c.history_len())
+}
+
+pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
+    let src = locate(flag);
+    let (config, notice) = match config::load_file(&src.path) {
+        Ok(c) => (c, None),
+        Err(ConfigError::Missing { path }) => (
+            Config::default(),
+            Some(format!("no config at {}: `aami-tui config init`, `aami-tui nodes add`, or try `aami-tui demo`", path.display())),
+        ),
+        Err(e) => {
+            // A broken file is reported before the screen takes over.
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    let rt = super::runtime()?;
+    rt.block_on(async move {
+        let mut app = App::new(fleet_from_config(&config), Mode::Live, std::time::Instant::now());
+        app.notice = notice;
+        let collector = Collector::from_config(&config);
+        crate::app::run::run(app, collector, config.refresh_interval(), Theme::from_env(&config.tui.theme)).await
+    })?;
+    Ok(0)
+}
+
+pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
+    let refresh = config::parse_duration(&args.refresh)
+        .filter(|d| d.as_millis() >= 100)
+        .ok_or_else(|| color_eyre::eyre::eyre!("--refresh {:?}: write it like 2s or 500ms", args.refresh))?;
+    let rt = super::runtime()?;
+    rt.block_on(async move {
+        let sim = SimFleet::start(SimOptions {
+            nodes: args.nodes as usize,
+            gpus: args.gpus,
+            ports: PortMode::Standard,
+            ..SimOptions::default()
+        })
+        .await?;
+        let mut config = sim.config();
+        config.tui.refresh = args.refresh.clone();
+        let app = App::new(fleet_from_config(&config), Mode::Demo, std::time::Instant::now());
+        let collector = Collector::from_config(&config);
+        let result = crate::app::run::run(app, collector, refresh, Theme::from_env(&config.tui.theme)).await;
+        drop(sim);
+        result
+    })?;
+    Ok(0)
+}

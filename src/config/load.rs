@@ -1,0 +1,198 @@
+//! Reading and validating the config file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::env;
+use super::error::{ConfigError, Located};
+use super::model::{Config, parse_duration};
+
+/// Reads, expands and validates a config file.
+pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ConfigError::Missing { path: path.to_path_buf() }
+        } else {
+            ConfigError::Read { path: path.to_path_buf(), source }
+        }
+    })?;
+    parse_str(&text, path)
+}
+
+/// Parses config text; `path` is only used in messages.
+pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let expanded = env::expand(text, |n| std::env::var(n).ok()).map_err(|m| {
+        ConfigError::located(Located {
+            path: path.to_path_buf(),
+            line: Some(m.line),
+            column: Some(m.column),
+            field: None,
+            message: format!("environment variable {} is not set", m.name),
+            hint: Some(format!(
+                "export {}=… before starting, or write ${{{}:-default}}",
+                m.name, m.name
+            )),
+        })
+    })?;
+    parse_expanded(&expanded, path)
+}
+
+/// Parses text whose `${VAR}`s are already expanded (or absent).
+pub fn parse_expanded(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    // An empty file is a valid, empty config.
+    if text.trim().is_empty() {
+        return Ok(Config::default());
+    }
+    let config: Config = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, path))?;
+    validate(&config, text, path)?;
+    Ok(config)
+}
+
+fn yaml_error(e: &serde_yaml::Error, path: &Path) -> ConfigError {
+    let (line, column) = e
+        .location()
+        .map(|l| (Some(l.line()), Some(l.column())))
+        .unwrap_or((None, None));
+    let mut message = e.to_string();
+    // serde_yaml appends " at line N column M"; we print the place ourselves.
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    // serde_yaml prefixes the field path ("nodes[0].ip: ...").
+    let mut field = None;
+    if let Some((head, tail)) = message.split_once(": ")
+        && !head.is_empty()
+        && head
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.[]-".contains(c))
+    {
+        field = Some(head.to_string());
+        message = tail.to_string();
+    }
+    let hint = did_you_mean(&message).or_else(|| type_hint(&message));
+    ConfigError::located(Located {
+        path: path.to_path_buf(),
+        line,
+        column,
+        field,
+        message,
+        hint,
+    })
+}
+
+/// For "unknown field `ipp`, expected one of `name`, `ip`, …" suggests the
+/// closest expected key.
+fn did_you_mean(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, rest) = rest.split_once('`')?;
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let best = expected
+        .iter()
+        .map(|k| (strsim::jaro_winkler(unknown, k), *k))
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    if best.0 >= 0.75 {
+        Some(format!("did you mean `{}`?", best.1))
+    } else {
+        Some(format!("known keys here: {}", expected.join(", ")))
+    }
+}
+
+fn type_hint(message: &str) -> Option<String> {
+    if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        Some("check the value's type against the configuration reference in README.md".into())
+    } else if message.starts_with("missing field") {
+        Some("add the field; see `aami-tui config init` for a commented example".into())
+    } else {
+        None
+    }
+}
+
+/// Checks what serde cannot: unique names and addresses, durations.
+fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError> {
+    let err = |field: String, needle: Option<(&str, usize)>, message: String, hint: &str| {
+        let line = needle.and_then(|(n, occurrence)| find_line(text, n, occurrence));
+        ConfigError::located(Located {
+            path: path.to_path_buf(),
+            line,
+            column: None,
+            field: Some(field),
+            message,
+            hint: Some(hint.to_string()),
+        })
+    };
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut ips: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in config.nodes.iter().enumerate() {
+        if n.name.trim().is_empty() {
+            return Err(err(format!("nodes[{i}].name"), None, "empty node name".into(), "give every node a unique name"));
+        }
+        if n.ip.trim().is_empty() {
+            return Err(err(format!("nodes[{i}].ip"), Some((&n.name, 1)), "empty address".into(), "set ip to the node's address"));
+        }
+        if let Some(first) = names.insert(&n.name, i) {
+            return Err(err(
+                format!("nodes[{i}].name"),
+                Some((&n.name, 2)),
+                format!("duplicate node name {:?} (also nodes[{first}])", n.name),
+                "node names must be unique; rename or remove one",
+            ));
+        }
+        if let Some(first) = ips.insert(&n.ip, i) {
+            return Err(err(
+                format!("nodes[{i}].ip"),
+                Some((&n.ip, 2)),
+                format!("duplicate address {:?} (also nodes[{first}] {:?})", n.ip, config.nodes[first].name),
+                "each node needs its own address",
+            ));
+        }
+    }
+    match parse_duration(&config.tui.refresh) {
+        Some(d) if d.as_millis() >= 100 => {}
+        _ => {
+            return Err(err(
+                "tui.refresh".into(),
+                Some(("refresh:", 1)),
+                format!("{:?} is not a refresh interval of at least 100ms", config.tui.refresh),
+                "write it like 2s, 500ms or 1m",
+            ));
+        }
+    }
+    if parse_duration(&config.tui.history).is_none() {
+        return Err(err(
+            "tui.history".into(),
+            Some(("history:", 1)),
+            format!("{:?} is not a duration", config.tui.history),
+            "write it like 15m or 1h",
+        ));
+    }
+    if config.tui.max_concurrent_scrapes == 0 {
+        return Err(err(
+            "tui.max_concurrent_scrapes".into(),
+            Some(("max_concurrent_scrapes:", 1)),
+            "must be at least 1".into(),
+            "the default is 64",
+        ));
+    }
+    Ok(())
+}
+
+/// 1-based line of the `occurrence`-th line containing `needle`.
+fn find_line(text: &str, needle: &str, occurrence: usize) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle) && !l.trim_start().starts_with('#'))
+        .nth(occurrence.saturating_sub(1))
+        .map(|(i, _)| i + 1)
+}
+
+/// Where `config check` reports what it found.
+pub fn summary(config: &Config, path: &PathBuf) -> String {
+    format!(
+        "{}: ok — cluster {:?}, {} node(s), refresh {}, theme {}",
+        path.display(),
+        config.cluster.name,
+        config.nodes.len(),
+        config.tui.refresh,
+        config.tui.theme
+    )
+}

@@ -1,0 +1,377 @@
+//! The typed configuration. Every struct denies unknown keys so that a typo
+//! is an error with a did-you-mean, not a silently ignored setting.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub cluster: Cluster,
+    pub nodes: Vec<NodeConfig>,
+    pub alerts: Alerts,
+    pub notifications: Notifications,
+    pub prometheus: Prometheus,
+    pub alertmanager: Alertmanager,
+    pub ssh: SshSettings,
+    pub grafana: Grafana,
+    pub tui: Tui,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Cluster {
+    pub name: String,
+}
+
+impl Default for Cluster {
+    fn default() -> Self {
+        Self { name: "gpu-cluster".into() }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    pub name: String,
+    pub ip: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_port: Option<u16>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Exporters::is_default")]
+    pub exporters: Exporters,
+}
+
+/// Where a node's exporters listen. Ports are on the node's `ip`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Exporters {
+    /// dcgm-exporter port; `null` turns it off.
+    pub dcgm: Option<u16>,
+    /// node_exporter port; `null` turns it off.
+    pub node: Option<u16>,
+    pub all_smi: Option<u16>,
+    pub nvidia_gpu_exporter: Option<u16>,
+    /// Full URL of a custom accelerator's JSON `/v1/collect` endpoint.
+    pub custom_json: Option<String>,
+    /// Pin the GPU page's dialect instead of detecting it.
+    pub dialect: Option<Dialect>,
+}
+
+impl Default for Exporters {
+    fn default() -> Self {
+        Self {
+            dcgm: Some(9400),
+            node: Some(9100),
+            all_smi: None,
+            nvidia_gpu_exporter: None,
+            custom_json: None,
+            dialect: None,
+        }
+    }
+}
+
+impl Exporters {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dialect {
+    Dcgm,
+    AllSmi,
+    NvidiaGpuExporter,
+    CustomJson,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Alerts {
+    pub presets: Vec<String>,
+    pub custom: Vec<CustomRule>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRule {
+    pub name: String,
+    pub expr: String,
+    #[serde(default, rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    #[serde(default)]
+    pub severity: RuleSeverity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleSeverity {
+    Critical,
+    #[default]
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Notifications {
+    pub slack: Option<Slack>,
+    pub email: Option<Email>,
+    pub webhook: Option<Webhook>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Slack {
+    pub enabled: bool,
+    pub webhook_url: String,
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Email {
+    pub enabled: bool,
+    pub smtp_host: String,
+    pub smtp_port: Option<u16>,
+    pub from: String,
+    pub to: Vec<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Webhook {
+    pub enabled: bool,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Prometheus {
+    pub retention: String,
+    pub storage_path: String,
+    pub port: u16,
+    /// Query mode: read the fleet from this Prometheus / VictoriaMetrics.
+    pub url: Option<String>,
+    pub auth: Option<HttpAuth>,
+}
+
+impl Default for Prometheus {
+    fn default() -> Self {
+        Self {
+            retention: "15d".into(),
+            storage_path: "/var/lib/aami/prometheus".into(),
+            port: 9090,
+            url: None,
+            auth: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Alertmanager {
+    pub url: Option<String>,
+    pub auth: Option<HttpAuth>,
+}
+
+/// Authentication and TLS for an HTTP API.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpAuth {
+    pub bearer_token: Option<String>,
+    pub basic: Option<BasicAuth>,
+    pub oauth2: Option<OAuth2>,
+    pub tls: Option<TlsSettings>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2 {
+    pub client_id: String,
+    pub client_secret: String,
+    pub token_url: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSettings {
+    pub ca_file: Option<String>,
+    pub cert_file: Option<String>,
+    pub key_file: Option<String>,
+    /// Skips certificate checks. Must be spelled out; never a default.
+    pub insecure_skip_verify: bool,
+}
+
+/// AAMI's `ssh` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SshSettings {
+    pub max_parallel: usize,
+    /// Seconds.
+    pub connect_timeout: u64,
+    /// Seconds.
+    pub command_timeout: u64,
+    pub retry: SshRetry,
+}
+
+impl Default for SshSettings {
+    fn default() -> Self {
+        Self {
+            max_parallel: 50,
+            connect_timeout: 10,
+            command_timeout: 300,
+            retry: SshRetry::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SshRetry {
+    pub max_attempts: u32,
+    /// Seconds.
+    pub backoff_base: u64,
+    /// Seconds.
+    pub backoff_max: u64,
+}
+
+impl Default for SshRetry {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            backoff_base: 1,
+            backoff_max: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Grafana {
+    pub enabled: bool,
+    pub port: u16,
+    pub admin_password: Option<String>,
+}
+
+impl Default for Grafana {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            port: 3000,
+            admin_password: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tui {
+    /// Refresh interval: `2s`, `500ms`, `1m`.
+    pub refresh: String,
+    pub theme: String,
+    /// GPU history kept per metric, e.g. `15m`.
+    pub history: String,
+    /// Scrapes in flight at once.
+    pub max_concurrent_scrapes: usize,
+    /// Largest exporter page accepted, in MiB.
+    pub max_body_mib: u64,
+}
+
+impl Default for Tui {
+    fn default() -> Self {
+        Self {
+            refresh: "2s".into(),
+            theme: "dark".into(),
+            history: "15m".into(),
+            max_concurrent_scrapes: 64,
+            max_body_mib: 16,
+        }
+    }
+}
+
+impl Config {
+    /// Refresh interval, validated at load.
+    pub fn refresh_interval(&self) -> Duration {
+        parse_duration(&self.tui.refresh).unwrap_or(Duration::from_secs(2))
+    }
+
+    /// How many refreshes the history rings hold.
+    pub fn history_len(&self) -> usize {
+        let span = parse_duration(&self.tui.history).unwrap_or(Duration::from_secs(900));
+        let step = self.refresh_interval().as_secs_f64().max(0.001);
+        ((span.as_secs_f64() / step).ceil() as usize).clamp(2, 100_000)
+    }
+
+    /// Whether the file holds a secret and must be kept 0600.
+    pub fn holds_secret(&self) -> bool {
+        let auth_secret = |a: &Option<HttpAuth>| {
+            a.as_ref()
+                .is_some_and(|a| a.bearer_token.is_some() || a.basic.is_some() || a.oauth2.is_some())
+        };
+        auth_secret(&self.prometheus.auth)
+            || auth_secret(&self.alertmanager.auth)
+            || self.notifications.slack.is_some()
+            || self.notifications.email.as_ref().is_some_and(|e| e.password.is_some())
+            || self.notifications.webhook.is_some()
+            || self.grafana.admin_password.is_some()
+    }
+}
+
+/// Parses `500ms`, `2s`, `1m`, `1h`, `15d`; a bare number is seconds.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("15m"), Some(Duration::from_secs(900)));
+        assert_eq!(parse_duration("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_duration("2 parsecs"), None);
+    }
+
+    #[test]
+    fn history_len_follows_refresh() {
+        let c = Config::default();
+        assert_eq!(c.history_len(), 450);
+    }
+}

@@ -1,0 +1,80 @@
+//! Alerts the TUI derives on its own from the fleet, so an operator sees
+//! trouble even with no Alertmanager configured.
+
+use serde::Serialize;
+
+use super::fleet::{NodeState, NodeStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warn",
+            Severity::Critical => "crit",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocalAlert {
+    pub severity: Severity,
+    pub gpu: Option<u32>,
+    pub summary: String,
+}
+
+/// Temperature above which a GPU is flagged when its own slowdown limit is
+/// not published.
+pub const HOT_GPU_C: f64 = 85.0;
+
+/// Derives the node's alerts from its current state.
+pub fn evaluate(node: &NodeState) -> Vec<LocalAlert> {
+    let mut out = Vec::new();
+    if let NodeStatus::Down(reason) = &node.status {
+        out.push(LocalAlert {
+            severity: Severity::Critical,
+            gpu: None,
+            summary: format!("node down: {reason}"),
+        });
+        return out;
+    }
+    if let NodeStatus::Degraded(reason) = &node.status {
+        out.push(LocalAlert {
+            severity: Severity::Warning,
+            gpu: None,
+            summary: reason.clone(),
+        });
+    }
+    for g in &node.gpus {
+        let limit = g.slowdown_temp_c.unwrap_or(HOT_GPU_C);
+        if let Some(t) = g.temp_c.filter(|t| *t >= limit) {
+            out.push(LocalAlert {
+                severity: Severity::Warning,
+                gpu: Some(g.index),
+                summary: format!("GPU {} at {t:.0} °C (limit {limit:.0})", g.index),
+            });
+        }
+        if let Some(x) = g.xid() {
+            out.push(LocalAlert {
+                severity: Severity::Critical,
+                gpu: Some(g.index),
+                summary: format!("GPU {} reported Xid {x}", g.index),
+            });
+        }
+        if g.ecc_dbe.is_some_and(|v| v > 0.0) {
+            out.push(LocalAlert {
+                severity: Severity::Critical,
+                gpu: Some(g.index),
+                summary: format!("GPU {} double-bit ECC errors", g.index),
+            });
+        }
+    }
+    out
+}

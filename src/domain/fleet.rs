@@ -1,0 +1,343 @@
+//! The fleet: every node, its last scrape, its status and its history.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use super::alert::{self, LocalAlert};
+use super::gpu::GpuSample;
+use super::history::Ring;
+use super::host::HostSample;
+
+/// Index of a node in [`Fleet::nodes`]; stable for the life of a fleet.
+pub type NodeId = usize;
+
+/// What the operator configured about a node.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeSpec {
+    pub name: String,
+    pub address: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Whether a node answers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum NodeStatus {
+    /// Not scraped yet.
+    #[default]
+    Pending,
+    Up,
+    /// Reachable but something is missing (e.g. node_exporter down while the
+    /// GPU exporter answers). The string says what.
+    Degraded(String),
+    /// The GPU exporter did not give a usable page. The string says why.
+    Down(String),
+}
+
+impl NodeStatus {
+    pub fn is_down(&self) -> bool {
+        matches!(self, NodeStatus::Down(_))
+    }
+    pub fn word(&self) -> &'static str {
+        match self {
+            NodeStatus::Pending => "pending",
+            NodeStatus::Up => "up",
+            NodeStatus::Degraded(_) => "degraded",
+            NodeStatus::Down(_) => "down",
+        }
+    }
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            NodeStatus::Degraded(r) | NodeStatus::Down(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// One node's result from one refresh, already reduced to domain values.
+/// Errors are short human reasons (`timeout after 1.6s`, `HTTP 500`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScrapeOutcome {
+    pub node: NodeId,
+    pub gpus: Result<Vec<GpuSample>, String>,
+    /// `None` when the node has no host exporter configured.
+    pub host: Option<Result<HostSample, String>>,
+}
+
+/// Per-GPU history rings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GpuHistory {
+    pub util: Ring,
+    pub mem_pct: Ring,
+    pub temp: Ring,
+    pub power: Ring,
+}
+
+impl GpuHistory {
+    fn new(capacity: usize) -> Self {
+        Self {
+            util: Ring::new(capacity),
+            mem_pct: Ring::new(capacity),
+            temp: Ring::new(capacity),
+            power: Ring::new(capacity),
+        }
+    }
+
+    fn record(&mut self, g: &GpuSample) {
+        // A missing reading is recorded as NaN so the time axis stays honest.
+        self.util.push(g.util_pct.unwrap_or(f64::NAN));
+        self.mem_pct.push(g.mem_pct().unwrap_or(f64::NAN));
+        self.temp.push(g.temp_c.unwrap_or(f64::NAN));
+        self.power.push(g.power_w.unwrap_or(f64::NAN));
+    }
+}
+
+/// A node with everything we know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeState {
+    pub spec: NodeSpec,
+    pub status: NodeStatus,
+    pub gpus: Vec<GpuSample>,
+    pub host: Option<HostSample>,
+    pub cpu_busy_pct: Option<f64>,
+    /// GPU count seen at the node's best scrape, to notice GPUs that vanish.
+    pub gpus_expected: usize,
+    pub history: HashMap<u32, GpuHistory>,
+    pub last_ok: Option<Instant>,
+    pub alerts: Vec<LocalAlert>,
+}
+
+impl NodeState {
+    pub fn new(spec: NodeSpec) -> Self {
+        Self {
+            spec,
+            status: NodeStatus::Pending,
+            gpus: Vec::new(),
+            host: None,
+            cpu_busy_pct: None,
+            gpus_expected: 0,
+            history: HashMap::new(),
+            last_ok: None,
+            alerts: Vec::new(),
+        }
+    }
+
+    pub fn avg_util(&self) -> Option<f64> {
+        mean(self.gpus.iter().filter_map(|g| g.util_pct))
+    }
+
+    pub fn avg_mem_pct(&self) -> Option<f64> {
+        mean(self.gpus.iter().filter_map(|g| g.mem_pct()))
+    }
+
+    /// The hottest GPU: (index, °C).
+    pub fn hottest(&self) -> Option<(u32, f64)> {
+        self.gpus
+            .iter()
+            .filter_map(|g| g.temp_c.map(|t| (g.index, t)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+
+    pub fn power_w(&self) -> Option<f64> {
+        let mut any = false;
+        let sum = self
+            .gpus
+            .iter()
+            .filter_map(|g| g.power_w)
+            .inspect(|_| any = true)
+            .sum();
+        any.then_some(sum)
+    }
+
+    /// The most recent non-zero Xid on any GPU: (gpu index, xid).
+    pub fn last_xid(&self) -> Option<(u32, u32)> {
+        self.gpus.iter().find_map(|g| g.xid().map(|x| (g.index, x)))
+    }
+
+    pub fn model(&self) -> Option<&str> {
+        self.gpus.first().map(|g| g.model.as_str())
+    }
+}
+
+fn mean(it: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut n, mut sum) = (0usize, 0.0);
+    for v in it.filter(|v| v.is_finite()) {
+        n += 1;
+        sum += v;
+    }
+    (n > 0).then(|| sum / n as f64)
+}
+
+/// The whole fleet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fleet {
+    pub cluster_name: String,
+    pub nodes: Vec<NodeState>,
+    pub history_capacity: usize,
+    pub last_refresh: Option<Instant>,
+    /// How long the last refresh took, start to last answer.
+    pub last_refresh_took: Option<Duration>,
+}
+
+impl Fleet {
+    /// `history_capacity` is the number of refreshes kept per GPU metric
+    /// (15 minutes at the refresh interval).
+    pub fn new(cluster_name: impl Into<String>, specs: Vec<NodeSpec>, history_capacity: usize) -> Self {
+        Self {
+            cluster_name: cluster_name.into(),
+            nodes: specs.into_iter().map(NodeState::new).collect(),
+            history_capacity,
+            last_refresh: None,
+            last_refresh_took: None,
+        }
+    }
+
+    /// Eats one refresh: every node's outcome at once.
+    pub fn apply_refresh(&mut self, outcomes: Vec<ScrapeOutcome>, now: Instant, took: Duration) {
+        for outcome in outcomes {
+            self.apply_outcome(outcome, now);
+        }
+        self.last_refresh = Some(now);
+        self.last_refresh_took = Some(took);
+    }
+
+    fn apply_outcome(&mut self, outcome: ScrapeOutcome, now: Instant) {
+        let capacity = self.history_capacity;
+        let Some(node) = self.nodes.get_mut(outcome.node) else {
+            return;
+        };
+        let host_result = outcome.host;
+        match outcome.gpus {
+            Ok(gpus) => {
+                node.gpus_expected = node.gpus_expected.max(gpus.len());
+                for g in &gpus {
+                    node.history
+                        .entry(g.index)
+                        .or_insert_with(|| GpuHistory::new(capacity))
+                        .record(g);
+                }
+                node.gpus = gpus;
+                node.last_ok = Some(now);
+                node.status = match &host_result {
+                    Some(Err(e)) => NodeStatus::Degraded(format!("node_exporter: {e}")),
+                    _ if node.gpus.len() < node.gpus_expected => NodeStatus::Degraded(format!(
+                        "{} of {} GPUs missing",
+                        node.gpus_expected - node.gpus.len(),
+                        node.gpus_expected
+                    )),
+                    _ => NodeStatus::Up,
+                };
+            }
+            Err(reason) => {
+                // Keep the last GPUs for context but mark the node down; the
+                // renderer greys out stale values.
+                node.status = NodeStatus::Down(reason);
+            }
+        }
+        if let Some(Ok(host)) = host_result {
+            if let Some(prev) = &node.host {
+                node.cpu_busy_pct = host.cpu_busy_pct_since(prev).or(node.cpu_busy_pct);
+            }
+            node.host = Some(host);
+        }
+        node.alerts = alert::evaluate(node);
+    }
+
+    pub fn up_count(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n.status, NodeStatus::Up | NodeStatus::Degraded(_)))
+            .count()
+    }
+
+    pub fn gpu_count(&self) -> usize {
+        self.nodes.iter().map(|n| n.gpus.len()).sum()
+    }
+
+    pub fn avg_util(&self) -> Option<f64> {
+        mean(
+            self.nodes
+                .iter()
+                .filter(|n| !n.status.is_down())
+                .flat_map(|n| n.gpus.iter().filter_map(|g| g.util_pct)),
+        )
+    }
+
+    pub fn power_w(&self) -> f64 {
+        self.nodes
+            .iter()
+            .filter(|n| !n.status.is_down())
+            .filter_map(|n| n.power_w())
+            .sum()
+    }
+
+    pub fn alert_counts(&self) -> (usize, usize) {
+        let mut crit = 0;
+        let mut warn = 0;
+        for a in self.nodes.iter().flat_map(|n| &n.alerts) {
+            match a.severity {
+                alert::Severity::Critical => crit += 1,
+                alert::Severity::Warning => warn += 1,
+                alert::Severity::Info => {}
+            }
+        }
+        (crit, warn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gpu(index: u32, util: f64, temp: f64) -> GpuSample {
+        GpuSample {
+            index,
+            util_pct: Some(util),
+            temp_c: Some(temp),
+            power_w: Some(100.0),
+            ..Default::default()
+        }
+    }
+
+    fn spec(name: &str) -> NodeSpec {
+        NodeSpec {
+            name: name.into(),
+            address: "127.0.0.1".into(),
+            labels: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn refresh_updates_status_history_and_aggregates() {
+        let mut f = Fleet::new("c", vec![spec("a"), spec("b")], 4);
+        let now = Instant::now();
+        f.apply_refresh(
+            vec![
+                ScrapeOutcome { node: 0, gpus: Ok(vec![gpu(0, 50.0, 60.0), gpu(1, 100.0, 90.0)]), host: None },
+                ScrapeOutcome { node: 1, gpus: Err("timeout after 1.6s".into()), host: None },
+            ],
+            now,
+            Duration::from_millis(5),
+        );
+        assert_eq!(f.nodes[0].status, NodeStatus::Up);
+        assert_eq!(f.nodes[1].status, NodeStatus::Down("timeout after 1.6s".into()));
+        assert_eq!(f.up_count(), 1);
+        assert_eq!(f.nodes[0].avg_util(), Some(75.0));
+        assert_eq!(f.nodes[0].hottest(), Some((1, 90.0)));
+        assert_eq!(f.nodes[0].history[&1].temp.last(), Some(90.0));
+        assert_eq!(f.power_w(), 200.0);
+    }
+
+    #[test]
+    fn vanished_gpu_degrades_node() {
+        let mut f = Fleet::new("c", vec![spec("a")], 4);
+        let now = Instant::now();
+        let two = vec![gpu(0, 1.0, 40.0), gpu(1, 1.0, 40.0)];
+        f.apply_refresh(vec![ScrapeOutcome { node: 0, gpus: Ok(two), host: None }], now, Duration::ZERO);
+        f.apply_refresh(
+            vec![ScrapeOutcome { node: 0, gpus: Ok(vec![gpu(0, 1.0, 40.0)]), host: None }],
+            now,
+            Duration::ZERO,
+        );
+        assert_eq!(f.nodes[0].status, NodeStatus::Degraded("1 of 2 GPUs missing".into()));
+    }
+}

@@ -1,0 +1,86 @@
+//! One GPU as seen in one scrape.
+
+use serde::Serialize;
+
+/// A GPU's figures from one scrape. Every reading is optional: exporters
+/// differ in what they publish, and a missing value must read as "unknown",
+/// never as zero.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GpuSample {
+    pub index: u32,
+    pub uuid: String,
+    pub model: String,
+    pub pci_bus_id: Option<String>,
+    pub driver: Option<String>,
+    /// 0–100.
+    pub util_pct: Option<f64>,
+    pub mem_used_mib: Option<f64>,
+    pub mem_total_mib: Option<f64>,
+    pub temp_c: Option<f64>,
+    pub mem_temp_c: Option<f64>,
+    /// Temperature at which the GPU slows itself down, where known.
+    pub slowdown_temp_c: Option<f64>,
+    pub power_w: Option<f64>,
+    pub power_limit_w: Option<f64>,
+    pub sm_clock_mhz: Option<f64>,
+    pub mem_clock_mhz: Option<f64>,
+    /// Clock event (throttle) reason bit mask; see [`crate::domain::throttle`].
+    pub throttle_reasons: Option<u64>,
+    pub ecc_sbe: Option<f64>,
+    pub ecc_dbe: Option<f64>,
+    pub retired_pages: Option<f64>,
+    pub remapped_rows_uncorrectable: Option<f64>,
+    pub row_remap_failed: Option<bool>,
+    pub pcie_replays: Option<f64>,
+    pub nvlink_bandwidth: Option<f64>,
+    pub nvlink_errors: Option<f64>,
+    /// The last Xid the exporter saw (dcgm's XID gauge); 0 or absent = none.
+    pub last_xid: Option<u32>,
+    pub workload: Option<Workload>,
+    pub mig: Vec<MigInstance>,
+}
+
+impl GpuSample {
+    /// Memory used as a percentage of total, when both are known.
+    pub fn mem_pct(&self) -> Option<f64> {
+        match (self.mem_used_mib, self.mem_total_mib) {
+            (Some(u), Some(t)) if t > 0.0 => Some(u / t * 100.0),
+            _ => None,
+        }
+    }
+
+    /// The Xid to show, if the exporter reports a non-zero one.
+    pub fn xid(&self) -> Option<u32> {
+        self.last_xid.filter(|x| *x != 0)
+    }
+}
+
+/// What runs on a GPU, from pod or job labels on the exporter's series.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Workload {
+    pub namespace: Option<String>,
+    pub pod: Option<String>,
+    pub container: Option<String>,
+    pub job: Option<String>,
+}
+
+impl Workload {
+    pub fn label(&self) -> String {
+        match (&self.namespace, &self.pod, &self.job) {
+            (Some(ns), Some(pod), _) => format!("{ns}/{pod}"),
+            (None, Some(pod), _) => pod.clone(),
+            (_, _, Some(job)) => format!("job {job}"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// A MIG instance nested under its GPU.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MigInstance {
+    pub instance_id: String,
+    pub profile: String,
+    pub util_pct: Option<f64>,
+    pub mem_used_mib: Option<f64>,
+    pub mem_total_mib: Option<f64>,
+}

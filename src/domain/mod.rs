@@ -1,0 +1,15 @@
+//! The fleet domain: nodes, GPUs, host figures, alerts, history.
+//! Plain Rust: no terminal, no network, no clock reads (callers pass `now`).
+
+pub mod alert;
+pub mod fleet;
+pub mod gpu;
+pub mod history;
+pub mod host;
+pub mod throttle;
+
+pub use alert::{LocalAlert, Severity};
+pub use fleet::{Fleet, NodeId, NodeSpec, NodeState, NodeStatus, ScrapeOutcome};
+pub use gpu::{GpuSample, MigInstance, Workload};
+pub use history::Ring;
+pub use host::HostSample;

@@ -1,0 +1,98 @@
+//! Prometheus text exposition: keep only the families we use, then parse.
+//!
+//! prometheus-parse runs a regex per line and builds a label map per sample;
+//! node_exporter pages carry thousands of series we never look at, so lines
+//! are filtered by metric name before the parser sees them.
+
+use std::collections::HashMap;
+
+/// One sample, labels trimmed (all-smi writes `, ` between labels and the
+/// parser keeps the space) and values sanitised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSample {
+    pub name: String,
+    pub labels: HashMap<String, String>,
+    pub value: f64,
+}
+
+impl MetricSample {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+}
+
+/// The metric name a line is about: the sample's name, or the family named
+/// by a `# HELP`/`# TYPE` line.
+fn line_metric(line: &str) -> Option<&str> {
+    let l = line.trim_start();
+    let rest = if let Some(r) = l.strip_prefix("# HELP ").or_else(|| l.strip_prefix("# TYPE ")) {
+        r
+    } else if l.starts_with('#') || l.is_empty() {
+        return None;
+    } else {
+        l
+    };
+    let end = rest
+        .find(|c: char| c == '{' || c.is_whitespace())
+        .unwrap_or(rest.len());
+    Some(&rest[..end])
+}
+
+/// Parses the lines of `text` whose metric passes `wanted`.
+pub fn parse_filtered(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<MetricSample> {
+    let lines = text
+        .lines()
+        .filter(|l| line_metric(l).is_some_and(&wanted))
+        .map(|l| Ok(l.to_string()));
+    let scrape = match prometheus_parse::Scrape::parse(lines) {
+        Ok(s) => s,
+        Err(_) => return Vec::new(),
+    };
+    scrape
+        .samples
+        .into_iter()
+        .filter_map(|s| {
+            let value = match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => return None,
+            };
+            let labels = s
+                .labels
+                .iter()
+                .map(|(k, v)| (k.trim().to_string(), crate::text::sanitize(v)))
+                .collect();
+            Some(MetricSample {
+                name: s.metric,
+                labels,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// How many lines look like samples (not comments/blank): a page with none
+/// that parse is "not a metrics page".
+pub fn sample_line_count(text: &str) -> usize {
+    text.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_by_family_and_trims_label_keys() {
+        let text = "# HELP a_x help\n# TYPE a_x gauge\na_x{gpu=\"0\", host=\"h\"} 1.5\nb_y 2\n";
+        let s = parse_filtered(text, |m| m.starts_with("a_"));
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].label("host"), Some("h"));
+        assert_eq!(s[0].value, 1.5);
+    }
+}

@@ -1,0 +1,62 @@
+//! node_exporter pages: host CPU, memory, root filesystem, uptime.
+
+use super::exposition;
+use crate::domain::HostSample;
+
+const FAMILIES: &[&str] = &[
+    "node_cpu_seconds_total",
+    "node_memory_MemTotal_bytes",
+    "node_memory_MemAvailable_bytes",
+    "node_filesystem_size_bytes",
+    "node_filesystem_avail_bytes",
+    "node_boot_time_seconds",
+    "node_time_seconds",
+    "node_uname_info",
+];
+
+pub fn wanted(name: &str) -> bool {
+    FAMILIES.contains(&name)
+}
+
+pub fn looks_like(text: &str) -> bool {
+    text.contains("node_cpu_seconds_total") || text.contains("node_uname_info")
+}
+
+/// Parses a node_exporter page. `None` when none of the families is there.
+pub fn parse(text: &str) -> Option<HostSample> {
+    let samples = exposition::parse_filtered(text, wanted);
+    if samples.is_empty() {
+        return None;
+    }
+    let mut h = HostSample::default();
+    let mut cpus = std::collections::HashSet::new();
+    for s in &samples {
+        let v = s.value;
+        if !v.is_finite() {
+            continue;
+        }
+        match s.name.as_str() {
+            "node_cpu_seconds_total" => {
+                *h.cpu_seconds_total.get_or_insert(0.0) += v;
+                if matches!(s.label("mode"), Some("idle" | "iowait")) {
+                    *h.cpu_seconds_idle.get_or_insert(0.0) += v;
+                }
+                if let Some(c) = s.label("cpu") {
+                    cpus.insert(c.to_string());
+                }
+            }
+            "node_memory_MemTotal_bytes" => h.mem_total_bytes = Some(v),
+            "node_memory_MemAvailable_bytes" => h.mem_available_bytes = Some(v),
+            "node_filesystem_size_bytes" if s.label("mountpoint") == Some("/") => h.root_fs_size_bytes = Some(v),
+            "node_filesystem_avail_bytes" if s.label("mountpoint") == Some("/") => h.root_fs_avail_bytes = Some(v),
+            "node_boot_time_seconds" => h.boot_time_seconds = Some(v),
+            "node_time_seconds" => h.time_seconds = Some(v),
+            "node_uname_info" => h.hostname = s.label("nodename").map(str::to_string),
+            _ => {}
+        }
+    }
+    if !cpus.is_empty() {
+        h.cpu_count = Some(cpus.len() as u32);
+    }
+    Some(h)
+}

@@ -1,0 +1,70 @@
+//! Number formatting shared by panes: short, fixed-width, unit-bearing.
+
+/// `87%`, or `-` when unknown.
+pub fn pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{:.0}%", v)).unwrap_or_else(|| "-".into())
+}
+
+/// `612W`, `5.1kW`, `212kW`, `1.2MW`.
+pub fn watts(w: f64) -> String {
+    if w >= 999_500.0 {
+        format!("{:.1}MW", w / 1e6)
+    } else if w >= 99_950.0 {
+        format!("{:.0}kW", w / 1e3)
+    } else if w >= 1000.0 {
+        format!("{:.1}kW", w / 1e3)
+    } else {
+        format!("{:.0}W", w)
+    }
+}
+
+/// `0.8s`, `12s`, `3m`, `2h`.
+pub fn age(secs: f64) -> String {
+    if secs < 10.0 {
+        format!("{:.1}s", secs)
+    } else if secs < 120.0 {
+        format!("{:.0}s", secs)
+    } else if secs < 7200.0 {
+        format!("{:.0}m", secs / 60.0)
+    } else {
+        format!("{:.0}h", secs / 3600.0)
+    }
+}
+
+/// `41d`, `5h`, `12m`.
+pub fn uptime(secs: f64) -> String {
+    if secs >= 86_400.0 {
+        format!("{:.0}d", (secs / 86_400.0).floor())
+    } else if secs >= 3600.0 {
+        format!("{:.0}h", (secs / 3600.0).floor())
+    } else {
+        format!("{:.0}m", (secs / 60.0).floor())
+    }
+}
+
+/// Cuts `s` to `width` characters, ending in `…` when cut.
+pub fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut out: String = s.chars().take(width - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(watts(612.0), "612W");
+        assert_eq!(watts(5100.0), "5.1kW");
+        assert_eq!(watts(212_000.0), "212kW");
+        assert_eq!(age(0.84), "0.8s");
+        assert_eq!(fit("gpu-node-0001", 8), "gpu-nod…");
+    }
+}

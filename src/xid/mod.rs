@@ -1,0 +1,1 @@
+//! The Xid catalogue and kernel-log scanner (issue 6).
