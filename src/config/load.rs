@@ -1,7 +1,7 @@
 //! Reading and validating the config file.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::env;
 use super::error::{ConfigError, Located};
@@ -186,7 +186,7 @@ fn find_line(text: &str, needle: &str, occurrence: usize) -> Option<usize> {
 }
 
 /// Where `config check` reports what it found.
-pub fn summary(config: &Config, path: &PathBuf) -> String {
+pub fn summary(config: &Config, path: &Path) -> String {
     format!(
         "{}: ok — cluster {:?}, {} node(s), refresh {}, theme {}",
         path.display(),

@@ -118,6 +118,31 @@ impl SimSpec {
         dynamics::is_down(&self.roles, node, t)
     }
 
+    /// What a scrape of the whole fleet at `t` gives, without the network:
+    /// the pages are rendered and parsed by the real parsers. For render
+    /// tests and benchmarks that need a fixed fleet state.
+    pub fn outcomes_at(&self, t: f64) -> Vec<crate::domain::ScrapeOutcome> {
+        (0..self.nodes.len())
+            .map(|i| {
+                if self.is_down(i, t) {
+                    return crate::domain::ScrapeOutcome {
+                        node: i,
+                        gpus: Err("timeout after 1.6s".into()),
+                        host: Some(Err("timeout after 1.6s".into())),
+                    };
+                }
+                crate::domain::ScrapeOutcome {
+                    node: i,
+                    gpus: crate::sources::collector::parse_gpu_page(&self.dcgm_page(i, t)).map_err(|e| e.to_string()),
+                    host: Some(
+                        crate::sources::node_exporter::parse(&self.node_page(i, t))
+                            .ok_or_else(|| "no node_exporter metrics".to_string()),
+                    ),
+                }
+            })
+            .collect()
+    }
+
     /// A config whose nodes point at this fleet's servers.
     pub fn config(&self) -> Config {
         let mut c = Config::default();

@@ -74,7 +74,7 @@ fn labels(page: &NodePage, gpu: u32) -> String {
     if let Some(d) = p.driver {
         write!(s, ",DCGM_FI_DRIVER_VERSION=\"{d}\"").ok();
     }
-    if p.kind == profile::GpuKind::H100 && gpu == 0 && page.node % 2 == 0 {
+    if p.kind == profile::GpuKind::H100 && gpu == 0 && page.node.is_multiple_of(2) {
         s.push_str(POD_LABELS);
     }
     s

@@ -79,7 +79,7 @@ impl Col {
             Col::Address => 15,
             Col::Labels => 22,
             Col::Gpus => 5,
-            Col::State => 22,
+            Col::State => 26,
             Col::Util => 5,
             Col::Mem => 5,
             Col::Hot => 9,
@@ -99,7 +99,7 @@ fn layout(width: u16, name_w: u16) -> Vec<(Col, u16)> {
         if c == Col::State && width < 100 {
             w = 18;
         }
-        if used + w + 1 <= width {
+        if used + w < width {
             used += w + 1;
             chosen.push((c, w));
         }
@@ -111,7 +111,7 @@ fn layout(width: u16, name_w: u16) -> Vec<(Col, u16)> {
         .filter_map(|c| chosen.iter().find(|(x, _)| x == c).copied())
         .collect();
     if let Some(l) = out.iter_mut().find(|(c, _)| *c == Col::Labels) {
-        l.1 += spare.min(40);
+        l.1 += spare.min(24);
     }
     out
 }

@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -12,41 +13,58 @@ use crate::domain::Severity;
 
 pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let f = &app.fleet;
-    let mut spans = vec![
-        Span::styled(" aami-tui ", theme.title()),
-        Span::raw(" "),
-        Span::styled(crate::text::sanitize_max(&f.cluster_name, 32), theme.text()),
-        Span::raw("  "),
+    let (crit, warn) = f.alert_counts();
+    let age = match f.last_refresh {
+        Some(t) => format!("refreshed {} ago", format::age(app.now.saturating_duration_since(t).as_secs_f64())),
+        None => "waiting for first scrape…".to_string(),
+    };
+    // (priority, text, style): lower priority numbers survive narrow
+    // terminals; the order here is the order on screen.
+    let mut parts: Vec<(u8, String, Style)> = vec![
+        (0, " aami-tui ".into(), theme.title()),
+        (1, crate::text::sanitize_max(&f.cluster_name, 32), theme.text()),
     ];
     if app.mode == Mode::Demo {
-        spans.push(Span::styled("DEMO", theme.severity(Severity::Warning).add_modifier(ratatui::style::Modifier::REVERSED)));
-        spans.push(Span::raw("  "));
+        parts.push((0, "DEMO".into(), theme.severity(Severity::Warning).add_modifier(Modifier::REVERSED)));
     }
-    spans.push(Span::raw(format!("nodes {}/{} up  ", f.up_count(), f.nodes.len())));
-    spans.push(Span::raw(format!("GPUs {}  ", f.gpu_count())));
-    spans.push(Span::raw(format!("util {}  ", format::pct(f.avg_util()))));
-    spans.push(Span::raw(format!("power {}  ", format::watts(f.power_w()))));
-    let (crit, warn) = f.alert_counts();
+    parts.push((0, format!("nodes {}/{} up", f.up_count(), f.nodes.len()), theme.text()));
+    parts.push((4, format!("GPUs {}", f.gpu_count()), theme.text()));
+    parts.push((3, format!("util {}", format::pct(f.avg_util())), theme.text()));
+    parts.push((5, format!("power {}", format::watts(f.power_w())), theme.text()));
     if crit > 0 {
-        spans.push(Span::styled(format!("▲{crit} crit "), theme.severity(Severity::Critical)));
+        parts.push((1, format!("▲{crit} crit"), theme.severity(Severity::Critical)));
     }
     if warn > 0 {
-        spans.push(Span::styled(format!("▲{warn} warn "), theme.severity(Severity::Warning)));
+        parts.push((2, format!("▲{warn} warn"), theme.severity(Severity::Warning)));
     }
-    let age = match f.last_refresh {
-        Some(t) => format!("refreshed {} ago ", format::age(app.now.saturating_duration_since(t).as_secs_f64())),
-        None => "waiting for first scrape… ".to_string(),
+    let age_width = age.chars().count() + 1;
+    let width = area.width as usize;
+    // Drop the least important parts until the line and the age fit.
+    let fits = |ps: &[(u8, String, Style)]| {
+        ps.iter().map(|p| p.1.chars().count() + 2).sum::<usize>() + age_width <= width
     };
-    let left = Line::from(spans);
-    let right_width = age.chars().count() as u16;
-    frame.render_widget(Paragraph::new(left).style(theme.header_bar()), area);
-    if area.width > right_width + 40 {
+    while !fits(&parts) {
+        let Some(worst) = parts.iter().enumerate().max_by_key(|(i, p)| (p.0, *i)).map(|(i, _)| i) else {
+            break;
+        };
+        if parts[worst].0 == 0 {
+            break;
+        }
+        parts.remove(worst);
+    }
+    let mut spans = Vec::new();
+    for (_, text, style) in parts {
+        spans.push(Span::styled(text, style));
+        spans.push(Span::raw("  "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header_bar()), area);
+    if width >= age_width + 30 {
         let r = Rect {
-            x: area.x + area.width - right_width,
-            width: right_width,
+            x: area.x + area.width - age_width as u16,
+            width: age_width as u16,
             ..area
         };
-        frame.render_widget(Paragraph::new(age).style(theme.header_bar()), r);
+        frame.render_widget(Paragraph::new(format!("{age} ")).style(theme.header_bar()), r);
     }
 }
 

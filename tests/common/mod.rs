@@ -1,0 +1,66 @@
+//! Helpers shared by integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use aami_tui::app::{App, Mode};
+use aami_tui::cli::tui::fleet_from_config;
+use aami_tui::sim::{SimOptions, SimSpec};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_aami-tui")
+}
+
+/// Runs the binary with `args`, isolated from the user's config.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env_remove("AAMI_CONFIG")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run aami-tui")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures")).join(rel)
+}
+
+/// An app on a demo fleet of `nodes` at sim time `t`, refreshed 0.8 s
+/// before `now`. Deterministic: no network, no clock.
+pub fn demo_app(nodes: usize, t: f64) -> App {
+    let spec = SimSpec::new(&SimOptions { nodes, ..SimOptions::default() });
+    let config = spec.config();
+    let mut fleet = fleet_from_config(&config);
+    let base = Instant::now();
+    // Two refreshes so CPU busy (a rate) is known.
+    fleet.apply_refresh(spec.outcomes_at(t - 2.0), base, Duration::from_millis(12));
+    fleet.apply_refresh(spec.outcomes_at(t), base + Duration::from_secs(2), Duration::from_millis(12));
+    let mut app = App::new(fleet, Mode::Demo, base + Duration::from_millis(2800));
+    app.apply(aami_tui::app::Action::Move(0));
+    app
+}
+
+/// Whether a program is on PATH; a test that needs it fails loudly with the
+/// install command instead of skipping.
+pub fn require(program: &str, package: &str) {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{program} is not installed: run `apt-get install -y {package}` (scripts/test does this)"
+    );
+}

@@ -1,0 +1,120 @@
+//! Render tests of the fleet shell against golden files in snapshots/.
+
+mod common;
+
+use aami_tui::app::{Action, Pane, SortKey};
+use aami_tui::ui::{self, theme::Theme};
+use ratatui::{Terminal, backend::TestBackend, buffer::Buffer};
+
+fn draw(app: &aami_tui::app::App, theme: &Theme, w: u16, h: u16) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::render(app, theme, f)).unwrap();
+    t.backend().buffer().clone()
+}
+
+fn text(b: &Buffer) -> String {
+    let w = b.area.width as usize;
+    b.content
+        .chunks(w)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({ snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"), prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}
+
+/// Sim time 50 s: the flapping node (gpu-node-07) is down, gpu-node-02 GPU 5
+/// runs hot, gpu-node-06 GPU 2 reports Xid 79.
+const T: f64 = 50.0;
+
+#[test]
+fn fleet_pane_160x48() {
+    let app = common::demo_app(12, T);
+    let b = draw(&app, &Theme::mono(), 160, 48);
+    let s = text(&b);
+    assert!(s.contains("DEMO"));
+    assert!(s.contains("gpu-node-07") && s.contains("down timeout after 1.6s"));
+    assert!(s.contains("°C!"), "hot GPU marked: {s}");
+    snap!("fleet_160x48", s);
+}
+
+#[test]
+fn fleet_pane_80x24_drops_columns_not_nodes() {
+    let app = common::demo_app(12, T);
+    let s = text(&draw(&app, &Theme::mono(), 80, 24));
+    assert!(!s.contains("LABELS"), "labels column dropped at 80 cols");
+    assert!(s.contains("NODE") && s.contains("STATE") && s.contains("UTIL"));
+    assert!(s.lines().all(|l| l.chars().count() <= 80));
+    snap!("fleet_80x24", s);
+}
+
+#[test]
+fn fleet_pane_colours() {
+    let app = common::demo_app(8, T);
+    let b = draw(&app, &Theme::dark(), 100, 14);
+    insta::with_settings!({ snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"), prepend_module_to_snapshot => false }, {
+        insta::assert_debug_snapshot!("fleet_dark_colours_100x14", b);
+    });
+}
+
+#[test]
+fn sorted_by_temperature_and_filtered() {
+    let mut app = common::demo_app(12, T);
+    while app.ui.sort != SortKey::Temp {
+        app.apply(Action::CycleSort);
+    }
+    let s = text(&draw(&app, &Theme::mono(), 120, 20));
+    let first_row = s.lines().nth(3).unwrap_or_default();
+    assert!(first_row.contains("gpu-node-02"), "hottest node first: {first_row}");
+    for c in "rack=r1 util>50".chars() {
+        app.apply(Action::StartFilter);
+        app.apply(Action::FilterChar(c));
+        app.apply(Action::FilterApply);
+    }
+    let visible = app.visible_nodes();
+    assert!(!visible.is_empty());
+    for id in visible {
+        assert!(app.fleet.nodes[id].avg_util().unwrap() > 50.0);
+    }
+}
+
+#[test]
+fn scrolling_keeps_selection_on_screen_with_1000_nodes() {
+    let mut app = common::demo_app(1000, T);
+    app.apply(Action::Resize(80, 24));
+    app.apply(Action::Bottom);
+    let s = text(&draw(&app, &Theme::mono(), 80, 24));
+    assert!(s.contains("▶gpu-node-1000") || s.contains("▶ gpu-node-1000"), "{s}");
+    assert!(s.contains("1000/1000"));
+    app.apply(Action::PageUp);
+    let s = text(&draw(&app, &Theme::mono(), 80, 24));
+    assert!(s.contains("▶"));
+}
+
+#[test]
+fn alerts_pane_lists_worst_first() {
+    let mut app = common::demo_app(12, T);
+    app.apply(Action::GoPane(Pane::Alerts));
+    let s = text(&draw(&app, &Theme::mono(), 120, 20));
+    let lines: Vec<&str> = s.lines().skip(3).take_while(|l| !l.trim().is_empty()).collect();
+    assert!(lines[0].starts_with("crit"), "{s}");
+    assert!(s.contains("node down: timeout after 1.6s"));
+    assert!(s.contains("reported Xid 79"));
+    assert!(s.contains("warn"));
+}
+
+#[test]
+fn help_overlay_lists_keys() {
+    let mut app = common::demo_app(4, T);
+    app.apply(Action::ToggleHelp);
+    let s = text(&draw(&app, &Theme::mono(), 80, 24));
+    assert!(s.contains("quit") && s.contains("filter"));
+    app.apply(Action::Back);
+    assert!(!app.ui.show_help);
+}
