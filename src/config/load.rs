@@ -100,6 +100,8 @@ fn did_you_mean(message: &str) -> Option<String> {
 fn type_hint(message: &str) -> Option<String> {
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
         Some("check the value's type against the configuration reference in README.md".into())
+    } else if message.contains("did not find expected") || message.contains("mapping values are not allowed") {
+        Some("a YAML syntax error: check the indentation of this line and the one above it".into())
     } else if message.starts_with("missing field") {
         Some("add the field; see `aami-tui config init` for a commented example".into())
     } else {

@@ -55,7 +55,25 @@ pub fn lock(path: &Path) -> Result<ConfigLock, ConfigError> {
         .open(&lp)
         .map_err(|source| ConfigError::Write { path: lp.clone(), source })?;
     file.lock().map_err(|source| ConfigError::Write { path: lp, source })?;
+    remove_stale_temp_files(path);
     Ok(ConfigLock { _file: file })
+}
+
+/// Temp files left by a writer that was killed mid-save. Only called with
+/// the lock held, so no live writer owns one.
+fn remove_stale_temp_files(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let prefix = format!(".{}.tmp.", name.to_string_lossy());
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
 }
 
 /// Applies `edit` to the file's text under the lock and saves atomically.
