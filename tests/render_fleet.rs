@@ -118,3 +118,45 @@ fn help_overlay_lists_keys() {
     app.apply(Action::Back);
     assert!(!app.ui.show_help);
 }
+
+fn open(app: &mut aami_tui::app::App, name: &str) {
+    let id = app.fleet.nodes.iter().position(|n| n.spec.name == name).unwrap();
+    app.ui.selected = Some(id);
+    app.apply(Action::Open);
+    assert_eq!(app.ui.open_node, Some(id));
+}
+
+#[test]
+fn node_pane_hot_gpu_160x48() {
+    let mut app = common::demo_app(12, T);
+    open(&mut app, "gpu-node-02");
+    let s = text(&draw(&app, &Theme::mono(), 160, 48));
+    assert!(s.contains("throttled: HW thermal, SW thermal"), "{s}");
+    assert!(s.contains("NVIDIA H100 80GB HBM3 ×8"));
+    snap!("node_hot_160x48", s);
+    app.apply(Action::Back);
+    assert_eq!(app.ui.open_node, None);
+}
+
+#[test]
+fn node_pane_xid_and_mig_80x24() {
+    let mut app = common::demo_app(12, T);
+    open(&mut app, "gpu-node-06");
+    let s = text(&draw(&app, &Theme::mono(), 80, 24));
+    assert!(s.contains("Xid 79"), "{s}");
+    assert!(s.lines().all(|l| l.chars().count() <= 80));
+    snap!("node_xid_80x24", s);
+    app.apply(Action::Back);
+    open(&mut app, "gpu-node-03");
+    let s = text(&draw(&app, &Theme::mono(), 80, 24));
+    assert!(s.contains("└ MIG 13 1g.5gb"), "{s}");
+    snap!("node_mig_80x24", s);
+}
+
+#[test]
+fn node_pane_down_node_says_why() {
+    let mut app = common::demo_app(12, T);
+    open(&mut app, "gpu-node-07");
+    let s = text(&draw(&app, &Theme::mono(), 120, 30));
+    assert!(s.contains("down: timeout after 1.6s"), "{s}");
+}

@@ -16,6 +16,8 @@ pub enum Action {
     /// Esc: close what is open, else clear the filter.
     Back,
     Move(isize),
+    /// Enter: open the selected node.
+    Open,
     PageUp,
     PageDown,
     Top,

@@ -12,11 +12,12 @@ pub const HELP: &[(&str, &str)] = &[
     ("?", "show or hide this help"),
     ("Tab  Shift-Tab", "next / previous pane"),
     ("1 2", "fleet, alerts"),
-    ("↑↓  j k", "move"),
+    ("↑↓  j k", "move (nodes, or GPUs in a node)"),
+    ("Enter", "open the selected node: its GPUs, gauges, history"),
     ("PgUp PgDn  g G", "page, top, bottom"),
     ("o  O", "cycle sort column, reverse order"),
     ("/", "filter: text, label=value, temp>85, util<10, state=down"),
-    ("Esc", "close help, clear filter"),
+    ("Esc", "close help, leave the node, clear filter"),
 ];
 
 /// Translates a key event; `None` for keys that do nothing here.
@@ -40,6 +41,7 @@ pub fn action_for(key: KeyEvent, ui: &UiState) -> Option<Action> {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('?') => Action::ToggleHelp,
         KeyCode::Esc => Action::Back,
+        KeyCode::Enter => Action::Open,
         KeyCode::Tab => Action::NextPane,
         KeyCode::BackTab => Action::PrevPane,
         KeyCode::Char('1') => Action::GoPane(Pane::Fleet),

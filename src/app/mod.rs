@@ -87,9 +87,17 @@ impl App {
             PrevPane => self.ui.pane = self.ui.pane.prev(),
             GoPane(p) => self.ui.pane = p,
             ToggleHelp => self.ui.show_help = !self.ui.show_help,
+            Open => {
+                if self.ui.pane == Pane::Fleet && self.ui.open_node.is_none() {
+                    self.ui.open_node = self.ui.selected;
+                    self.ui.gpu_scroll = 0;
+                }
+            }
             Back => {
                 if self.ui.show_help {
                     self.ui.show_help = false;
+                } else if self.ui.open_node.is_some() {
+                    self.ui.open_node = None;
                 } else if !self.ui.filter.is_empty() {
                     self.ui.filter.clear();
                     self.keep_selection_valid();
@@ -130,6 +138,12 @@ impl App {
     }
 
     fn move_selection(&mut self, delta: isize) {
+        if let Some(id) = self.ui.open_node {
+            let gpus = self.fleet.nodes.get(id).map(|n| n.gpus.len()).unwrap_or(0);
+            let max = gpus.saturating_sub(1) as isize;
+            self.ui.gpu_scroll = (self.ui.gpu_scroll as isize).saturating_add(delta).clamp(0, max) as usize;
+            return;
+        }
         let visible = self.visible_nodes();
         if visible.is_empty() {
             self.ui.selected = None;

@@ -91,6 +91,10 @@ pub struct UiState {
     pub page_rows: usize,
     /// First visible row of the fleet table.
     pub scroll: usize,
+    /// The node whose GPUs fill the screen (Enter on a node; Esc closes).
+    pub open_node: Option<NodeId>,
+    /// First GPU row shown in the node pane.
+    pub gpu_scroll: usize,
 }
 
 impl Default for UiState {
@@ -106,6 +110,8 @@ impl Default for UiState {
             show_help: false,
             page_rows: 20,
             scroll: 0,
+            open_node: None,
+            gpu_scroll: 0,
         }
     }
 }

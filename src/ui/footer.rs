@@ -18,9 +18,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         ])
     } else if let Some(n) = &app.notice {
         Line::from(Span::styled(format!(" {n}"), theme.severity(Severity::Warning)))
+    } else if app.ui.open_node.is_some() {
+        Line::from(Span::styled(" ↑↓ scroll GPUs  Esc back to fleet  ? help  q quit", theme.dim()))
     } else {
         Line::from(Span::styled(
-            " ↑↓ move  Tab pane  o sort  / filter  ? help  q quit",
+            " ↑↓ move  Enter open  Tab pane  o sort  / filter  ? help  q quit",
             theme.dim(),
         ))
     };

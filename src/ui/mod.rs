@@ -7,6 +7,7 @@ pub mod footer;
 pub mod format;
 pub mod header;
 pub mod help;
+pub mod node;
 pub mod theme;
 
 use ratatui::Frame;
@@ -27,7 +28,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     header::render_header(app, theme, frame, head);
     header::render_tabs(app, theme, frame, tabs);
     match app.ui.pane {
-        Pane::Fleet => fleet::render(app, theme, frame, body),
+        Pane::Fleet => match app.ui.open_node {
+            Some(id) => node::render(app, id, theme, frame, body),
+            None => fleet::render(app, theme, frame, body),
+        },
         Pane::Alerts => alerts::render(app, theme, frame, body),
     }
     footer::render(app, theme, frame, foot);
