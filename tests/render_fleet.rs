@@ -3,31 +3,9 @@
 mod common;
 
 use aami_tui::app::{Action, Pane, SortKey};
-use aami_tui::ui::{self, theme::Theme};
-use ratatui::{Terminal, backend::TestBackend, buffer::Buffer};
+use aami_tui::ui::theme::Theme;
 
-fn draw(app: &aami_tui::app::App, theme: &Theme, w: u16, h: u16) -> Buffer {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| ui::render(app, theme, f)).unwrap();
-    t.backend().buffer().clone()
-}
-
-fn text(b: &Buffer) -> String {
-    let w = b.area.width as usize;
-    b.content
-        .chunks(w)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-macro_rules! snap {
-    ($name:expr, $value:expr) => {
-        insta::with_settings!({ snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"), prepend_module_to_snapshot => false }, {
-            insta::assert_snapshot!($name, $value);
-        });
-    };
-}
+use common::{draw, text};
 
 /// Sim time 50 s: the flapping node (gpu-node-07) is down, gpu-node-02 GPU 5
 /// runs hot, gpu-node-06 GPU 2 reports Xid 79.

@@ -18,6 +18,12 @@ pub enum Action {
     Move(isize),
     /// Enter: open the selected node.
     Open,
+    /// Left/right in the heatmap.
+    MoveCol(isize),
+    /// `m` in the heatmap: next metric.
+    CycleMetric,
+    /// `g` in the heatmap: next grouping label.
+    CycleGroup,
     PageUp,
     PageDown,
     Top,

@@ -82,11 +82,32 @@ impl App {
         match action {
             Quit => self.should_quit = true,
             Tick(now) => self.now = now,
-            Resize(_, h) => self.ui.page_rows = h.saturating_sub(4).max(1) as usize,
+            Resize(w, h) => {
+                self.ui.page_rows = h.saturating_sub(4).max(1) as usize;
+                self.ui.width = w;
+            }
             NextPane => self.ui.pane = self.ui.pane.next(),
             PrevPane => self.ui.pane = self.ui.pane.prev(),
             GoPane(p) => self.ui.pane = p,
             ToggleHelp => self.ui.show_help = !self.ui.show_help,
+            MoveCol(d) => self.move_heat_col(d),
+            CycleMetric => self.ui.heat.metric = self.ui.heat.metric.next(),
+            CycleGroup => {
+                self.ui.heat.group = match self.ui.heat.group.as_deref() {
+                    Some("rack") => Some("gpu_type".into()),
+                    Some(_) => None,
+                    None => Some("rack".into()),
+                };
+            }
+            Open if self.ui.pane == Pane::Heatmap => {
+                let order = self.heat_order();
+                if let Some(&id) = order.get(self.ui.heat.node_pos) {
+                    self.ui.pane = Pane::Fleet;
+                    self.ui.selected = Some(id);
+                    self.ui.open_node = Some(id);
+                    self.ui.gpu_scroll = 0;
+                }
+            }
             Open => {
                 if self.ui.pane == Pane::Fleet && self.ui.open_node.is_none() {
                     self.ui.open_node = self.ui.selected;
@@ -137,7 +158,36 @@ impl App {
         }
     }
 
+    /// Node order of the heatmap: grouped by the chosen label, then by name.
+    pub fn heat_order(&self) -> Vec<NodeId> {
+        let filter = filter::Filter::parse(&self.ui.filter);
+        crate::domain::heat::order(&self.fleet, self.ui.heat.group.as_deref(), |n| filter.matches(n))
+    }
+
+    fn move_heat_col(&mut self, d: isize) {
+        let cols = crate::domain::heat::gpu_columns(&self.fleet) as isize;
+        let g = self.ui.heat.gpu as isize + d;
+        let n = self.heat_order().len();
+        if g < 0 && self.ui.heat.node_pos > 0 {
+            self.ui.heat.node_pos -= 1;
+            self.ui.heat.gpu = (cols - 1).max(0) as u32;
+        } else if g >= cols && self.ui.heat.node_pos + 1 < n {
+            self.ui.heat.node_pos += 1;
+            self.ui.heat.gpu = 0;
+        } else {
+            self.ui.heat.gpu = g.clamp(0, (cols - 1).max(0)) as u32;
+        }
+    }
+
     fn move_selection(&mut self, delta: isize) {
+        if self.ui.pane == Pane::Heatmap {
+            let n = self.heat_order().len();
+            let per_row = crate::ui::heatmap::blocks_per_row(self.ui.width, &self.fleet) as isize;
+            let step = if delta.abs() == 1 { delta * per_row } else { delta.signum() * delta.abs().min(n as isize) };
+            let pos = (self.ui.heat.node_pos as isize).saturating_add(step);
+            self.ui.heat.node_pos = pos.clamp(0, n.saturating_sub(1) as isize) as usize;
+            return;
+        }
         if let Some(id) = self.ui.open_node {
             let gpus = self.fleet.nodes.get(id).map(|n| n.gpus.len()).unwrap_or(0);
             let max = gpus.saturating_sub(1) as isize;

@@ -9,15 +9,17 @@ use crate::domain::{Fleet, NodeId, NodeState, NodeStatus};
 pub enum Pane {
     #[default]
     Fleet,
+    Heatmap,
     Alerts,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 2] = [Pane::Fleet, Pane::Alerts];
+    pub const ALL: [Pane; 3] = [Pane::Fleet, Pane::Heatmap, Pane::Alerts];
 
     pub fn title(self) -> &'static str {
         match self {
             Pane::Fleet => "Fleet",
+            Pane::Heatmap => "Heatmap",
             Pane::Alerts => "Alerts",
         }
     }
@@ -43,6 +45,7 @@ pub enum SortKey {
     Util,
     Temp,
     Power,
+    Health,
     Alerts,
 }
 
@@ -54,14 +57,16 @@ impl SortKey {
             State => Util,
             Util => Temp,
             Temp => Power,
-            Power => Alerts,
+            Power => Health,
+            Health => Alerts,
             Alerts => Name,
         }
     }
 
     /// Numbers sort biggest first; names A→Z.
     pub fn default_desc(self) -> bool {
-        !matches!(self, SortKey::Name)
+        // Worst health first: ascending scores.
+        !matches!(self, SortKey::Name | SortKey::Health)
     }
 
     pub fn word(self) -> &'static str {
@@ -71,6 +76,7 @@ impl SortKey {
             SortKey::Util => "util",
             SortKey::Temp => "temp",
             SortKey::Power => "power",
+            SortKey::Health => "health",
             SortKey::Alerts => "alerts",
         }
     }
@@ -95,6 +101,20 @@ pub struct UiState {
     pub open_node: Option<NodeId>,
     /// First GPU row shown in the node pane.
     pub gpu_scroll: usize,
+    pub heat: HeatState,
+    /// Terminal width, for layouts that move by screen columns.
+    pub width: u16,
+}
+
+/// What the heatmap shows and where its cursor is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HeatState {
+    pub metric: crate::domain::heat::HeatMetric,
+    /// Label rows are grouped by; `None` for plain name order.
+    pub group: Option<String>,
+    /// Position of the cursor in the heatmap's node order.
+    pub node_pos: usize,
+    pub gpu: u32,
 }
 
 impl Default for UiState {
@@ -112,6 +132,8 @@ impl Default for UiState {
             scroll: 0,
             open_node: None,
             gpu_scroll: 0,
+            heat: HeatState { group: Some("rack".into()), ..HeatState::default() },
+            width: 80,
         }
     }
 }
@@ -154,6 +176,9 @@ pub fn visible_nodes(fleet: &Fleet, ui: &UiState) -> Vec<NodeId> {
             SortKey::Util => cmp_opt(a.avg_util(), b.avg_util()),
             SortKey::Temp => cmp_opt(a.hottest().map(|h| h.1), b.hottest().map(|h| h.1)),
             SortKey::Power => cmp_opt(a.power_w(), b.power_w()),
+            SortKey::Health => crate::domain::health::node_health(a)
+                .score
+                .cmp(&crate::domain::health::node_health(b).score),
             SortKey::Alerts => alert_rank(a).cmp(&alert_rank(b)),
         }
     };
@@ -165,45 +190,7 @@ pub fn visible_nodes(fleet: &Fleet, ui: &UiState) -> Vec<NodeId> {
     ids
 }
 
-/// Compares names so `node-9` sorts before `node-10`.
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let mut ai = a.chars().peekable();
-    let mut bi = b.chars().peekable();
-    loop {
-        match (ai.peek().copied(), bi.peek().copied()) {
-            (None, None) => return Ordering::Equal,
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
-                let mut na = String::new();
-                while let Some(c) = ai.peek().copied().filter(char::is_ascii_digit) {
-                    na.push(c);
-                    ai.next();
-                }
-                let mut nb = String::new();
-                while let Some(c) = bi.peek().copied().filter(char::is_ascii_digit) {
-                    nb.push(c);
-                    bi.next();
-                }
-                let ord = na
-                    .trim_start_matches('0')
-                    .len()
-                    .cmp(&nb.trim_start_matches('0').len())
-                    .then_with(|| na.trim_start_matches('0').cmp(nb.trim_start_matches('0')));
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-            }
-            (Some(x), Some(y)) => {
-                if x != y {
-                    return x.cmp(&y);
-                }
-                ai.next();
-                bi.next();
-            }
-        }
-    }
-}
+pub use crate::domain::fleet::natural_cmp;
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,8 @@
 pub mod alert;
 pub mod fleet;
 pub mod gpu;
+pub mod health;
+pub mod heat;
 pub mod history;
 pub mod host;
 pub mod throttle;

@@ -10,6 +10,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use super::format::{self, fit};
 use super::theme::Theme;
 use crate::app::{App, scroll_for};
+use crate::domain::health::{self, Band};
 use crate::domain::{NodeState, NodeStatus, Severity, alert::HOT_GPU_C};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,13 +24,14 @@ enum Col {
     Mem,
     Hot,
     Power,
+    Health,
     Alerts,
     Xid,
 }
 
 impl Col {
     /// Display order.
-    const ORDER: [Col; 11] = [
+    const ORDER: [Col; 12] = [
         Col::Node,
         Col::Address,
         Col::Labels,
@@ -39,13 +41,15 @@ impl Col {
         Col::Mem,
         Col::Hot,
         Col::Power,
+        Col::Health,
         Col::Alerts,
         Col::Xid,
     ];
     /// Most important first: kept when space runs out.
-    const PRIORITY: [Col; 11] = [
+    const PRIORITY: [Col; 12] = [
         Col::Node,
         Col::State,
+        Col::Health,
         Col::Util,
         Col::Hot,
         Col::Gpus,
@@ -68,6 +72,7 @@ impl Col {
             Col::Mem => "MEM",
             Col::Hot => "HOT",
             Col::Power => "POWER",
+            Col::Health => "HEALTH",
             Col::Alerts => "ALERTS",
             Col::Xid => "XID",
         }
@@ -84,6 +89,7 @@ impl Col {
             Col::Mem => 5,
             Col::Hot => 9,
             Col::Power => 7,
+            Col::Health => 6,
             Col::Alerts => 7,
             Col::Xid => 4,
         }
@@ -236,6 +242,18 @@ fn cell<'a>(c: Col, w: u16, n: &'a NodeState, theme: &Theme) -> Cell<'a> {
             None => Cell::from("-").style(theme.dim()),
         },
         Col::Power => Cell::from(stale(n.power_w().map(format::watts).unwrap_or_else(|| "-".into()))),
+        Col::Health => {
+            if matches!(n.status, NodeStatus::Pending) {
+                return Cell::from("-").style(theme.dim());
+            }
+            let h = health::node_health(n);
+            let mark = match h.band {
+                Band::Healthy => "",
+                Band::Degraded => " ▼",
+                Band::Critical => " ✖",
+            };
+            Cell::from(format!("{}{mark}", h.score)).style(theme.health(h.band))
+        }
         Col::Alerts => {
             let crit = n.alerts.iter().filter(|a| a.severity == Severity::Critical).count();
             let warn = n.alerts.iter().filter(|a| a.severity == Severity::Warning).count();

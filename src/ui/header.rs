@@ -31,6 +31,10 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     parts.push((4, format!("GPUs {}", f.gpu_count()), theme.text()));
     parts.push((3, format!("util {}", format::pct(f.avg_util())), theme.text()));
     parts.push((5, format!("power {}", format::watts(f.power_w())), theme.text()));
+    if let Some(h) = crate::domain::health::cluster_score(&f.nodes) {
+        let band = crate::domain::health::Band::of(h);
+        parts.push((6, format!("health {h}"), theme.health(band)));
+    }
     if crit > 0 {
         parts.push((1, format!("▲{crit} crit"), theme.severity(Severity::Critical)));
     }

@@ -6,6 +6,7 @@ pub mod fleet;
 pub mod footer;
 pub mod format;
 pub mod header;
+pub mod heatmap;
 pub mod help;
 pub mod node;
 pub mod theme;
@@ -32,6 +33,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
             Some(id) => node::render(app, id, theme, frame, body),
             None => fleet::render(app, theme, frame, body),
         },
+        Pane::Heatmap => heatmap::render(app, theme, frame, body),
         Pane::Alerts => alerts::render(app, theme, frame, body),
     }
     footer::render(app, theme, frame, foot);

@@ -59,6 +59,10 @@ fn host_line<'a>(n: &'a NodeState, theme: &Theme) -> Line<'a> {
         crate::domain::NodeStatus::Down(r) => (format!("down: {r} (last values shown)"), theme.severity(Severity::Critical)),
     };
     spans.push(Span::styled(format!("{}  ", crate::text::sanitize(&word)), style));
+    if !matches!(n.status, crate::domain::NodeStatus::Pending) {
+        let h = crate::domain::health::node_health(n);
+        spans.push(Span::styled(format!("health {}  ", h.score), theme.health(h.band)));
+    }
     if let Some(h) = &n.host {
         if let Some(up) = h.uptime_seconds() {
             spans.push(Span::raw(format!("uptime {}  ", format::uptime(up))));
@@ -181,7 +185,11 @@ fn gpu_lines<'a>(g: &'a GpuSample, hist: Option<&GpuHistory>, w: &Widths, theme:
         trouble.push((format!("NVLink errors {e:.0}"), Severity::Warning));
     }
     if !trouble.is_empty() {
-        let mut spans = vec![Span::raw("     ")];
+        let h = crate::domain::health::gpu_health(g);
+        let mut spans = vec![
+            Span::raw("     "),
+            Span::styled(format!("health {} ", h.score), theme.health(h.band)),
+        ];
         for (i, (t, s)) in trouble.into_iter().enumerate() {
             if i > 0 {
                 spans.push(Span::styled(" · ", dim));

@@ -18,6 +18,7 @@ pub struct Theme {
     pub crit: Color,
     pub selected_bg: Color,
     pub header_bg: Color,
+    pub heat_scale: [Color; 5],
 }
 
 impl Default for Theme {
@@ -39,6 +40,13 @@ impl Theme {
             crit: Color::Red,
             selected_bg: Color::Indexed(236),
             header_bg: Color::Indexed(235),
+            heat_scale: [
+                Color::Indexed(54),
+                Color::Indexed(25),
+                Color::Indexed(30),
+                Color::Indexed(71),
+                Color::Indexed(220),
+            ],
         }
     }
 
@@ -139,6 +147,32 @@ impl Theme {
             self.severity(Severity::Warning)
         } else {
             self.text()
+        }
+    }
+
+    /// A heatmap cell of band 0 (cool) to 4 (alarming). The scale is
+    /// viridis-like (purple, blue, teal, green, yellow): it stays ordered for
+    /// the common colour-vision deficiencies and in grey.
+    pub fn heat(&self, band: usize) -> Style {
+        if self.mono {
+            return Style::default();
+        }
+        let c = self.heat_scale[band.min(4)];
+        Style::default().fg(c)
+    }
+
+    /// The heatmap cursor on top of a cell's style.
+    pub fn cursor(&self, cell: Style) -> Style {
+        cell.add_modifier(Modifier::REVERSED | Modifier::BOLD)
+    }
+
+    /// A health band.
+    pub fn health(&self, b: crate::domain::health::Band) -> Style {
+        use crate::domain::health::Band;
+        match b {
+            Band::Healthy => self.ok(),
+            Band::Degraded => self.severity(Severity::Warning),
+            Band::Critical => self.severity(Severity::Critical),
         }
     }
 

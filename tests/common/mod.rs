@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use aami_tui::app::{App, Mode};
 use aami_tui::cli::tui::fleet_from_config;
 use aami_tui::sim::{SimOptions, SimSpec};
+use aami_tui::ui::{self, theme::Theme};
+use ratatui::{Terminal, backend::TestBackend, buffer::Buffer};
 
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_aami-tui")
@@ -64,3 +66,28 @@ pub fn require(program: &str, package: &str) {
         "{program} is not installed: run `apt-get install -y {package}` (scripts/test does this)"
     );
 }
+
+pub fn draw(app: &aami_tui::app::App, theme: &Theme, w: u16, h: u16) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::render(app, theme, f)).unwrap();
+    t.backend().buffer().clone()
+}
+
+pub fn text(b: &Buffer) -> String {
+    let w = b.area.width as usize;
+    b.content
+        .chunks(w)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[macro_export]
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({ snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"), prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}
+

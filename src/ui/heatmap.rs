@@ -1,0 +1,170 @@
+//! The heatmap pane: every GPU of the fleet at once. Rows are nodes (grouped
+//! by a label), columns GPU indexes, each cell coloured and shaped by the
+//! chosen metric so it reads without colour too. Wide terminals put several
+//! node blocks side by side.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::format::fit;
+use super::theme::Theme;
+use crate::app::App;
+use crate::domain::Fleet;
+use crate::domain::heat;
+
+/// Cell glyphs by level, so shape alone tells the band (NO_COLOR).
+pub const GLYPHS: [&str; 5] = [" ·", "░░", "▒▒", "▓▓", "██"];
+const NAME_W: usize = 12;
+const GROUP_W: usize = 4;
+
+fn block_width(fleet: &Fleet) -> usize {
+    GROUP_W + NAME_W + 1 + heat::gpu_columns(fleet) * 2 + 2
+}
+
+/// Node blocks that fit side by side in `width` columns.
+pub fn blocks_per_row(width: u16, fleet: &Fleet) -> usize {
+    (width as usize / block_width(fleet)).max(1)
+}
+
+/// The band (0–4) of a level in 0..=1.
+pub fn band(level: f64) -> usize {
+    ((level * 5.0).floor() as usize).min(4)
+}
+
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let fleet = &app.fleet;
+    let metric = app.ui.heat.metric;
+    let order = app.heat_order();
+    let cols = heat::gpu_columns(fleet);
+    let per_row = blocks_per_row(area.width, fleet);
+    let mut lines: Vec<Line> = Vec::new();
+
+    // Legend: the scale and the fleet's spread.
+    let edges = metric.band_edges();
+    let mut legend = vec![Span::styled(format!(" {}  ", metric.title()), theme.title())];
+    for (i, g) in GLYPHS.iter().enumerate() {
+        let label = match i {
+            0 => format!("<{}", edges[0]),
+            4 => format!(">{}", edges[3]),
+            _ => format!("{}–{}", edges[i - 1], edges[i]),
+        };
+        legend.push(Span::styled(*g, theme.heat(i)));
+        legend.push(Span::raw(format!(" {label}  ")));
+    }
+    if let Some((lo, med, hi)) = heat::spread(fleet, metric) {
+        legend.push(Span::styled(format!("fleet min {lo:.0} median {med:.0} max {hi:.0}"), theme.dim()));
+    }
+    lines.push(Line::from(legend));
+
+    // GPU index header for each block.
+    let mut head = String::new();
+    for _ in 0..per_row {
+        head.push_str(&" ".repeat(GROUP_W + NAME_W + 1));
+        for c in 0..cols {
+            head.push_str(&format!("{:<2}", c % 100));
+        }
+        head.push_str("  ");
+    }
+    lines.push(Line::from(Span::styled(head, theme.dim())));
+
+    let body_rows = (area.height as usize).saturating_sub(3).max(1);
+    let cursor_row = app.ui.heat.node_pos / per_row;
+    let first_row = (cursor_row / body_rows) * body_rows;
+    let group = app.ui.heat.group.as_deref();
+    for row in first_row..first_row + body_rows {
+        let start = row * per_row;
+        if start >= order.len() {
+            break;
+        }
+        let mut spans = Vec::new();
+        for (k, &id) in order.iter().enumerate().skip(start).take(per_row) {
+            let n = &fleet.nodes[id];
+            let g = heat::group_of(n, group);
+            let prev_group = k.checked_sub(1).map(|p| heat::group_of(&fleet.nodes[order[p]], group));
+            let g_label = if prev_group != Some(g) || k == start { fit(g, GROUP_W - 1) } else { String::new() };
+            spans.push(Span::styled(format!("{g_label:<w$}", w = GROUP_W), theme.dim()));
+            let on_cursor_node = k == app.ui.heat.node_pos;
+            let name_style = if on_cursor_node { theme.selected() } else { theme.text() };
+            spans.push(Span::styled(format!("{:<w$} ", fit(&crate::text::sanitize(&n.spec.name), NAME_W), w = NAME_W), name_style));
+            let down = n.status.is_down();
+            for c in 0..cols as u32 {
+                let gpu = n.gpus.iter().find(|g| g.index == c);
+                let (text, style) = match (down, gpu) {
+                    (true, _) if (c as usize) < n.gpus_expected.max(1) => ("✖✖".to_string(), theme.severity(crate::domain::Severity::Critical)),
+                    (false, Some(g)) => match metric.value(g) {
+                        Some(v) => {
+                            let b = band(metric.level(v));
+                            let mut t = GLYPHS[b].to_string();
+                            if g.xid().is_some() {
+                                // An Xid marks the cell whatever the metric.
+                                t = "X!".into();
+                            }
+                            (t, theme.heat(b))
+                        }
+                        None => (" ?".into(), theme.dim()),
+                    },
+                    (false, None) if (c as usize) < n.gpus_expected => ("--".into(), theme.severity(crate::domain::Severity::Critical)),
+                    _ => ("  ".into(), theme.dim()),
+                };
+                let style = if on_cursor_node && c == app.ui.heat.gpu { theme.cursor(style) } else { style };
+                spans.push(Span::styled(text, style));
+            }
+            spans.push(Span::raw("  "));
+        }
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(Paragraph::new(lines), Rect { height: area.height.saturating_sub(1), ..area });
+
+    // Footer line: the cursor's GPU in words.
+    let info = match order.get(app.ui.heat.node_pos).map(|&id| &fleet.nodes[id]) {
+        Some(n) => {
+            let name = crate::text::sanitize(&n.spec.name);
+            match n.gpus.iter().find(|g| g.index == app.ui.heat.gpu) {
+                _ if n.status.is_down() => format!(" cursor: {name}  down: {}", crate::text::sanitize(n.status.reason().unwrap_or(""))),
+                Some(g) => {
+                    let mut s = format!(" cursor: {name} GPU {}", g.index);
+                    if let Some(t) = g.temp_c {
+                        s.push_str(&format!("  {t:.0}°C"));
+                    }
+                    if let Some(u) = g.util_pct {
+                        s.push_str(&format!("  util {u:.0}%"));
+                    }
+                    if let Some(m) = g.mem_pct() {
+                        s.push_str(&format!("  mem {m:.0}%"));
+                    }
+                    if let Some(p) = g.power_w {
+                        s.push_str(&format!("  {p:.0}W"));
+                    }
+                    let h = crate::domain::health::gpu_health(g);
+                    s.push_str(&format!("  health {}", h.score));
+                    if !h.reasons.is_empty() {
+                        s.push_str(&format!(" ({})", h.explain()));
+                    }
+                    s.push_str("   Enter opens the node");
+                    s
+                }
+                None => format!(" cursor: {name} GPU {}: no data", app.ui.heat.gpu),
+            }
+        }
+        None => " no nodes".into(),
+    };
+    let r = Rect { y: area.y + area.height.saturating_sub(1), height: 1, ..area };
+    frame.render_widget(Paragraph::new(fit(&info, area.width as usize)).style(theme.dim()), r);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::heat::HeatMetric;
+
+    #[test]
+    fn bands_cover_the_scale() {
+        assert_eq!(band(0.0), 0);
+        assert_eq!(band(0.5), 2);
+        assert_eq!(band(0.99), 4);
+        assert_eq!(band(1.0), 4);
+        assert_eq!(band(HeatMetric::Temperature.level(91.0)), 4);
+    }
+}
