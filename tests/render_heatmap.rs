@@ -94,3 +94,39 @@ fn heatmap_colours_dark() {
         insta::assert_debug_snapshot!("heatmap_dark_colours_100x12", b);
     });
 }
+
+#[test]
+fn dense_cells_fit_more_nodes_and_toggle() {
+    let mut app = common::demo_app(1024, T);
+    app.apply(Action::GoPane(Pane::Heatmap));
+    app.apply(Action::Resize(160, 48));
+    assert!(app.ui.heat.is_dense(1024), "dense by default on big fleets");
+    let dense = text(&draw(&app, &Theme::mono(), 160, 48));
+    let dense_nodes = dense.matches("gpu-node-").count();
+    app.apply(Action::ToggleDense);
+    let wide = text(&draw(&app, &Theme::mono(), 160, 48));
+    let wide_nodes = wide.matches("gpu-node-").count();
+    assert!(dense_nodes > wide_nodes, "dense {dense_nodes} vs wide {wide_nodes}");
+    snap!("heatmap_dense_1024_160x48", dense);
+}
+
+#[test]
+fn panes_fill_250x70() {
+    let mut app = common::demo_app(64, T);
+    for pane in [Pane::Fleet, Pane::Heatmap, Pane::Alerts] {
+        app.apply(Action::GoPane(pane));
+        app.apply(Action::Resize(250, 70));
+        let s = text(&draw(&app, &Theme::mono(), 250, 70));
+        assert!(s.lines().count() == 70 && s.contains("gpu-node-"), "{pane:?}");
+    }
+    let s = text(&draw(&app, &Theme::mono(), 250, 70));
+    assert!(s.contains("crit"));
+}
+
+#[test]
+fn alerts_pane_snapshots() {
+    let mut app = common::demo_app(12, T);
+    app.apply(Action::GoPane(Pane::Alerts));
+    snap!("alerts_80x24", text(&draw(&app, &Theme::mono(), 80, 24)));
+    snap!("alerts_160x48", text(&draw(&app, &Theme::mono(), 160, 48)));
+}

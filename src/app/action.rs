@@ -24,6 +24,8 @@ pub enum Action {
     CycleMetric,
     /// `g` in the heatmap: next grouping label.
     CycleGroup,
+    /// `z` in the heatmap: dense (one character per GPU) or wide cells.
+    ToggleDense,
     PageUp,
     PageDown,
     Top,

@@ -92,6 +92,10 @@ impl App {
             ToggleHelp => self.ui.show_help = !self.ui.show_help,
             MoveCol(d) => self.move_heat_col(d),
             CycleMetric => self.ui.heat.metric = self.ui.heat.metric.next(),
+            ToggleDense => {
+                let dense = self.ui.heat.is_dense(self.fleet.nodes.len());
+                self.ui.heat.dense = Some(!dense);
+            }
             CycleGroup => {
                 self.ui.heat.group = match self.ui.heat.group.as_deref() {
                     Some("rack") => Some("gpu_type".into()),
@@ -182,7 +186,8 @@ impl App {
     fn move_selection(&mut self, delta: isize) {
         if self.ui.pane == Pane::Heatmap {
             let n = self.heat_order().len();
-            let per_row = crate::ui::heatmap::blocks_per_row(self.ui.width, &self.fleet) as isize;
+            let dense = self.ui.heat.is_dense(self.fleet.nodes.len());
+            let per_row = crate::ui::heatmap::blocks_per_row(self.ui.width, &self.fleet, dense) as isize;
             let step = if delta.abs() == 1 { delta * per_row } else { delta.signum() * delta.abs().min(n as isize) };
             let pos = (self.ui.heat.node_pos as isize).saturating_add(step);
             self.ui.heat.node_pos = pos.clamp(0, n.saturating_sub(1) as isize) as usize;

@@ -115,6 +115,15 @@ pub struct HeatState {
     /// Position of the cursor in the heatmap's node order.
     pub node_pos: usize,
     pub gpu: u32,
+    /// One character per GPU instead of two; `None` chooses by fleet size.
+    pub dense: Option<bool>,
+}
+
+impl HeatState {
+    /// Dense cells by default past 256 nodes, so more nodes fit a screen.
+    pub fn is_dense(&self, nodes: usize) -> bool {
+        self.dense.unwrap_or(nodes > 256)
+    }
 }
 
 impl Default for UiState {

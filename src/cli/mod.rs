@@ -3,6 +3,7 @@
 //! [`Command`] and a module.
 
 pub mod config_cmd;
+pub mod inspect;
 pub mod nodes;
 pub mod status;
 pub mod table;
@@ -51,6 +52,8 @@ pub enum Command {
     /// Xid tools: scan kernel logs for Xid events.
     #[command(subcommand)]
     Xid(xid::XidCommand),
+    /// Read one exporter page (file, URL or `-`), detect its dialect and print its GPUs.
+    Inspect(inspect::InspectArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -69,6 +72,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<i32> {
         Some(Command::Config(cmd)) => config_cmd::run(config_flag, cmd),
         Some(Command::Explain(cmd)) => xid::run_explain(config_flag, cmd),
         Some(Command::Xid(cmd)) => xid::run_xid(config_flag, cmd),
+        Some(Command::Inspect(args)) => inspect::run(config_flag, args),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "aami-tui", &mut std::io::stdout());

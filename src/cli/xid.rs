@@ -1,13 +1,22 @@
+//! The Xid catalogue and kernel-log scanner (issue 6).
 //! `aami-tui explain xid N` and `aami-tui xid scan`.
 
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+
+use crate::cli::table;
+use crate::config::locate;
+use crate::domain::Severity;
+use crate::xid::{Catalogue, LookupError, ScanReport, XidEntry, scan_with, severity_word};
 
 #[derive(Debug, Subcommand)]
 pub enum ExplainCommand {
     /// Explain an Xid code.
     Xid {
+        /// The Xid number, e.g. 79.
+        #[arg(allow_hyphen_values = true)]
         code: String,
         /// Print JSON.
         #[arg(long)]
@@ -27,12 +36,541 @@ pub enum XidCommand {
     },
 }
 
-pub fn run_explain(_flag: Option<&Path>, _cmd: ExplainCommand) -> color_eyre::Result<i32> {
-    eprintln!("error: the Xid catalogue is not built yet");
-    Ok(2)
+/// Width used when stdout is not a terminal.
+const PIPE_WIDTH: usize = 100;
+/// Narrowest layout we draw.
+const MIN_WIDTH: usize = 40;
+
+pub fn run_explain(_flag: Option<&Path>, cmd: ExplainCommand) -> color_eyre::Result<i32> {
+    let ExplainCommand::Xid { code, json } = cmd;
+    let catalogue = match load_catalogue() {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let entry = match catalogue.lookup_str(&code) {
+        Ok(e) => e,
+        Err(e @ LookupError::Malformed(_)) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+        Err(e @ LookupError::Unknown(_)) => {
+            eprintln!("error: {e} (known codes: {})", catalogue.ranges_text());
+            return Ok(2);
+        }
+    };
+    if json {
+        write_out(&format!("{}\n", serde_json::to_string_pretty(entry)?))?;
+        return Ok(0);
+    }
+    let text = if std::io::stdout().is_terminal() {
+        let width = crossterm::terminal::size()
+            .map(|(w, _)| usize::from(w))
+            .unwrap_or(PIPE_WIDTH);
+        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        render_boxed(entry, &catalogue, width, color)
+    } else {
+        render_plain(entry, &catalogue, PIPE_WIDTH)
+    };
+    write_out(&text)?;
+    Ok(0)
 }
 
-pub fn run_xid(_flag: Option<&Path>, _cmd: XidCommand) -> color_eyre::Result<i32> {
-    eprintln!("error: the Xid scanner is not built yet");
-    Ok(2)
+pub fn run_xid(_flag: Option<&Path>, cmd: XidCommand) -> color_eyre::Result<i32> {
+    let XidCommand::Scan { file, json } = cmd;
+    let (label, bytes) = match file.as_deref() {
+        None => read_stdin(),
+        Some(p) if p == Path::new("-") => read_stdin(),
+        Some(p) => (p.display().to_string(), std::fs::read(p)),
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {label}: {e}");
+            return Ok(2);
+        }
+    };
+    let catalogue = match load_catalogue() {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let report = scan_with(&text, &catalogue);
+    if json {
+        write_out(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+    } else {
+        write_out(&render_report(&report))?;
+    }
+    // A report, not a health check: finding Xids is still success.
+    Ok(0)
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn write_out(s: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+fn read_stdin() -> (String, std::io::Result<Vec<u8>>) {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("reading a kernel log from standard input (end with Ctrl-D)…");
+    }
+    let mut buf = Vec::new();
+    let res = stdin.lock().read_to_end(&mut buf).map(|_| buf);
+    ("standard input".to_string(), res)
+}
+
+/// The built-in catalogue plus `<user config dir>/xids.yaml`; on a broken
+/// override file prints the error and gives the exit code.
+fn load_catalogue() -> Result<Catalogue, i32> {
+    match locate::user_dir() {
+        Some(dir) => Catalogue::with_user_overrides(&dir).map_err(|e| {
+            eprintln!("error: {e}");
+            eprintln!("(fix or move that file; without it the built-in catalogue is used)");
+            2
+        }),
+        None => Ok(Catalogue::builtin().clone()),
+    }
+}
+
+// ---------------------------------------------------------------- explain ---
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Heading,
+    Notice,
+}
+
+struct Line {
+    text: String,
+    style: Style,
+}
+
+fn line(text: impl Into<String>, style: Style) -> Line {
+    Line {
+        text: text.into(),
+        style,
+    }
+}
+
+/// Word-wraps `text` to `width` columns; the first line is prefixed with
+/// `first`, the rest with `rest` (hanging indent). Over-long words are split.
+fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = first.to_string();
+    let mut cur_len = first.chars().count();
+    let mut empty = true;
+    let indent_len = rest.chars().count();
+    for word in text.split_whitespace() {
+        let mut word: String = word.to_string();
+        loop {
+            let wlen = word.chars().count();
+            let need = if empty { wlen } else { wlen + 1 };
+            if cur_len + need <= width {
+                if !empty {
+                    cur.push(' ');
+                }
+                cur.push_str(&word);
+                cur_len += need;
+                empty = false;
+                break;
+            }
+            if !empty {
+                out.push(std::mem::replace(&mut cur, rest.to_string()));
+                cur_len = indent_len;
+                empty = true;
+                continue;
+            }
+            // A word longer than a whole line: split it.
+            let room = width.saturating_sub(cur_len).max(1);
+            let head: String = word.chars().take(room).collect();
+            let tail: String = word.chars().skip(room).collect();
+            cur.push_str(&head);
+            out.push(std::mem::replace(&mut cur, rest.to_string()));
+            cur_len = indent_len;
+            word = tail;
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !empty || out.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The body shared by the boxed and plain layouts, wrapped to `width`.
+fn body(e: &XidEntry, cat: &Catalogue, width: usize) -> Vec<Line> {
+    let mut v = Vec::new();
+    let para = |v: &mut Vec<Line>, text: &str, first: &str, rest: &str, style: Style| {
+        for l in wrap(text, width, first, rest) {
+            v.push(line(l, style));
+        }
+    };
+    para(&mut v, &e.mnemonic, "NVIDIA name: ", "  ", Style::Plain);
+    para(&mut v, &e.generations.to_string(), "Applies to:  ", "  ", Style::Plain);
+    if e.unused {
+        v.push(line("", Style::Plain));
+        let note = format!(
+            "UNUSED ON CURRENT GPUS: NVIDIA lists Xid {} as unused on current data-center GPUs (A100, H100, B100, GB200). Seeing it there is unexpected: report it.",
+            e.code
+        );
+        para(&mut v, &note, "", "", Style::Notice);
+    }
+    let section = |v: &mut Vec<Line>, title: &str| {
+        v.push(line("", Style::Plain));
+        v.push(line(title, Style::Heading));
+    };
+    section(&mut v, "What it means");
+    para(&mut v, &e.meaning, "  ", "  ", Style::Plain);
+    section(&mut v, "Likely causes");
+    for c in &e.causes {
+        para(&mut v, c, "  • ", "    ", Style::Plain);
+    }
+    section(&mut v, "Do now");
+    for (i, s) in e.do_now.iter().enumerate() {
+        step(&mut v, i + 1, s, width);
+    }
+    section(&mut v, "Investigate");
+    for (i, s) in e.investigate.iter().enumerate() {
+        step(&mut v, i + 1, s, width);
+    }
+    if !e.related.is_empty() {
+        section(&mut v, "Related");
+        for r in &e.related {
+            let name = cat.get(r.code).map(|x| x.name.as_str()).unwrap_or("not in the catalogue");
+            let text = format!("Xid {} ({name}): {}", r.code, r.why);
+            para(&mut v, &text, "  • ", "    ", Style::Plain);
+        }
+    }
+    section(&mut v, "Reference");
+    para(&mut v, &e.reference, "  ", "  ", Style::Plain);
+    v
+}
+
+/// Commands a step may end with, after `description: `.
+const COMMANDS: [&str; 8] = [
+    "nvidia-smi",
+    "scontrol",
+    "dmesg",
+    "dcgmi",
+    "lspci",
+    "systemctl",
+    "journalctl",
+    "nvidia-bug-report.sh",
+];
+
+/// Splits `Check the ECC counters: nvidia-smi -q -d ECC` into description and command.
+fn split_command(text: &str) -> Option<(&str, &str)> {
+    text.match_indices(": ").find_map(|(i, _)| {
+        let cmd = &text[i + 2..];
+        COMMANDS
+            .iter()
+            .any(|c| cmd.starts_with(c))
+            .then(|| (&text[..=i], cmd))
+    })
+}
+
+/// A numbered step. When it does not fit on one line and ends with a
+/// command, the command gets lines of its own so it is not broken mid-way.
+fn step(v: &mut Vec<Line>, n: usize, text: &str, width: usize) {
+    let num = format!("  {n}. ");
+    let pad = " ".repeat(num.chars().count());
+    let whole = wrap(text, width, &num, &pad);
+    let lines = match split_command(text) {
+        Some((desc, cmd)) if whole.len() > 1 => {
+            let cmd_pad = format!("{pad}  ");
+            let mut l = wrap(desc, width, &num, &pad);
+            l.extend(wrap(cmd, width, &cmd_pad, &cmd_pad));
+            l
+        }
+        _ => whole,
+    };
+    v.extend(lines.into_iter().map(|t| line(t, Style::Plain)));
+}
+
+/// `critical · usually hardware`.
+fn badge(e: &XidEntry) -> String {
+    format!("{} · {}", severity_word(e.severity), e.hardware_text())
+}
+
+fn severity_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "\x1b[1;31m",
+        Severity::Warning => "\x1b[1;33m",
+        Severity::Info => "\x1b[1;36m",
+    }
+}
+
+const RESET: &str = "\x1b[0m";
+
+/// The entry inside a box drawn with Unicode box-drawing characters, `width`
+/// columns wide in total; `color` adds ANSI styles.
+pub fn render_boxed(e: &XidEntry, cat: &Catalogue, width: usize, color: bool) -> String {
+    let width = width.max(MIN_WIDTH);
+    let inner = width - 4;
+    let paint = |s: &str, code: &str| {
+        if color {
+            format!("{code}{s}{RESET}")
+        } else {
+            s.to_string()
+        }
+    };
+    // ┌ title ──── badge ┐ : 2 + title + 1 + fill + 1 + badge + 2 = width
+    let mut badge_text = badge(e);
+    let mut title = e.title();
+    let fixed = 6;
+    if fixed + badge_text.chars().count() + 1 + 8 > width {
+        badge_text = severity_word(e.severity).to_string();
+    }
+    let max_title = width.saturating_sub(fixed + badge_text.chars().count() + 1);
+    if title.chars().count() > max_title {
+        title = title.chars().take(max_title.saturating_sub(1)).collect::<String>() + "…";
+    }
+    let fill = width - fixed - title.chars().count() - badge_text.chars().count();
+    let badge_painted = if color {
+        let sev = severity_word(e.severity);
+        match badge_text.strip_prefix(sev) {
+            Some(rest) => format!("{}{rest}", paint(sev, severity_color(e.severity))),
+            None => badge_text.clone(),
+        }
+    } else {
+        badge_text.clone()
+    };
+    let mut out = format!(
+        "┌ {} {} {} ┐\n",
+        paint(&title, "\x1b[1m"),
+        "─".repeat(fill),
+        badge_painted
+    );
+    for l in body(e, cat, inner) {
+        let pad = inner.saturating_sub(l.text.chars().count());
+        let text = match l.style {
+            Style::Plain => l.text.clone(),
+            Style::Heading => paint(&l.text, "\x1b[1m"),
+            Style::Notice => paint(&l.text, "\x1b[1;33m"),
+        };
+        out.push_str(&format!("│ {text}{} │\n", " ".repeat(pad)));
+    }
+    out.push_str(&format!("└{}┘\n", "─".repeat(width - 2)));
+    out
+}
+
+/// The entry as plain text (no box, no ANSI), wrapped to `width`.
+pub fn render_plain(e: &XidEntry, cat: &Catalogue, width: usize) -> String {
+    let width = width.max(MIN_WIDTH);
+    let mut out = format!("{}\n{}\n", e.title(), badge(e));
+    for l in body(e, cat, width) {
+        out.push_str(l.text.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+// ------------------------------------------------------------------- scan ---
+
+fn dash(s: Option<&str>) -> String {
+    match s {
+        Some(t) if !t.is_empty() => t.to_string(),
+        _ => "-".to_string(),
+    }
+}
+
+/// The scan report as plain-text tables.
+pub fn render_report(r: &ScanReport) -> String {
+    let mut out = String::new();
+    if r.events.is_empty() {
+        out.push_str(&format!("No Xid events in {} lines.\n", r.lines_read));
+    } else {
+        out.push_str(&format!(
+            "Xid events: {} in {} lines\n\n",
+            r.events.len(),
+            r.lines_read
+        ));
+        let rows: Vec<Vec<String>> = r
+            .events
+            .iter()
+            .map(|e| {
+                let who = match (e.pid, e.process.as_deref()) {
+                    (Some(p), Some(n)) => format!("{p} {n}"),
+                    (Some(p), None) => p.to_string(),
+                    (None, Some(n)) => n.to_string(),
+                    (None, None) => "-".to_string(),
+                };
+                vec![
+                    dash(e.time.as_deref()),
+                    e.pci_bus.clone(),
+                    e.code.to_string(),
+                    who,
+                    e.explanation
+                        .clone()
+                        .unwrap_or_else(|| "unknown Xid (not in the catalogue)".to_string()),
+                    dash(Some(&e.message)),
+                ]
+            })
+            .collect();
+        out.push_str(&table::render(
+            &["TIME", "PCI BUS", "XID", "PID/PROCESS", "MEANS", "MESSAGE"],
+            &rows,
+        ));
+    }
+
+    out.push_str(&format!("\nOther NVRM lines: {}\n", r.other_nvrm.len()));
+    if !r.other_nvrm.is_empty() {
+        out.push('\n');
+        let rows: Vec<Vec<String>> = r
+            .other_nvrm
+            .iter()
+            .map(|l| {
+                vec![
+                    l.line.to_string(),
+                    dash(l.time.as_deref()),
+                    dash(l.pci_bus.as_deref()),
+                    l.message.clone(),
+                ]
+            })
+            .collect();
+        out.push_str(&table::render(&["LINE", "TIME", "PCI BUS", "MESSAGE"], &rows));
+    }
+
+    if !r.by_gpu.is_empty() {
+        out.push_str("\nBy GPU (worst first)\n\n");
+        let rows: Vec<Vec<String>> = r
+            .by_gpu
+            .iter()
+            .map(|g| {
+                vec![
+                    g.pci_bus.clone(),
+                    severity_word(g.worst).to_string(),
+                    g.events.to_string(),
+                    g.codes.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+                    dash(g.first_time.as_deref()),
+                    dash(g.last_time.as_deref()),
+                ]
+            })
+            .collect();
+        out.push_str(&table::render(
+            &["PCI BUS", "WORST", "EVENTS", "XIDS", "FIRST", "LAST"],
+            &rows,
+        ));
+        out.push_str("\nBy Xid (worst first)\n\n");
+        let rows: Vec<Vec<String>> = r
+            .by_code
+            .iter()
+            .map(|c| {
+                vec![
+                    c.code.to_string(),
+                    c.severity.map(severity_word).unwrap_or("unknown").to_string(),
+                    c.events.to_string(),
+                    c.gpus.join(","),
+                    dash(c.name.as_deref()),
+                ]
+            })
+            .collect();
+        out.push_str(&table::render(
+            &["XID", "SEVERITY", "EVENTS", "GPUS", "NAME"],
+            &rows,
+        ));
+        out.push_str("\nDetails: aami-tui explain xid <code>\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(code: u32) -> &'static XidEntry {
+        Catalogue::builtin().get(code).expect("known code")
+    }
+
+    #[test]
+    fn commands_are_split_from_their_description() {
+        assert_eq!(
+            split_command("Read the counters: nvidia-smi -q -d ECC"),
+            Some(("Read the counters:", "nvidia-smi -q -d ECC"))
+        );
+        assert_eq!(
+            split_command("If fatal: drain it. Then reset: nvidia-smi -r -i 0"),
+            Some(("If fatal: drain it. Then reset:", "nvidia-smi -r -i 0"))
+        );
+        assert_eq!(split_command("Restart the application"), None);
+        assert_eq!(split_command("Note: nothing to run"), None);
+    }
+
+    #[test]
+    fn wrap_respects_width_and_indents() {
+        let lines = wrap("one two three four five six", 12, "  • ", "    ");
+        assert_eq!(lines, vec!["  • one two", "    three", "    four", "    five six"]);
+        assert!(lines.iter().all(|l| l.chars().count() <= 12));
+        let long = wrap("abcdefghijklmnopqrstuvwxyz", 10, "", "");
+        assert_eq!(long, vec!["abcdefghij", "klmnopqrst", "uvwxyz"]);
+        assert_eq!(wrap("", 10, "  ", "  "), vec!["  "]);
+    }
+
+    #[test]
+    fn boxed_layout_is_rectangular_at_any_width() {
+        let cat = Catalogue::builtin();
+        for width in [40, 60, 80, 100, 157] {
+            for code in [13, 79, 154, 5] {
+                let s = render_boxed(entry(code), cat, width, false);
+                for l in s.lines() {
+                    assert_eq!(l.chars().count(), width, "Xid {code} at {width}: {l:?}");
+                }
+                let first = s.lines().next().unwrap_or_default();
+                assert!(first.starts_with("┌ Xid ") && first.ends_with(" ┐"), "{first}");
+                assert!(s.lines().last().unwrap_or_default().starts_with('└'));
+            }
+        }
+        let s = render_boxed(entry(79), cat, 100, false);
+        assert!(s.starts_with("┌ Xid 79 — GPU has fallen off the bus ─"), "{s}");
+        assert!(s.lines().next().unwrap_or_default().ends_with("── critical · usually hardware ┐"));
+        for section in ["What it means", "Likely causes", "Do now", "Investigate", "Related", "Reference"] {
+            assert!(s.contains(&format!("│ {section} ")), "{section}");
+        }
+        assert!(!s.contains('\x1b'));
+        // Colour only when asked.
+        assert!(render_boxed(entry(79), cat, 100, true).contains("\x1b[1;31mcritical"));
+    }
+
+    #[test]
+    fn plain_layout_has_no_box_or_ansi() {
+        let s = render_plain(entry(48), Catalogue::builtin(), 100);
+        assert!(s.starts_with("Xid 48 — Uncorrectable ECC error"));
+        assert!(!s.contains('┌') && !s.contains('│') && !s.contains('\x1b'));
+        assert!(s.lines().all(|l| l.chars().count() <= 100));
+        assert!(s.contains("  1. Drain the node"));
+        assert!(s.contains("Xid 63 (Row remapping (page retirement) recorded)"));
+        let unused = render_plain(entry(5), Catalogue::builtin(), 100);
+        assert!(unused.contains("UNUSED ON CURRENT GPUS"));
+        // A step that does not fit keeps its command on lines of its own.
+        let s79 = render_plain(entry(79), Catalogue::builtin(), 100);
+        assert!(s79.contains("\n       dmesg -T | grep -i -E \"aer|pcie|thermal\"\n"), "{s79}");
+        assert!(s79.contains("  1. Drain the node: scontrol update nodename=<node> state=drain reason=\"Xid 79\"\n"));
+        assert!(!s.contains("UNUSED ON CURRENT GPUS"));
+    }
+
+    #[test]
+    fn report_lists_events_nvrm_lines_and_summaries() {
+        // Constructed example.
+        let r = crate::xid::scan(
+            "[1.0] NVRM: Xid (PCI:0000:01:00): 13, pid=7, name=python, Graphics Exception\n\
+             [2.0] NVRM: GPU at PCI:0000:02:00: GPU-abc\n\
+             [3.0] NVRM: Xid (PCI:0000:02:00): 79, pid=8, name=torchrun, GPU has fallen off the bus.\n",
+        );
+        let s = render_report(&r);
+        assert!(s.contains("Xid events: 2 in 3 lines"));
+        assert!(s.contains("7 python"));
+        assert!(s.contains("Other NVRM lines: 1"));
+        let by_gpu = s.split("By GPU").nth(1).unwrap_or_default();
+        let first_row = by_gpu.lines().nth(3).unwrap_or_default();
+        assert!(first_row.starts_with("0000:02:00  critical"), "{by_gpu}");
+        let empty = render_report(&crate::xid::scan("nothing here\n"));
+        assert!(empty.starts_with("No Xid events in 1 lines."));
+    }
 }

@@ -2,11 +2,17 @@
 //! Prometheus / Alertmanager HTTP APIs. Each source turns what it reads into
 //! domain values; the collector sends one message per refresh.
 
+pub mod all_smi;
+pub mod amd;
 pub mod collector;
+pub mod custom_json;
 pub mod dcgm;
+pub mod detect;
 pub mod exposition;
 pub mod http;
 pub mod node_exporter;
+pub mod nvidia_gpu_exporter;
+pub mod prom_api;
 
 pub use collector::{Collector, CollectorEvent, Target};
 pub use http::{ScrapeError, ScrapeLimits};

@@ -16,16 +16,29 @@ use crate::domain::heat;
 
 /// Cell glyphs by level, so shape alone tells the band (NO_COLOR).
 pub const GLYPHS: [&str; 5] = [" ·", "░░", "▒▒", "▓▓", "██"];
-const NAME_W: usize = 12;
 const GROUP_W: usize = 4;
 
-fn block_width(fleet: &Fleet) -> usize {
-    GROUP_W + NAME_W + 1 + heat::gpu_columns(fleet) * 2 + 2
+fn cell_width(dense: bool) -> usize {
+    if dense { 1 } else { 2 }
+}
+
+/// Width of the node-name column: the longest name, within reason.
+fn name_width(fleet: &Fleet) -> usize {
+    fleet.nodes.iter().map(|n| n.spec.name.chars().count()).max().unwrap_or(8).clamp(6, 16)
+}
+
+fn block_width(fleet: &Fleet, dense: bool) -> usize {
+    GROUP_W + name_width(fleet) + 1 + heat::gpu_columns(fleet) * cell_width(dense) + 2
 }
 
 /// Node blocks that fit side by side in `width` columns.
-pub fn blocks_per_row(width: u16, fleet: &Fleet) -> usize {
-    (width as usize / block_width(fleet)).max(1)
+pub fn blocks_per_row(width: u16, fleet: &Fleet, dense: bool) -> usize {
+    (width as usize / block_width(fleet, dense)).max(1)
+}
+
+/// A cell's text: two characters, or the last one in dense mode.
+fn cell_text(s: &str, dense: bool) -> String {
+    if dense { s.chars().last().map(String::from).unwrap_or_default() } else { s.to_string() }
 }
 
 /// The band (0–4) of a level in 0..=1.
@@ -38,7 +51,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let metric = app.ui.heat.metric;
     let order = app.heat_order();
     let cols = heat::gpu_columns(fleet);
-    let per_row = blocks_per_row(area.width, fleet);
+    let dense = app.ui.heat.is_dense(fleet.nodes.len());
+        let per_row = blocks_per_row(area.width, fleet, dense);
     let mut lines: Vec<Line> = Vec::new();
 
     // Legend: the scale and the fleet's spread.
@@ -50,7 +64,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             4 => format!(">{}", edges[3]),
             _ => format!("{}–{}", edges[i - 1], edges[i]),
         };
-        legend.push(Span::styled(*g, theme.heat(i)));
+        legend.push(Span::styled(cell_text(g, dense), theme.heat(i)));
         legend.push(Span::raw(format!(" {label}  ")));
     }
     if let Some((lo, med, hi)) = heat::spread(fleet, metric) {
@@ -61,9 +75,13 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     // GPU index header for each block.
     let mut head = String::new();
     for _ in 0..per_row {
-        head.push_str(&" ".repeat(GROUP_W + NAME_W + 1));
+        head.push_str(&" ".repeat(GROUP_W + name_w + 1));
         for c in 0..cols {
-            head.push_str(&format!("{:<2}", c % 100));
+            if dense {
+                head.push_str(&format!("{}", c % 10));
+            } else {
+                head.push_str(&format!("{:<2}", c % 100));
+            }
         }
         head.push_str("  ");
     }
@@ -87,7 +105,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             spans.push(Span::styled(format!("{g_label:<w$}", w = GROUP_W), theme.dim()));
             let on_cursor_node = k == app.ui.heat.node_pos;
             let name_style = if on_cursor_node { theme.selected() } else { theme.text() };
-            spans.push(Span::styled(format!("{:<w$} ", fit(&crate::text::sanitize(&n.spec.name), NAME_W), w = NAME_W), name_style));
+            spans.push(Span::styled(format!("{:<w$} ", fit(&crate::text::sanitize(&n.spec.name), name_w), w = name_w), name_style));
             let down = n.status.is_down();
             for c in 0..cols as u32 {
                 let gpu = n.gpus.iter().find(|g| g.index == c);
@@ -109,7 +127,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                     _ => ("  ".into(), theme.dim()),
                 };
                 let style = if on_cursor_node && c == app.ui.heat.gpu { theme.cursor(style) } else { style };
-                spans.push(Span::styled(text, style));
+                spans.push(Span::styled(cell_text(&text, dense), style));
             }
             spans.push(Span::raw("  "));
         }

@@ -40,13 +40,20 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// An app on a demo fleet of `nodes` at sim time `t`, refreshed 0.8 s
 /// before `now`. Deterministic: no network, no clock.
 pub fn demo_app(nodes: usize, t: f64) -> App {
-    let spec = SimSpec::new(&SimOptions { nodes, ..SimOptions::default() });
+    let spec = SimSpec::new(&SimOptions {
+        nodes,
+        ..SimOptions::default()
+    });
     let config = spec.config();
     let mut fleet = fleet_from_config(&config);
     let base = Instant::now();
     // Two refreshes so CPU busy (a rate) is known.
     fleet.apply_refresh(spec.outcomes_at(t - 2.0), base, Duration::from_millis(12));
-    fleet.apply_refresh(spec.outcomes_at(t), base + Duration::from_secs(2), Duration::from_millis(12));
+    fleet.apply_refresh(
+        spec.outcomes_at(t),
+        base + Duration::from_secs(2),
+        Duration::from_millis(12),
+    );
     let mut app = App::new(fleet, Mode::Demo, base + Duration::from_millis(2800));
     app.apply(aami_tui::app::Action::Move(0));
     app
@@ -77,7 +84,13 @@ pub fn text(b: &Buffer) -> String {
     let w = b.area.width as usize;
     b.content
         .chunks(w)
-        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>().trim_end().to_string())
+        .map(|row| {
+            row.iter()
+                .map(|c| c.symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -90,4 +103,3 @@ macro_rules! snap {
         });
     };
 }
-

@@ -1,0 +1,270 @@
+//! utkuozdemir/nvidia_gpu_exporter pages: `nvidia_smi_*` families, one
+//! series per GPU keyed by the `uuid` label, identity on
+//! `nvidia_smi_gpu_info`. The exporter converts nvidia-smi's units to base
+//! units: memory in bytes, clocks in Hz, utilisation as a 0–1 ratio.
+//!
+//! In MIG mode nvidia-smi reports no whole-GPU utilisation and the exporter
+//! publishes no per-instance series, so such a GPU has `util_pct: None` and
+//! no `mig` entries.
+
+use std::collections::HashMap;
+
+use super::exposition::{self, MetricSample};
+use crate::domain::GpuSample;
+
+const MIB: f64 = 1024.0 * 1024.0;
+const MHZ: f64 = 1_000_000.0;
+
+/// The exporter publishes no host label: a page is one host.
+pub const NODE_LABELS: &[&str] = &[];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Info,
+    Index,
+    UtilRatio,
+    MemUsed,
+    MemTotal,
+    Temp,
+    MemTemp,
+    Power,
+    PowerInstant,
+    PowerLimitEnforced,
+    PowerLimit,
+    SmClockHz,
+    MemClockHz,
+    Throttle,
+    EccSbe,
+    EccDbe,
+    RemapUncorrectable,
+    RemapFailed,
+}
+
+fn field_of(name: &str) -> Option<Field> {
+    use Field::*;
+    let short = name.strip_prefix("nvidia_smi_")?;
+    Some(match short {
+        "gpu_info" => Info,
+        "index" => Index,
+        "utilization_gpu_ratio" => UtilRatio,
+        "memory_used_bytes" => MemUsed,
+        "memory_total_bytes" => MemTotal,
+        "temperature_gpu" => Temp,
+        "temperature_memory" => MemTemp,
+        "power_draw_watts" => Power,
+        "power_draw_instant_watts" => PowerInstant,
+        "enforced_power_limit_watts" => PowerLimitEnforced,
+        "power_limit_watts" => PowerLimit,
+        "clocks_current_sm_clock_hz" => SmClockHz,
+        "clocks_current_memory_clock_hz" => MemClockHz,
+        "clocks_event_reasons_active" | "clocks_throttle_reasons_active" => Throttle,
+        "ecc_errors_corrected_volatile_total" => EccSbe,
+        "ecc_errors_uncorrected_volatile_total" => EccDbe,
+        "remapped_rows_uncorrectable" => RemapUncorrectable,
+        "remapped_rows_failure" => RemapFailed,
+        _ => return None,
+    })
+}
+
+/// Whether a metric family is one this parser reads.
+pub fn wanted(name: &str) -> bool {
+    field_of(name).is_some()
+}
+
+/// Whether a page looks like nvidia_gpu_exporter's.
+pub fn looks_like(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with("nvidia_smi_")
+            || l.starts_with("# HELP nvidia_smi_")
+            || l.starts_with("# TYPE nvidia_smi_")
+    })
+}
+
+/// Parses an nvidia_gpu_exporter page into GPUs, ordered by index.
+pub fn parse(text: &str) -> Vec<GpuSample> {
+    from_samples(&exposition::parse_filtered(text, wanted))
+}
+
+#[derive(Default)]
+struct Partial {
+    gpu: GpuSample,
+    index: Option<u32>,
+    power_instant: Option<f64>,
+    limit_enforced: Option<f64>,
+    limit: Option<f64>,
+    seen: usize,
+}
+
+/// Builds GPUs from already-parsed samples (one host's).
+pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
+    let mut by_uuid: HashMap<String, Partial> = HashMap::new();
+    for s in samples {
+        let Some(field) = field_of(&s.name) else {
+            continue;
+        };
+        let Some(uuid) = s.label("uuid") else {
+            continue;
+        };
+        let next = by_uuid.len();
+        let p = by_uuid.entry(uuid.to_string()).or_insert_with(|| Partial {
+            seen: next,
+            ..Default::default()
+        });
+        p.gpu.uuid = uuid.to_string();
+        if field == Field::Info {
+            let g = &mut p.gpu;
+            let known = |k: &str| {
+                s.label(k)
+                    .filter(|v| !v.is_empty() && !v.starts_with('['))
+                    .map(str::to_string)
+            };
+            g.model = known("name").unwrap_or_default();
+            g.pci_bus_id = known("pci_bus_id");
+            g.driver = known("driver_version");
+            if let Some(i) = s.label("index").and_then(|i| i.parse::<u32>().ok()) {
+                p.index = Some(i);
+            }
+            continue;
+        }
+        let v = s.value;
+        if !v.is_finite() {
+            continue;
+        }
+        let g = &mut p.gpu;
+        match field {
+            Field::Info => {}
+            Field::Index => {
+                if p.index.is_none() && v >= 0.0 {
+                    p.index = Some(v as u32);
+                }
+            }
+            Field::UtilRatio => g.util_pct = Some(v * 100.0),
+            Field::MemUsed => g.mem_used_mib = Some(v / MIB),
+            Field::MemTotal => g.mem_total_mib = Some(v / MIB),
+            Field::Temp => g.temp_c = Some(v),
+            Field::MemTemp => g.mem_temp_c = Some(v).filter(|t| *t > 0.0),
+            Field::Power => g.power_w = Some(v),
+            Field::PowerInstant => p.power_instant = Some(v),
+            Field::PowerLimitEnforced => p.limit_enforced = Some(v).filter(|w| *w > 0.0),
+            Field::PowerLimit => p.limit = Some(v).filter(|w| *w > 0.0),
+            Field::SmClockHz => g.sm_clock_mhz = Some(v / MHZ),
+            Field::MemClockHz => g.mem_clock_mhz = Some(v / MHZ),
+            Field::Throttle => g.throttle_reasons = Some(v as u64),
+            Field::EccSbe => g.ecc_sbe = Some(v),
+            Field::EccDbe => g.ecc_dbe = Some(v),
+            Field::RemapUncorrectable => g.remapped_rows_uncorrectable = Some(v),
+            Field::RemapFailed => g.row_remap_failed = Some(v > 0.0),
+        }
+    }
+    let mut gpus: Vec<(u32, usize, GpuSample)> = by_uuid
+        .into_values()
+        .map(|p| {
+            let mut g = p.gpu;
+            let index = p.index.unwrap_or(p.seen as u32);
+            g.index = index;
+            if g.power_w.is_none() {
+                g.power_w = p.power_instant;
+            }
+            g.power_limit_w = p.limit_enforced.or(p.limit);
+            if g.model.is_empty() {
+                g.model = "NVIDIA GPU".to_string();
+            }
+            (index, p.seen, g)
+        })
+        .collect();
+    gpus.sort_by_key(|(i, seen, _)| (*i, *seen));
+    gpus.into_iter().map(|(_, _, g)| g).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H100_LOAD: &str = include_str!(
+        "../../tests/fixtures/nvidia_gpu_exporter/nvgpuexp_metrics_linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01__load.prom"
+    );
+    const H100_MIG: &str = include_str!(
+        "../../tests/fixtures/nvidia_gpu_exporter/nvgpuexp_metrics_linux-x86_64__nvidia-h100-mig__590.48.01__load.prom"
+    );
+    const WINDOWS: &str = include_str!(
+        "../../tests/fixtures/nvidia_gpu_exporter/nvgpuexp_metrics_windows-x86_64__nvidia-geforce-rtx-2080-super__610.62__load.prom"
+    );
+    const L40S: &str = include_str!(
+        "../../tests/fixtures/nvidia_gpu_exporter/nvgpuexp_metrics_linux-x86_64__nvidia-l40s__595.80__load.prom"
+    );
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-6)
+    }
+
+    #[test]
+    fn h100_under_load() {
+        let g = parse(H100_LOAD);
+        assert_eq!(g.len(), 1);
+        let g = &g[0];
+        assert_eq!(g.index, 0);
+        assert_eq!(g.model, "NVIDIA H100 80GB HBM3");
+        assert_eq!(g.uuid, "00000000-0000-0000-0000-000000000000");
+        assert_eq!(g.pci_bus_id.as_deref(), Some("00000000:00:09.0"));
+        assert_eq!(g.driver.as_deref(), Some("590.48.01"));
+        assert!(close(g.util_pct, 100.0), "ratio 1 is 100 %");
+        assert!(close(g.temp_c, 59.0));
+        assert!(close(g.mem_temp_c, 54.0));
+        assert!(close(g.power_w, 631.95));
+        assert!(close(g.power_limit_w, 700.0));
+        assert!(close(g.mem_used_mib, 19818.0), "{:?}", g.mem_used_mib);
+        assert!(close(g.mem_total_mib, 81559.0), "{:?}", g.mem_total_mib);
+        assert!(close(g.sm_clock_mhz, 1980.0));
+        assert!(close(g.mem_clock_mhz, 2619.0));
+        assert_eq!(g.throttle_reasons, Some(0));
+        assert_eq!(g.row_remap_failed, Some(false));
+        assert!(g.mig.is_empty());
+    }
+
+    #[test]
+    fn mig_mode_has_no_whole_gpu_utilisation() {
+        let g = parse(H100_MIG);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].util_pct, None);
+        assert!(close(g[0].mem_used_mib, 11125.0), "{:?}", g[0].mem_used_mib);
+        assert!(close(g[0].temp_c, 53.0));
+    }
+
+    #[test]
+    fn windows_capture_with_escaped_process_paths() {
+        let g = parse(WINDOWS);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].model, "NVIDIA GeForce RTX 2080 SUPER");
+        assert!(close(g[0].util_pct, 7.0));
+        assert!(close(g[0].mem_total_mib, 8192.0));
+        assert!(close(g[0].power_w, 97.99));
+        assert!(close(g[0].temp_c, 44.0));
+    }
+
+    #[test]
+    fn l40s_capture() {
+        let g = parse(L40S);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].model, "NVIDIA L40S");
+        assert!(close(g[0].temp_c, 54.0));
+        assert!(looks_like(L40S));
+        assert!(!looks_like(
+            "node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 1\n"
+        ));
+    }
+
+    #[test]
+    fn gpus_are_ordered_by_index_and_not_applicable_labels_dropped() {
+        let text = "nvidia_smi_gpu_info{index=\"1\",name=\"B\",pci_bus_id=\"[N/A]\",uuid=\"GPU-b\"} 1\n\
+                    nvidia_smi_gpu_info{index=\"0\",name=\"A\",uuid=\"GPU-a\"} 1\n\
+                    nvidia_smi_utilization_gpu_ratio{uuid=\"GPU-b\"} 0.5\n";
+        let g = parse(text);
+        assert_eq!(
+            g.iter().map(|g| g.model.as_str()).collect::<Vec<_>>(),
+            ["A", "B"]
+        );
+        assert_eq!(g[1].pci_bus_id, None);
+        assert!(close(g[1].util_pct, 50.0));
+    }
+}
