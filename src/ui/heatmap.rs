@@ -52,7 +52,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let order = app.heat_order();
     let cols = heat::gpu_columns(fleet);
     let dense = app.ui.heat.is_dense(fleet.nodes.len());
-        let per_row = blocks_per_row(area.width, fleet, dense);
+    let name_w = name_width(fleet);
+    let per_row = blocks_per_row(area.width, fleet, dense);
     let mut lines: Vec<Line> = Vec::new();
 
     // Legend: the scale and the fleet's spread.
