@@ -22,7 +22,7 @@ impl Drop for Session {
 fn wait_for(session: &str, what: &str, timeout: Duration) -> String {
     let deadline = Instant::now() + timeout;
     loop {
-        let screen = tmux(&["capture-pane", "-p", "-t", session]);
+        let screen = tmux(&["capture-pane", "-p", "-S", "-200", "-t", session]);
         if screen.contains(what) {
             return screen;
         }
@@ -72,4 +72,37 @@ fn demo_in_tmux_160x48_quits_and_restores_the_terminal() {
 #[test]
 fn demo_in_tmux_80x24_quits_and_restores_the_terminal() {
     run_demo_in("80", "24", "narrow");
+}
+
+#[test]
+fn a_panic_restores_the_terminal_before_the_report() {
+    common::require("tmux", "tmux");
+    let session = Session(format!("aami-panic-{}", std::process::id()));
+    let script = format!(
+        "RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 AAMI_TEST_PANIC=1 {} demo --nodes 2; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 30",
+        common::bin()
+    );
+    let out = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &session.0, "-x", "120", "-y", "40", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let screen = wait_for(&session.0, "EXIT=", Duration::from_secs(20));
+    assert!(screen.contains("The application panicked"), "color-eyre report shown: {screen}");
+    assert!(screen.contains("AAMI_TEST_PANIC"), "{screen}");
+    assert!(!screen.contains("EXIT=0"), "non-zero exit: {screen}");
+    let modes = wait_for(&session.0, "icanon", Duration::from_secs(5));
+    assert!(!modes.contains("-icanon") && !modes.contains("-echo "), "raw mode off: {modes}");
+}
+
+#[test]
+fn a_terminal_error_is_reported_not_hidden() {
+    // No terminal at all (stdin/stdout are pipes): a clear error, non-zero exit.
+    let out = Command::new(common::bin())
+        .args(["demo", "--nodes", "1"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
 }

@@ -40,9 +40,15 @@ async fn event_loop(
     if let Ok(size) = term.size() {
         app.apply(Action::Resize(size.width, size.height));
     }
+    // Test hook: panic after the first frame, so tests can see the terminal
+    // restored before the panic report.
+    let test_panic = std::env::var_os("AAMI_TEST_PANIC").is_some();
     let outcome = loop {
         if let Err(e) = term.draw(|f| ui::render(app, theme, f)) {
             break Err(e.into());
+        }
+        if test_panic {
+            panic!("AAMI_TEST_PANIC is set: panicking after the first frame");
         }
         tokio::select! {
             ev = events.next() => match ev {
