@@ -9,7 +9,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{Action, App, keymap};
-use crate::sources::{Collector, CollectorEvent};
+use crate::sources::{CollectorEvent, FleetSource};
 use crate::terminal;
 use crate::ui::{self, theme::Theme};
 
@@ -18,7 +18,7 @@ const TICK: Duration = Duration::from_millis(500);
 
 /// Runs the TUI until the operator quits. The terminal is restored on every
 /// way out, panics included (see [`terminal::install_panic_hook`]).
-pub async fn run(mut app: App, collector: Collector, refresh: Duration, theme: Theme) -> color_eyre::Result<()> {
+pub async fn run(mut app: App, collector: FleetSource, refresh: Duration, theme: Theme) -> color_eyre::Result<()> {
     let mut term = terminal::init()?;
     let result = event_loop(&mut term, &mut app, collector, refresh, &theme).await;
     terminal::restore();
@@ -28,7 +28,7 @@ pub async fn run(mut app: App, collector: Collector, refresh: Duration, theme: T
 async fn event_loop(
     term: &mut terminal::Tui,
     app: &mut App,
-    collector: Collector,
+    collector: FleetSource,
     refresh: Duration,
     theme: &Theme,
 ) -> color_eyre::Result<()> {

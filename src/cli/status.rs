@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::config::{self, locate};
 use crate::domain::{Fleet, NodeStatus};
-use crate::sources::Collector;
+use crate::sources::FleetSource;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -71,10 +71,16 @@ pub fn run(flag: Option<&Path>, args: StatusArgs) -> color_eyre::Result<i32> {
         }
     };
     let mut fleet = super::tui::fleet_from_config(&config);
-    let collector = Collector::from_config(&config);
+    let source = match FleetSource::from_config(&config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
     let rt = super::runtime()?;
     let started = Instant::now();
-    let outcomes = rt.block_on(collector.refresh());
+    let outcomes = rt.block_on(source.refresh());
     fleet.apply_refresh(outcomes, Instant::now(), started.elapsed());
     let r = report(&fleet);
     if args.json {

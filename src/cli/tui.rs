@@ -8,7 +8,7 @@ use crate::app::{App, Mode};
 use crate::config::{self, Config, ConfigError, locate};
 use crate::domain::{Fleet, NodeSpec};
 use crate::sim::{PortMode, SimFleet, SimOptions};
-use crate::sources::Collector;
+use crate::sources::{Collector, FleetSource};
 use crate::ui::theme::Theme;
 
 #[derive(Debug, Args)]
@@ -56,8 +56,8 @@ pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
     rt.block_on(async move {
         let mut app = App::new(fleet_from_config(&config), Mode::Live, std::time::Instant::now());
         app.notice = notice;
-        let collector = Collector::from_config(&config);
-        crate::app::run::run(app, collector, config.refresh_interval(), Theme::from_env(&config.tui.theme)).await
+        let source = FleetSource::from_config(&config)?;
+        crate::app::run::run(app, source, config.refresh_interval(), Theme::from_env(&config.tui.theme)).await
     })?;
     Ok(0)
 }
@@ -78,8 +78,8 @@ pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
         let mut config = sim.config();
         config.tui.refresh = args.refresh.clone();
         let app = App::new(fleet_from_config(&config), Mode::Demo, std::time::Instant::now());
-        let collector = Collector::from_config(&config);
-        let result = crate::app::run::run(app, collector, refresh, Theme::from_env(&config.tui.theme)).await;
+        let source = FleetSource::Scrape(Collector::from_config(&config));
+        let result = crate::app::run::run(app, source, refresh, Theme::from_env(&config.tui.theme)).await;
         drop(sim);
         result
     })?;

@@ -37,6 +37,8 @@ pub struct SimOptions {
     pub gpus: Option<u32>,
     pub seed: u64,
     pub ports: PortMode,
+    /// Serve every page as at this sim time (tests comparing two readers).
+    pub frozen_at: Option<f64>,
 }
 
 impl Default for SimOptions {
@@ -46,6 +48,7 @@ impl Default for SimOptions {
             gpus: None,
             seed: 0xA4A1,
             ports: PortMode::Standard,
+            frozen_at: None,
         }
     }
 }
@@ -228,6 +231,7 @@ impl SimFleet {
         }
         let spec = Arc::new(spec);
         let started = tokio::time::Instant::now();
+        let frozen = opts.frozen_at;
         let mut tasks = Vec::with_capacity(listeners.len() * 2);
         for (i, (d, h)) in listeners.into_iter().enumerate() {
             for (listener, is_dcgm) in [(d, true), (h, false)] {
@@ -236,7 +240,7 @@ impl SimFleet {
                     if path != "/metrics" {
                         return Reply::NotFound;
                     }
-                    let t = started.elapsed().as_secs_f64();
+                    let t = frozen.unwrap_or_else(|| started.elapsed().as_secs_f64());
                     if s.is_down(i, t) {
                         return Reply::Hang;
                     }

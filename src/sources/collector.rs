@@ -78,6 +78,36 @@ impl Collector {
             .await
     }
 
+    /// Runs until the receiver is dropped; see [`FleetSource::spawn`].
+    pub fn spawn(self, interval: Duration, tx: mpsc::Sender<CollectorEvent>) -> tokio::task::JoinHandle<()> {
+        FleetSource::Scrape(self).spawn(interval, tx)
+    }
+}
+
+/// Where the fleet's numbers come from: the exporters themselves, or a
+/// Prometheus / VictoriaMetrics API (`prometheus.url`).
+#[derive(Clone)]
+pub enum FleetSource {
+    Scrape(Collector),
+    Query(super::query::QueryCollector),
+}
+
+impl FleetSource {
+    /// Query mode when `prometheus.url` is set, else direct scraping.
+    pub fn from_config(config: &Config) -> Result<Self, super::query::QueryError> {
+        match super::query::QueryCollector::from_config(config) {
+            Some(q) => Ok(FleetSource::Query(q?)),
+            None => Ok(FleetSource::Scrape(Collector::from_config(config))),
+        }
+    }
+
+    pub async fn refresh(&self) -> Vec<ScrapeOutcome> {
+        match self {
+            FleetSource::Scrape(c) => c.refresh().await,
+            FleetSource::Query(q) => q.refresh().await,
+        }
+    }
+
     /// Runs until the receiver is dropped: a refresh now, then every
     /// `interval`. A refresh that overruns delays the next one rather than
     /// stacking them up.

@@ -13,6 +13,7 @@ pub mod http;
 pub mod node_exporter;
 pub mod nvidia_gpu_exporter;
 pub mod prom_api;
+pub mod query;
 
-pub use collector::{Collector, CollectorEvent, Target};
+pub use collector::{Collector, CollectorEvent, FleetSource, Target};
 pub use http::{ScrapeError, ScrapeLimits};

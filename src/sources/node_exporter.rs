@@ -24,13 +24,17 @@ pub fn looks_like(text: &str) -> bool {
 
 /// Parses a node_exporter page. `None` when none of the families is there.
 pub fn parse(text: &str) -> Option<HostSample> {
-    let samples = exposition::parse_filtered(text, wanted);
+    from_samples(&exposition::parse_filtered(text, wanted))
+}
+
+/// Host figures from already-parsed samples (a page or an API answer).
+pub fn from_samples(samples: &[exposition::MetricSample]) -> Option<HostSample> {
     if samples.is_empty() {
         return None;
     }
     let mut h = HostSample::default();
     let mut cpus = std::collections::HashSet::new();
-    for s in &samples {
+    for s in samples {
         let v = s.value;
         if !v.is_finite() {
             continue;

@@ -1,0 +1,304 @@
+//! Query mode: the fleet read from a Prometheus or VictoriaMetrics HTTP API
+//! instead of scraping every exporter. One instant query per refresh for all
+//! GPU families of the whole fleet, one for the host families, one for
+//! `up`; never a query per node.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+
+use super::exposition::MetricSample;
+use super::http::ScrapeLimits;
+use super::{dcgm, node_exporter, prom_api};
+use crate::config::{Config, HttpAuth};
+use crate::domain::{NodeId, ScrapeOutcome};
+
+/// Why the API gave nothing usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("timeout after {:.1}s", .0.as_secs_f64())]
+    Timeout(Duration),
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("HTTP {status} from {url}")]
+    Status { url: String, status: u16 },
+    #[error("{0}")]
+    Answer(String),
+    #[error("TLS setup: {0}")]
+    Tls(String),
+    #[error("OAuth2 token: {0}")]
+    OAuth2(String),
+}
+
+/// The families read for GPUs: every dcgm-exporter name in both namings.
+pub const GPU_FAMILIES: &[&str] = &[
+    "DCGM_FI_DEV_GPU_UTIL",
+    "DCGM_FI_DEV_GPU_UTIL_RATIO",
+    "DCGM_FI_DEV_FB_USED",
+    "DCGM_FI_DEV_FB_FREE",
+    "DCGM_FI_DEV_FB_RESERVED",
+    "DCGM_FI_DEV_GPU_TEMP",
+    "DCGM_FI_DEV_GPU_TEMP_CELSIUS",
+    "DCGM_FI_DEV_MEMORY_TEMP",
+    "DCGM_FI_DEV_POWER_USAGE",
+    "DCGM_FI_DEV_BOARD_POWER_WATTS",
+    "DCGM_FI_DEV_POWER_MGMT_LIMIT",
+    "DCGM_FI_DEV_SM_CLOCK",
+    "DCGM_FI_DEV_MEM_CLOCK",
+    "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS",
+    "DCGM_FI_DEV_CLOCKS_EVENT_REASONS",
+    "DCGM_FI_DEV_ECC_SBE_VOL_TOTAL",
+    "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL",
+    "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS",
+    "DCGM_FI_DEV_ROW_REMAP_UNCORRECTABLE_TOTAL",
+    "DCGM_FI_DEV_ROW_REMAP_FAILURE",
+    "DCGM_FI_DEV_ROW_REMAP_FAILED",
+    "DCGM_FI_DEV_PCIE_REPLAY_COUNTER",
+    "DCGM_FI_DEV_PCIE_REPLAY_TOTAL",
+    "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL",
+    "DCGM_FI_DEV_XID_ERRORS",
+    "DCGM_FI_DEV_XID_ERROR",
+];
+
+const HOST_FAMILIES: &[&str] = &[
+    "node_cpu_seconds_total",
+    "node_memory_MemTotal_bytes",
+    "node_memory_MemAvailable_bytes",
+    "node_filesystem_size_bytes",
+    "node_filesystem_avail_bytes",
+    "node_boot_time_seconds",
+    "node_time_seconds",
+    "node_uname_info",
+];
+
+fn selector(families: &[&str]) -> String {
+    format!("{{__name__=~\"{}\"}}", families.join("|"))
+}
+
+/// A node of the config as query mode matches it: by the host part of
+/// Prometheus's `instance` label, or by the exporter's `Hostname`.
+#[derive(Debug, Clone)]
+struct NodeKey {
+    id: NodeId,
+    name: String,
+    ip: String,
+}
+
+#[derive(Debug, Clone)]
+struct CachedToken {
+    token: String,
+    until: Instant,
+}
+
+#[derive(Clone)]
+pub struct QueryCollector {
+    client: reqwest::Client,
+    base: String,
+    auth: Option<HttpAuth>,
+    nodes: Arc<Vec<NodeKey>>,
+    limits: ScrapeLimits,
+    token: Arc<Mutex<Option<CachedToken>>>,
+}
+
+/// Builds a client with the TLS settings of `auth`.
+pub fn client_for(auth: Option<&HttpAuth>) -> Result<reqwest::Client, QueryError> {
+    let mut b = reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(concat!("aami-tui/", env!("CARGO_PKG_VERSION")));
+    if let Some(tls) = auth.and_then(|a| a.tls.as_ref()) {
+        if let Some(ca) = &tls.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| QueryError::Tls(format!("{ca}: {e}")))?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| QueryError::Tls(format!("{ca}: {e}")))?;
+            b = b.add_root_certificate(cert);
+        }
+        if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
+            let mut pem = std::fs::read(cert).map_err(|e| QueryError::Tls(format!("{cert}: {e}")))?;
+            pem.extend(std::fs::read(key).map_err(|e| QueryError::Tls(format!("{key}: {e}")))?);
+            let id = reqwest::Identity::from_pem(&pem).map_err(|e| QueryError::Tls(format!("client certificate: {e}")))?;
+            b = b.identity(id);
+        }
+        if tls.insecure_skip_verify {
+            b = b.danger_accept_invalid_certs(true);
+        }
+    }
+    b.build().map_err(|e| QueryError::Tls(e.to_string()))
+}
+
+impl QueryCollector {
+    /// `None` when the config has no `prometheus.url`.
+    pub fn from_config(config: &Config) -> Option<Result<Self, QueryError>> {
+        let url = config.prometheus.url.as_ref()?;
+        let auth = config.prometheus.auth.clone();
+        Some(client_for(auth.as_ref()).map(|client| Self {
+            client,
+            base: url.trim_end_matches('/').to_string(),
+            auth,
+            nodes: Arc::new(
+                config
+                    .nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(id, n)| NodeKey { id, name: n.name.clone(), ip: n.ip.clone() })
+                    .collect(),
+            ),
+            limits: ScrapeLimits {
+                timeout: config.refresh_interval().mul_f64(0.8),
+                max_body_bytes: (config.tui.max_body_mib as usize) << 20,
+            },
+            token: Arc::new(Mutex::new(None)),
+        }))
+    }
+
+    async fn bearer(&self) -> Result<Option<String>, QueryError> {
+        let Some(auth) = &self.auth else { return Ok(None) };
+        if let Some(t) = &auth.bearer_token {
+            return Ok(Some(t.clone()));
+        }
+        let Some(o) = &auth.oauth2 else { return Ok(None) };
+        let mut cached = self.token.lock().await;
+        if let Some(c) = cached.as_ref().filter(|c| c.until > Instant::now()) {
+            return Ok(Some(c.token.clone()));
+        }
+        // OAuth2 client credentials grant; refreshed a little before expiry.
+        let mut form = vec![("grant_type", "client_credentials".to_string())];
+        if !o.scopes.is_empty() {
+            form.push(("scope", o.scopes.join(" ")));
+        }
+        let resp = self
+            .client
+            .post(&o.token_url)
+            .basic_auth(&o.client_id, Some(&o.client_secret))
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| QueryError::OAuth2(e.to_string()))?;
+        if !resp.status().is_success() {
+            return Err(QueryError::OAuth2(format!("HTTP {} from {}", resp.status().as_u16(), o.token_url)));
+        }
+        let v: serde_json::Value = resp.json().await.map_err(|e| QueryError::OAuth2(e.to_string()))?;
+        let token = v
+            .get("access_token")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| QueryError::OAuth2("answer has no access_token".into()))?
+            .to_string();
+        let ttl = v.get("expires_in").and_then(|e| e.as_u64()).unwrap_or(300);
+        *cached = Some(CachedToken {
+            token: token.clone(),
+            until: Instant::now() + Duration::from_secs(ttl.saturating_sub(30).max(1)),
+        });
+        Ok(Some(token))
+    }
+
+    /// One instant query; the answer's series as samples.
+    pub async fn query(&self, promql: &str) -> Result<Vec<MetricSample>, QueryError> {
+        let url = format!("{}/api/v1/query", self.base);
+        let fut = async {
+            let mut req = self.client.get(&url).query(&[("query", promql)]);
+            if let Some(b) = self.auth.as_ref().and_then(|a| a.basic.as_ref()) {
+                req = req.basic_auth(&b.username, Some(&b.password));
+            }
+            if let Some(t) = self.bearer().await? {
+                req = req.bearer_auth(t);
+            }
+            let resp = req.send().await.map_err(|e| QueryError::Unreachable {
+                url: url.clone(),
+                reason: crate::text::sanitize_max(&e.to_string(), 120),
+            })?;
+            let status = resp.status().as_u16();
+            let body = resp.text().await.map_err(|e| QueryError::Answer(e.to_string()))?;
+            if body.len() > self.limits.max_body_bytes {
+                return Err(QueryError::Answer(format!("answer over {} MiB", self.limits.max_body_bytes >> 20)));
+            }
+            // Prometheus answers errors as JSON with a 4xx/5xx status.
+            match prom_api::samples(&body) {
+                Ok(s) if (200..300).contains(&status) => Ok(s),
+                Ok(_) => Err(QueryError::Status { url: url.clone(), status }),
+                Err(e) if (200..300).contains(&status) => Err(QueryError::Answer(e.to_string())),
+                Err(e) => Err(QueryError::Answer(format!("HTTP {status}: {e}"))),
+            }
+        };
+        tokio::time::timeout(self.limits.timeout, fut)
+            .await
+            .unwrap_or(Err(QueryError::Timeout(self.limits.timeout)))
+    }
+
+    fn node_for(&self, s: &MetricSample) -> Option<NodeId> {
+        let instance_host = s.label("instance").map(|i| {
+            let i = i.trim_start_matches('[');
+            match i.rsplit_once(':') {
+                Some((h, _)) => h.trim_end_matches(']'),
+                None => i,
+            }
+        });
+        let hostname = s.label("Hostname").or_else(|| s.label("nodename"));
+        self.nodes
+            .iter()
+            .find(|n| instance_host == Some(n.ip.as_str()) || hostname == Some(n.name.as_str()))
+            .map(|n| n.id)
+    }
+
+    /// One refresh of the whole fleet.
+    pub async fn refresh(&self) -> Vec<ScrapeOutcome> {
+        let gpu_q = selector(GPU_FAMILIES);
+        let host_q = selector(HOST_FAMILIES);
+        let (gpus, hosts, up) = tokio::join!(self.query(&gpu_q), self.query(&host_q), self.query("up"));
+        let gpus = match gpus {
+            Ok(g) => g,
+            Err(e) => {
+                // The API itself failing marks every node with the reason.
+                let why = format!("query mode: {e}");
+                return self
+                    .nodes
+                    .iter()
+                    .map(|n| ScrapeOutcome { node: n.id, gpus: Err(why.clone()), host: None })
+                    .collect();
+            }
+        };
+        let mut gpu_by_node: HashMap<NodeId, Vec<MetricSample>> = HashMap::new();
+        for s in gpus {
+            if let Some(id) = self.node_for(&s) {
+                gpu_by_node.entry(id).or_default().push(s);
+            }
+        }
+        let mut host_by_node: HashMap<NodeId, Vec<MetricSample>> = HashMap::new();
+        if let Ok(h) = &hosts {
+            for s in h {
+                if let Some(id) = self.node_for(s) {
+                    host_by_node.entry(id).or_default().push(s.clone());
+                }
+            }
+        }
+        // up == 0 for a node's GPU exporter target: down, whatever is stored.
+        let mut down: HashMap<NodeId, bool> = HashMap::new();
+        if let Ok(u) = &up {
+            for s in u {
+                if let Some(id) = self.node_for(s) {
+                    let is_gpu_target = gpu_by_node.get(&id).is_none_or(|g| {
+                        g.iter().any(|x| x.label("instance") == s.label("instance"))
+                    });
+                    if is_gpu_target && s.value == 0.0 {
+                        down.insert(id, true);
+                    }
+                }
+            }
+        }
+        self.nodes
+            .iter()
+            .map(|n| {
+                let host = host_by_node.remove(&n.id).and_then(|samples| node_exporter::from_samples(&samples)).map(Ok);
+                let gpus = if down.contains_key(&n.id) {
+                    Err("exporter target down in Prometheus (up == 0)".to_string())
+                } else {
+                    match gpu_by_node.remove(&n.id) {
+                        Some(samples) => Ok(dcgm::from_samples(&samples)),
+                        None => Err("no GPU series in Prometheus for this node".to_string()),
+                    }
+                };
+                ScrapeOutcome { node: n.id, gpus, host }
+            })
+            .collect()
+    }
+}
+

@@ -1,0 +1,88 @@
+//! Real Prometheus and VictoriaMetrics (Debian packages) as plain processes
+//! on 127.0.0.1 with temp dirs and free ports; stopped on drop.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Prometheus-format scrape config for `jobs` of (name, targets).
+fn scrape_config(jobs: &[(&str, Vec<String>)]) -> String {
+    let mut s = String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n");
+    for (name, targets) in jobs {
+        s.push_str(&format!("  - job_name: {name}\n    static_configs:\n      - targets: [{}]\n", targets.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ")));
+    }
+    s
+}
+
+pub fn prometheus(jobs: &[(&str, Vec<String>)]) -> Server {
+    super::require("prometheus", "prometheus");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("prometheus.yml");
+    std::fs::write(&cfg, scrape_config(jobs)).unwrap();
+    let port = free_port();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start prometheus");
+    Server { child, url: format!("http://127.0.0.1:{port}"), _dir: dir }
+}
+
+pub fn victoria_metrics(jobs: &[(&str, Vec<String>)]) -> Server {
+    super::require("victoria-metrics", "victoria-metrics");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("scrape.yml");
+    std::fs::write(&cfg, scrape_config(jobs)).unwrap();
+    let port = free_port();
+    let child = Command::new("victoria-metrics")
+        .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+        .arg(format!("-storageDataPath={}", dir.path().join("data").display()))
+        .arg("-retentionPeriod=1d")
+        .arg("-search.latencyOffset=0s")
+        .arg(format!("-promscrape.config={}", cfg.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start victoria-metrics");
+    Server { child, url: format!("http://127.0.0.1:{port}"), _dir: dir }
+}
+
+/// Polls `promql` until its single value equals `want` (scrapes land a few
+/// seconds after start).
+pub async fn wait_for_value(url: &str, promql: &str, want: f64, timeout: Duration) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + timeout;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{url}/api/v1/query")).query(&[("query", promql)]).send().await
+            && let Ok(v) = r.json::<serde_json::Value>().await
+        {
+            let got = v["data"]["result"][0]["value"][1].as_str().and_then(|s| s.parse::<f64>().ok());
+            if got == Some(want) {
+                return;
+            }
+            last = v.to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("{promql} never reached {want} at {url}; last answer {last}");
+}
