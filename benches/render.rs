@@ -14,7 +14,11 @@ use criterion::Criterion;
 use ratatui::{Terminal, backend::CrosstermBackend, backend::TestBackend};
 
 fn app(nodes: usize, gpus: Option<u32>, t: f64) -> (App, SimSpec) {
-    let spec = SimSpec::new(&SimOptions { nodes, gpus, ..SimOptions::default() });
+    let spec = SimSpec::new(&SimOptions {
+        nodes,
+        gpus,
+        ..SimOptions::default()
+    });
     let mut fleet = fleet_from_config(&spec.config());
     let base = Instant::now();
     fleet.apply_refresh(spec.outcomes_at(t), base, Duration::ZERO);
@@ -36,7 +40,8 @@ impl Counter {
 
 impl Write for Counter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.fetch_add(buf.len(), std::sync::atomic::Ordering::Relaxed);
+        self.0
+            .fetch_add(buf.len(), std::sync::atomic::Ordering::Relaxed);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -51,7 +56,9 @@ fn bytes_per_refresh(pane: Pane) -> (usize, usize) {
     let counter = Counter::default();
     let mut term = Terminal::with_options(
         CrosstermBackend::new(counter.clone()),
-        ratatui::TerminalOptions { viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 160, 48)) },
+        ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 160, 48)),
+        },
     )
     .unwrap();
     term.draw(|f| ui::render(&app, &theme, f)).unwrap();
@@ -61,7 +68,8 @@ fn bytes_per_refresh(pane: Pane) -> (usize, usize) {
         let before = counter.get();
         let t = 10.0 + 2.0 * k as f64;
         let now = app.now + Duration::from_secs(2);
-        app.fleet.apply_refresh(spec.outcomes_at(t), now, Duration::ZERO);
+        app.fleet
+            .apply_refresh(spec.outcomes_at(t), now, Duration::ZERO);
         app.apply(Action::Tick(now + Duration::from_millis(800)));
         term.draw(|f| ui::render(&app, &theme, f)).unwrap();
         steady.push(counter.get() - before);
@@ -73,7 +81,10 @@ fn bytes_per_refresh(pane: Pane) -> (usize, usize) {
 fn main() {
     for pane in [Pane::Fleet, Pane::Heatmap] {
         let (first, steady) = bytes_per_refresh(pane);
-        println!("bytes to terminal, 64 nodes, {pane:?} pane, 160x48: first frame {first} B, steady-state refresh median {steady} B ({:.1}% of a full frame)", steady as f64 / first as f64 * 100.0);
+        println!(
+            "bytes to terminal, 64 nodes, {pane:?} pane, 160x48: first frame {first} B, steady-state refresh median {steady} B ({:.1}% of a full frame)",
+            steady as f64 / first as f64 * 100.0
+        );
     }
     let mut c = Criterion::default().configure_from_args().sample_size(20);
     let theme = Theme::dark();
@@ -84,7 +95,11 @@ fn main() {
     heat_app.apply(Action::GoPane(Pane::Heatmap));
     let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
     let mut g = c.benchmark_group("render_1024x8_160x48");
-    for (name, a) in [("fleet", &fleet_app), ("node", &node_app), ("heatmap", &heat_app)] {
+    for (name, a) in [
+        ("fleet", &fleet_app),
+        ("node", &node_app),
+        ("heatmap", &heat_app),
+    ] {
         g.bench_function(name, |b| {
             b.iter(|| {
                 term.draw(|f| ui::render(black_box(a), &theme, f)).unwrap();

@@ -9,7 +9,8 @@ use aami_tui::sim::{PortMode, SimFleet, SimOptions, SimSpec};
 use aami_tui::sources::{Collector, collector, dcgm, node_exporter};
 use criterion::{Criterion, Throughput};
 
-const NODE_EXPORTER_PAGE: &str = include_str!("../tests/fixtures/node_exporter/node_exporter_e2e-output_linux.txt");
+const NODE_EXPORTER_PAGE: &str =
+    include_str!("../tests/fixtures/node_exporter/node_exporter_e2e-output_linux.txt");
 
 fn cpu_seconds() -> f64 {
     // utime + stime of this process, from /proc (Linux).
@@ -25,13 +26,20 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or_default()
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<f64>().ok())
+        })
         .unwrap_or(0.0)
         / 1024.0
 }
 
 fn full_refresh_figures() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let sim = SimFleet::start(SimOptions { nodes: 1024, gpus: Some(8), ports: PortMode::Ephemeral, ..SimOptions::default() })
             .await
@@ -70,17 +78,25 @@ fn full_refresh_figures() {
 
 fn main() {
     full_refresh_figures();
-    let spec = SimSpec::new(&SimOptions { nodes: 1, gpus: Some(8), ..SimOptions::default() });
+    let spec = SimSpec::new(&SimOptions {
+        nodes: 1,
+        gpus: Some(8),
+        ..SimOptions::default()
+    });
     let dcgm_page = spec.dcgm_page(0, 10.0);
     let mut c = Criterion::default().configure_from_args().sample_size(30);
     let mut g = c.benchmark_group("parse");
     g.throughput(Throughput::Bytes(dcgm_page.len() as u64));
-    g.bench_function("dcgm_8gpu_page", |b| b.iter(|| collector::parse_gpu_page(black_box(&dcgm_page))));
+    g.bench_function("dcgm_8gpu_page", |b| {
+        b.iter(|| collector::parse_gpu_page(black_box(&dcgm_page)))
+    });
     g.bench_function("dcgm_8gpu_page_unfiltered_prometheus_parse", |b| {
         b.iter(|| aami_tui::sources::exposition::parse_filtered(black_box(&dcgm_page), |_| true))
     });
     g.throughput(Throughput::Bytes(NODE_EXPORTER_PAGE.len() as u64));
-    g.bench_function("node_exporter_full_page", |b| b.iter(|| node_exporter::parse(black_box(NODE_EXPORTER_PAGE))));
+    g.bench_function("node_exporter_full_page", |b| {
+        b.iter(|| node_exporter::parse(black_box(NODE_EXPORTER_PAGE)))
+    });
     g.finish();
     let _ = dcgm::wanted;
     c.final_summary();

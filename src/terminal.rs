@@ -6,7 +6,7 @@ use std::sync::Once;
 
 use crossterm::{
     cursor,
-    event::{DisableMouseCapture, EnableBracketedPaste, DisableBracketedPaste},
+    event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste},
     execute,
     terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode},
 };
@@ -32,7 +32,12 @@ pub fn install_panic_hook() {
 pub fn init() -> std::io::Result<Tui> {
     install_panic_hook();
     enable_raw_mode()?;
-    if let Err(e) = execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste, cursor::Hide) {
+    if let Err(e) = execute!(
+        stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    ) {
         restore();
         return Err(e);
     }

@@ -18,9 +18,16 @@ fn every_invalid_config_is_reported_with_its_place() {
         let out = common::run(&["--config", path.to_str().unwrap(), "config", "check"]);
         let err = common::stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{}: {err}", path.display());
-        assert!(err.contains(path.file_name().unwrap().to_str().unwrap()), "names the file: {err}");
+        assert!(
+            err.contains(path.file_name().unwrap().to_str().unwrap()),
+            "names the file: {err}"
+        );
         for want in expect.lines().filter(|l| !l.is_empty()) {
-            assert!(err.contains(want), "{}: expected {want:?} in:\n{err}", path.display());
+            assert!(
+                err.contains(want),
+                "{}: expected {want:?} in:\n{err}",
+                path.display()
+            );
         }
         checked += 1;
     }
@@ -35,7 +42,11 @@ fn starter_file_round_trip() {
     let out = common::run(&["--config", p, "config", "init"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let out = common::run(&["--config", p, "config", "check"]);
-    assert!(common::stdout(&out).contains("ok"), "{}", common::stderr(&out));
+    assert!(
+        common::stdout(&out).contains("ok"),
+        "{}",
+        common::stderr(&out)
+    );
     // A second init refuses to clobber.
     let out = common::run(&["config", "init", "--config", p]);
     assert_eq!(out.status.code(), Some(2));
@@ -55,7 +66,11 @@ fn env_var_config_is_used_when_no_flag() {
         .env("AAMI_CONFIG", &cfg)
         .output()
         .unwrap();
-    assert!(common::stdout(&out).contains("from-env"), "{}", common::stderr(&out));
+    assert!(
+        common::stdout(&out).contains("from-env"),
+        "{}",
+        common::stderr(&out)
+    );
 }
 
 #[test]
@@ -69,5 +84,9 @@ fn valid_file_with_env_expansion_loads() {
         .output()
         .unwrap();
     let s = common::stdout(&out);
-    assert!(s.contains("\"prod-east\"") && s.contains("1 node"), "{s}{}", common::stderr(&out));
+    assert!(
+        s.contains("\"prod-east\"") && s.contains("1 node"),
+        "{s}{}",
+        common::stderr(&out)
+    );
 }

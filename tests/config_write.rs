@@ -14,7 +14,9 @@ const BASE: &str = "# production cluster\ncluster:\n  name: prod\nnodes:\n  # ra
 
 fn add(cfg: &str, name: &str, ip: &str) -> Command {
     let mut c = Command::new(common::bin());
-    c.args(["--config", cfg, "nodes", "add", name, "--ip", ip, "--label", "rack=r2"]);
+    c.args([
+        "--config", cfg, "nodes", "add", name, "--ip", ip, "--label", "rack=r2",
+    ]);
     c
 }
 
@@ -35,23 +37,43 @@ fn writer_killed_mid_save_leaves_the_old_file_intact() {
         let tmp_written = fs::read_dir(dir.path())
             .unwrap()
             .filter_map(Result::ok)
-            .any(|e| e.file_name().to_string_lossy().contains(".tmp.") && e.metadata().map(|m| m.len() > 0).unwrap_or(false));
+            .any(|e| {
+                e.file_name().to_string_lossy().contains(".tmp.")
+                    && e.metadata().map(|m| m.len() > 0).unwrap_or(false)
+            });
         if tmp_written {
             break;
         }
-        assert!(Instant::now() < deadline, "writer never started its temp file");
+        assert!(
+            Instant::now() < deadline,
+            "writer never started its temp file"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(fs::read_to_string(&cfg).unwrap(), BASE, "old file untouched");
+    assert_eq!(
+        fs::read_to_string(&cfg).unwrap(),
+        BASE,
+        "old file untouched"
+    );
     let c = config::load_file(&cfg).unwrap();
     assert_eq!(c.nodes.len(), 1);
     // The next writer is not blocked by the dead one's lock or temp file.
-    let out = add(cfg.to_str().unwrap(), "gpu-node-02", "127.0.1.2").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = add(cfg.to_str().unwrap(), "gpu-node-02", "127.0.1.2")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(config::load_file(&cfg).unwrap().nodes.len(), 2);
-    let leftovers = fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().contains(".tmp.")).count();
+    let leftovers = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+        .count();
     assert_eq!(leftovers, 0, "the dead writer's temp file is cleaned up");
 }
 
@@ -62,15 +84,24 @@ fn killed_at_random_points_the_file_is_always_whole() {
     // A big file makes each save take long enough to be hit.
     let mut text = String::from(BASE);
     for i in 0..3000 {
-        text.push_str(&format!("  - name: bulk-{i}\n    ip: 127.2.{}.{}\n    labels: {{rack: r{}}}\n", i / 250, 1 + i % 250, i % 7));
+        text.push_str(&format!(
+            "  - name: bulk-{i}\n    ip: 127.2.{}.{}\n    labels: {{rack: r{}}}\n",
+            i / 250,
+            1 + i % 250,
+            i % 7
+        ));
     }
     fs::write(&cfg, &text).unwrap();
     for i in 0..25u64 {
-        let mut child = add(cfg.to_str().unwrap(), &format!("new-{i}"), &format!("127.3.0.{}", i + 1))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = add(
+            cfg.to_str().unwrap(),
+            &format!("new-{i}"),
+            &format!("127.3.0.{}", i + 1),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
         std::thread::sleep(Duration::from_micros(500 + (i * 997) % 8000));
         let _ = child.kill();
         child.wait().unwrap();
@@ -86,22 +117,36 @@ fn concurrent_writers_never_lose_an_edit() {
     fs::write(&cfg, BASE).unwrap();
     let children: Vec<_> = (0..12)
         .map(|i| {
-            add(cfg.to_str().unwrap(), &format!("w-{i}"), &format!("127.4.0.{}", i + 1))
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            add(
+                cfg.to_str().unwrap(),
+                &format!("w-{i}"),
+                &format!("127.4.0.{}", i + 1),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
         })
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let c = config::load_file(&cfg).unwrap();
     assert_eq!(c.nodes.len(), 13);
     let text = fs::read_to_string(&cfg).unwrap();
-    assert!(text.contains("# production cluster") && text.contains("# rack one"), "comments kept");
-    assert!(text.contains("${HOME}/.ssh/id_ed25519"), "env reference written back unexpanded");
+    assert!(
+        text.contains("# production cluster") && text.contains("# rack one"),
+        "comments kept"
+    );
+    assert!(
+        text.contains("${HOME}/.ssh/id_ed25519"),
+        "env reference written back unexpanded"
+    );
     assert!(config::write::backup_path(&cfg).exists());
 }
 
@@ -117,23 +162,47 @@ fn duplicates_refused_and_remove_works() {
     let out = add(p, "other", "127.0.1.1").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("already used"));
     let out = common::run(&["--config", p, "nodes", "remove", "gpu-node-0"]);
-    assert!(common::stderr(&out).contains("did you mean \"gpu-node-01\""), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("did you mean \"gpu-node-01\""),
+        "{}",
+        common::stderr(&out)
+    );
     let out = common::run(&["--config", p, "nodes", "remove", "gpu-node-01"]);
     assert!(out.status.success());
     assert!(config::load_file(&cfg).unwrap().nodes.is_empty());
-    assert!(fs::read_to_string(&cfg).unwrap().contains("# production cluster"));
-    assert_eq!(fs::read_to_string(config::write::backup_path(&cfg)).unwrap(), BASE);
+    assert!(
+        fs::read_to_string(&cfg)
+            .unwrap()
+            .contains("# production cluster")
+    );
+    assert_eq!(
+        fs::read_to_string(config::write::backup_path(&cfg)).unwrap(),
+        BASE
+    );
 }
 
 #[test]
 fn file_with_a_secret_is_written_0600() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.yaml");
-    fs::write(&cfg, "alertmanager:\n  url: http://127.0.0.1:9093\n  auth:\n    bearer_token: ${AM_TOKEN:-x}\n").unwrap();
+    fs::write(
+        &cfg,
+        "alertmanager:\n  url: http://127.0.0.1:9093\n  auth:\n    bearer_token: ${AM_TOKEN:-x}\n",
+    )
+    .unwrap();
     fs::set_permissions(&cfg, fs::Permissions::from_mode(0o644)).unwrap();
-    let out = add(cfg.to_str().unwrap(), "a", "127.0.1.1").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(fs::metadata(&cfg).unwrap().permissions().mode() & 0o777, 0o600);
+    let out = add(cfg.to_str().unwrap(), "a", "127.0.1.1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        fs::metadata(&cfg).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }
 
 #[test]
@@ -141,14 +210,30 @@ fn import_hosts_reports_every_bad_line() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.yaml");
     let hosts = dir.path().join("hosts.txt");
-    fs::write(&hosts, "# AAMI hosts\ngpu-01 127.0.1.1\nbroken-line\ngpu-02 127.0.1.2\ngpu-01 127.0.1.3\n").unwrap();
-    let out = common::run(&["--config", cfg.to_str().unwrap(), "nodes", "import", hosts.to_str().unwrap()]);
+    fs::write(
+        &hosts,
+        "# AAMI hosts\ngpu-01 127.0.1.1\nbroken-line\ngpu-02 127.0.1.2\ngpu-01 127.0.1.3\n",
+    )
+    .unwrap();
+    let out = common::run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "nodes",
+        "import",
+        hosts.to_str().unwrap(),
+    ]);
     let err = common::stderr(&out);
     assert_eq!(out.status.code(), Some(2));
     assert!(err.contains("line 3") && err.contains("line 5"), "{err}");
     assert!(!cfg.exists(), "nothing written when the file has bad lines");
     fs::write(&hosts, "gpu-01 127.0.1.1\n\ngpu-02 127.0.1.2 # spare\n").unwrap();
-    let out = common::run(&["--config", cfg.to_str().unwrap(), "nodes", "import", hosts.to_str().unwrap()]);
+    let out = common::run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "nodes",
+        "import",
+        hosts.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let out = common::run(&["--config", cfg.to_str().unwrap(), "nodes", "list"]);
     let s = common::stdout(&out);

@@ -8,7 +8,11 @@ use aami_tui::sim::{PortMode, SimFleet, SimOptions, SimSpec};
 use aami_tui::sources::{Collector, CollectorEvent, ScrapeLimits};
 
 fn opts(nodes: usize) -> SimOptions {
-    SimOptions { nodes, ports: PortMode::Ephemeral, ..SimOptions::default() }
+    SimOptions {
+        nodes,
+        ports: PortMode::Ephemeral,
+        ..SimOptions::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,14 +27,26 @@ async fn demo_fleet_scraped_over_http() {
     let n = &fleet.nodes;
     assert_eq!(n.len(), 8);
     for node in n {
-        assert_eq!(node.status, NodeStatus::Up, "{}: {:?}", node.spec.name, node.status);
-        assert!(node.host.as_ref().and_then(|h| h.mem_total_bytes).is_some(), "node_exporter read");
+        assert_eq!(
+            node.status,
+            NodeStatus::Up,
+            "{}: {:?}",
+            node.spec.name,
+            node.status
+        );
+        assert!(
+            node.host.as_ref().and_then(|h| h.mem_total_bytes).is_some(),
+            "node_exporter read"
+        );
     }
     // Node kinds and label sets of the captures.
     assert_eq!(n[0].gpus.len(), 8);
     assert_eq!(n[0].model(), Some("NVIDIA H100 80GB HBM3"));
     assert_eq!(n[0].gpus[0].pci_bus_id.as_deref(), Some("00000000:53:00.0"));
-    assert_eq!(n[0].gpus[0].uuid, "GPU-c4529c8d-69c4-b61d-e0bc-7b2460096005");
+    assert_eq!(
+        n[0].gpus[0].uuid,
+        "GPU-c4529c8d-69c4-b61d-e0bc-7b2460096005"
+    );
     assert_eq!(
         n[0].gpus[0].workload.as_ref().map(|w| w.label()).as_deref(),
         Some("dynamo-workload/vllm-agg-0-vllmdecodeworker-s65j5")
@@ -73,21 +89,36 @@ async fn collector_task_sends_refreshes_and_a_hung_node_costs_only_its_timeout()
     config.nodes.push(bad);
     let collector = Collector::new(
         aami_tui::sources::collector::targets_from_config(&config),
-        ScrapeLimits { timeout: Duration::from_millis(300), max_body_bytes: 1 << 20 },
+        ScrapeLimits {
+            timeout: Duration::from_millis(300),
+            max_body_bytes: 1 << 20,
+        },
         8,
     );
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let task = collector.spawn(Duration::from_millis(500), tx);
     let mut fleet = fleet_from_config(&config);
     for _ in 0..2 {
-        let CollectorEvent::Refresh { outcomes, started, took } =
-            tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
-        assert!(took < Duration::from_millis(1200), "refresh bounded by the timeout, took {took:?}");
+        let CollectorEvent::Refresh {
+            outcomes,
+            started,
+            took,
+        } = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            took < Duration::from_millis(1200),
+            "refresh bounded by the timeout, took {took:?}"
+        );
         fleet.apply_refresh(outcomes, started + took, took);
     }
     task.abort();
     hold.abort();
-    assert_eq!(fleet.nodes[3].status, NodeStatus::Down("timeout after 0.3s".into()));
+    assert_eq!(
+        fleet.nodes[3].status,
+        NodeStatus::Down("timeout after 0.3s".into())
+    );
     assert_eq!(fleet.up_count(), 3);
 }
 
@@ -108,13 +139,19 @@ async fn refused_and_not_metrics_are_named() {
     let collector = Collector::from_config(&config);
     let mut fleet = fleet_from_config(&config);
     fleet.apply_refresh(collector.refresh().await, Instant::now(), Duration::ZERO);
-    assert_eq!(fleet.nodes[1].status, NodeStatus::Down("connection refused".into()));
+    assert_eq!(
+        fleet.nodes[1].status,
+        NodeStatus::Down("connection refused".into())
+    );
     assert_eq!(fleet.nodes[0].status, NodeStatus::Up);
 }
 
 #[test]
 fn flapping_node_goes_down_and_comes_back() {
-    let spec = SimSpec::new(&SimOptions { nodes: 8, ..SimOptions::default() });
+    let spec = SimSpec::new(&SimOptions {
+        nodes: 8,
+        ..SimOptions::default()
+    });
     let up_before = spec.outcomes_at(10.0);
     let down = spec.outcomes_at(50.0);
     let up_after = spec.outcomes_at(100.0);

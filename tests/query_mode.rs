@@ -14,15 +14,34 @@ use aami_tui::sources::{Collector, FleetSource};
 use common::servers;
 
 async fn frozen_sim() -> SimFleet {
-    SimFleet::start(SimOptions { nodes: 6, ports: PortMode::Ephemeral, frozen_at: Some(50.0), ..SimOptions::default() })
-        .await
-        .unwrap()
+    SimFleet::start(SimOptions {
+        nodes: 6,
+        ports: PortMode::Ephemeral,
+        frozen_at: Some(50.0),
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap()
 }
 
 fn jobs(config: &Config) -> Vec<(&'static str, Vec<String>)> {
     vec![
-        ("dcgm", config.nodes.iter().map(|n| format!("{}:{}", n.ip, n.exporters.dcgm.unwrap())).collect()),
-        ("node", config.nodes.iter().map(|n| format!("{}:{}", n.ip, n.exporters.node.unwrap())).collect()),
+        (
+            "dcgm",
+            config
+                .nodes
+                .iter()
+                .map(|n| format!("{}:{}", n.ip, n.exporters.dcgm.unwrap()))
+                .collect(),
+        ),
+        (
+            "node",
+            config
+                .nodes
+                .iter()
+                .map(|n| format!("{}:{}", n.ip, n.exporters.node.unwrap()))
+                .collect(),
+        ),
     ]
 }
 
@@ -56,13 +75,28 @@ fn assert_same_fleet(direct: &Fleet, queried: &Fleet) {
 }
 
 async fn check_against(server_url: &str, config: &Config, expected_gpus: usize) {
-    servers::wait_for_value(server_url, "count(DCGM_FI_DEV_GPU_UTIL)", expected_gpus as f64, Duration::from_secs(40)).await;
-    servers::wait_for_value(server_url, "count(node_memory_MemTotal_bytes)", config.nodes.len() as f64, Duration::from_secs(40)).await;
+    servers::wait_for_value(
+        server_url,
+        "count(DCGM_FI_DEV_GPU_UTIL)",
+        expected_gpus as f64,
+        Duration::from_secs(40),
+    )
+    .await;
+    servers::wait_for_value(
+        server_url,
+        "count(node_memory_MemTotal_bytes)",
+        config.nodes.len() as f64,
+        Duration::from_secs(40),
+    )
+    .await;
     let direct = read(config).await;
     let mut q = config.clone();
     q.prometheus.url = Some(server_url.to_string());
     let queried = read(&q).await;
-    assert!(matches!(FleetSource::from_config(&q).unwrap(), FleetSource::Query(_)));
+    assert!(matches!(
+        FleetSource::from_config(&q).unwrap(),
+        FleetSource::Query(_)
+    ));
     assert_same_fleet(&direct, &queried);
 }
 

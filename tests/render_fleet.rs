@@ -49,7 +49,10 @@ fn sorted_by_temperature_and_filtered() {
     }
     let s = text(&draw(&app, &Theme::mono(), 120, 20));
     let first_row = s.lines().nth(3).unwrap_or_default();
-    assert!(first_row.contains("gpu-node-02"), "hottest node first: {first_row}");
+    assert!(
+        first_row.contains("gpu-node-02"),
+        "hottest node first: {first_row}"
+    );
     for c in "rack=r1 util>50".chars() {
         app.apply(Action::StartFilter);
         app.apply(Action::FilterChar(c));
@@ -68,7 +71,10 @@ fn scrolling_keeps_selection_on_screen_with_1000_nodes() {
     app.apply(Action::Resize(80, 24));
     app.apply(Action::Bottom);
     let s = text(&draw(&app, &Theme::mono(), 80, 24));
-    assert!(s.contains("▶gpu-node-1000") || s.contains("▶ gpu-node-1000"), "{s}");
+    assert!(
+        s.contains("▶gpu-node-1000") || s.contains("▶ gpu-node-1000"),
+        "{s}"
+    );
     assert!(s.contains("1000/1000"));
     app.apply(Action::PageUp);
     let s = text(&draw(&app, &Theme::mono(), 80, 24));
@@ -80,7 +86,11 @@ fn alerts_pane_lists_worst_first() {
     let mut app = common::demo_app(12, T);
     app.apply(Action::GoPane(Pane::Alerts));
     let s = text(&draw(&app, &Theme::mono(), 120, 20));
-    let lines: Vec<&str> = s.lines().skip(3).take_while(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = s
+        .lines()
+        .skip(3)
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
     assert!(lines[0].starts_with("crit"), "{s}");
     assert!(s.contains("node down: timeout after 1.6s"));
     assert!(s.contains("reported Xid 79"));
@@ -98,7 +108,12 @@ fn help_overlay_lists_keys() {
 }
 
 fn open(app: &mut aami_tui::app::App, name: &str) {
-    let id = app.fleet.nodes.iter().position(|n| n.spec.name == name).unwrap();
+    let id = app
+        .fleet
+        .nodes
+        .iter()
+        .position(|n| n.spec.name == name)
+        .unwrap();
     app.ui.selected = Some(id);
     app.apply(Action::Open);
     assert_eq!(app.ui.open_node, Some(id));

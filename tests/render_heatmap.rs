@@ -15,7 +15,10 @@ fn heatmap_160x48_and_80x24() {
     app.apply(Action::GoPane(Pane::Heatmap));
     app.apply(Action::Resize(160, 48));
     let s = text(&draw(&app, &Theme::mono(), 160, 48));
-    assert!(s.contains("utilisation %") && s.contains("fleet min"), "{s}");
+    assert!(
+        s.contains("utilisation %") && s.contains("fleet min"),
+        "{s}"
+    );
     assert!(s.contains("✖✖"), "down node marked");
     assert!(s.contains("X!"), "Xid GPU marked");
     assert!(s.contains("cursor: gpu-node-01 GPU 0"));
@@ -39,7 +42,10 @@ fn metric_cycles_and_cursor_moves_and_opens() {
     }
     let s = text(&draw(&app, &Theme::mono(), 80, 24));
     let footer = s.lines().rev().nth(1).unwrap();
-    assert!(footer.contains("gpu-node-02 GPU 5") && footer.contains("°C"), "{footer}");
+    assert!(
+        footer.contains("gpu-node-02 GPU 5") && footer.contains("°C"),
+        "{footer}"
+    );
     snap!("heatmap_temp_cursor_80x24", s);
     // Right past the last GPU wraps to the next node.
     for _ in 0..3 {
@@ -52,7 +58,13 @@ fn metric_cycles_and_cursor_moves_and_opens() {
     assert_eq!(app.ui.heat.node_pos, 2);
     app.apply(Action::Open);
     assert_eq!(app.ui.pane, Pane::Fleet);
-    assert_eq!(app.ui.open_node.map(|id| app.fleet.nodes[id].spec.name.clone()).as_deref(), Some("gpu-node-03"));
+    assert_eq!(
+        app.ui
+            .open_node
+            .map(|id| app.fleet.nodes[id].spec.name.clone())
+            .as_deref(),
+        Some("gpu-node-03")
+    );
 }
 
 #[test]
@@ -61,7 +73,11 @@ fn health_metric_and_sort() {
     while app.ui.sort != SortKey::Health {
         app.apply(Action::CycleSort);
     }
-    let order: Vec<String> = app.visible_nodes().iter().map(|&i| app.fleet.nodes[i].spec.name.clone()).collect();
+    let order: Vec<String> = app
+        .visible_nodes()
+        .iter()
+        .map(|&i| app.fleet.nodes[i].spec.name.clone())
+        .collect();
     // Down node (0), then the Xid node, then the hot node.
     assert_eq!(&order[..3], ["gpu-node-07", "gpu-node-06", "gpu-node-02"]);
     let s = text(&draw(&app, &Theme::mono(), 160, 20));
@@ -106,7 +122,10 @@ fn dense_cells_fit_more_nodes_and_toggle() {
     app.apply(Action::ToggleDense);
     let wide = text(&draw(&app, &Theme::mono(), 160, 48));
     let wide_nodes = wide.matches("gpu-node-").count();
-    assert!(dense_nodes > wide_nodes, "dense {dense_nodes} vs wide {wide_nodes}");
+    assert!(
+        dense_nodes > wide_nodes,
+        "dense {dense_nodes} vs wide {wide_nodes}"
+    );
     snap!("heatmap_dense_1024_160x48", dense);
 }
 
@@ -117,7 +136,10 @@ fn panes_fill_250x70() {
         app.apply(Action::GoPane(pane));
         app.apply(Action::Resize(250, 70));
         let s = text(&draw(&app, &Theme::mono(), 250, 70));
-        assert!(s.lines().count() == 70 && s.contains("gpu-node-"), "{pane:?}");
+        assert!(
+            s.lines().count() == 70 && s.contains("gpu-node-"),
+            "{pane:?}"
+        );
     }
     let s = text(&draw(&app, &Theme::mono(), 250, 70));
     assert!(s.contains("crit"));

@@ -13,14 +13,23 @@ fn write_config(dir: &std::path::Path, config: &aami_tui::config::Config) -> std
 #[test]
 fn status_prints_the_fleet_and_exits_nonzero_when_a_node_is_down() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let sim = rt.block_on(SimFleet::start(SimOptions { nodes: 4, ports: PortMode::Ephemeral, ..SimOptions::default() })).unwrap();
+    let sim = rt
+        .block_on(SimFleet::start(SimOptions {
+            nodes: 4,
+            ports: PortMode::Ephemeral,
+            ..SimOptions::default()
+        }))
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = sim.config();
     let cfg = write_config(dir.path(), &config);
     let out = common::run(&["--config", cfg.to_str().unwrap(), "status"]);
     let s = common::stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{s}{}", common::stderr(&out));
-    assert!(s.contains("NAME") && s.contains("gpu-node-01") && s.contains("4/4 nodes up"), "{s}");
+    assert!(
+        s.contains("NAME") && s.contains("gpu-node-01") && s.contains("4/4 nodes up"),
+        "{s}"
+    );
     let row = s.lines().find(|l| l.starts_with("gpu-node-01")).unwrap();
     assert!(row.contains(" 8 ") && row.contains("up"), "{row}");
 
@@ -40,7 +49,12 @@ fn status_prints_the_fleet_and_exits_nonzero_when_a_node_is_down() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["nodes_up"], 4);
     assert_eq!(v["nodes_total"], 5);
-    let dead = v["nodes"].as_array().unwrap().iter().find(|n| n["name"] == "gpu-dead").unwrap();
+    let dead = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "gpu-dead")
+        .unwrap();
     assert_eq!(dead["status"], "down");
     assert_eq!(dead["reason"], "connection refused");
     assert_eq!(dead["alerts"][0]["severity"], "critical");
@@ -51,7 +65,14 @@ fn status_prints_the_fleet_and_exits_nonzero_when_a_node_is_down() {
 fn help_and_completions() {
     let out = common::run(&["--help"]);
     let s = common::stdout(&out);
-    for cmd in ["demo", "status", "nodes", "config", "completions", "--config"] {
+    for cmd in [
+        "demo",
+        "status",
+        "nodes",
+        "config",
+        "completions",
+        "--config",
+    ] {
         assert!(s.contains(cmd), "--help mentions {cmd}: {s}");
     }
     let out = common::run(&["completions", "bash"]);

@@ -15,7 +15,9 @@ struct Session(String);
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).output();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .output();
     }
 }
 
@@ -26,7 +28,10 @@ fn wait_for(session: &str, what: &str, timeout: Duration) -> String {
         if screen.contains(what) {
             return screen;
         }
-        assert!(Instant::now() < deadline, "{what:?} never appeared; screen:\n{screen}");
+        assert!(
+            Instant::now() < deadline,
+            "{what:?} never appeared; screen:\n{screen}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -40,26 +45,57 @@ fn run_demo_in(width: &str, height: &str, name: &str) {
         common::bin()
     );
     let out = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session.0, "-x", width, "-y", height, "sh", "-c", &script])
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session.0,
+            "-x",
+            width,
+            "-y",
+            height,
+            "sh",
+            "-c",
+            &script,
+        ])
         .env_remove("NO_COLOR")
         .output()
         .unwrap();
-    assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tmux: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let screen = wait_for(&session.0, "gpu-node-12", Duration::from_secs(20));
     assert!(screen.contains("DEMO"));
     // Wait for the first scrape to land.
     let screen = wait_for(&session.0, "refreshed", Duration::from_secs(20));
     assert!(screen.contains(" up"), "{screen}");
-    Command::new("tmux").args(["send-keys", "-t", &session.0, "?"]).output().unwrap();
+    Command::new("tmux")
+        .args(["send-keys", "-t", &session.0, "?"])
+        .output()
+        .unwrap();
     wait_for(&session.0, "keys", Duration::from_secs(5));
-    Command::new("tmux").args(["send-keys", "-t", &session.0, "Escape"]).output().unwrap();
-    Command::new("tmux").args(["send-keys", "-t", &session.0, "q"]).output().unwrap();
+    Command::new("tmux")
+        .args(["send-keys", "-t", &session.0, "Escape"])
+        .output()
+        .unwrap();
+    Command::new("tmux")
+        .args(["send-keys", "-t", &session.0, "q"])
+        .output()
+        .unwrap();
     let screen = wait_for(&session.0, "EXIT=", Duration::from_secs(10));
     assert!(screen.contains("EXIT=0"), "{screen}");
     // Raw mode is off again: canonical input and echo are back on.
     let modes = wait_for(&session.0, "icanon", Duration::from_secs(5));
-    assert!(modes.contains("icanon") && !modes.contains("-icanon"), "{modes}");
-    assert!(modes.contains("echo") && !modes.contains("-echo "), "{modes}");
+    assert!(
+        modes.contains("icanon") && !modes.contains("-icanon"),
+        "{modes}"
+    );
+    assert!(
+        modes.contains("echo") && !modes.contains("-echo "),
+        "{modes}"
+    );
     // The alternate screen is gone: the TUI's table is no longer shown.
     assert!(!modes.contains("NODE "), "{modes}");
 }
@@ -83,16 +119,34 @@ fn a_panic_restores_the_terminal_before_the_report() {
         common::bin()
     );
     let out = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session.0, "-x", "120", "-y", "40", "sh", "-c", &script])
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session.0,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "sh",
+            "-c",
+            &script,
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
     let screen = wait_for(&session.0, "EXIT=", Duration::from_secs(20));
-    assert!(screen.contains("The application panicked"), "color-eyre report shown: {screen}");
+    assert!(
+        screen.contains("The application panicked"),
+        "color-eyre report shown: {screen}"
+    );
     assert!(screen.contains("AAMI_TEST_PANIC"), "{screen}");
     assert!(!screen.contains("EXIT=0"), "non-zero exit: {screen}");
     let modes = wait_for(&session.0, "icanon", Duration::from_secs(5));
-    assert!(!modes.contains("-icanon") && !modes.contains("-echo "), "raw mode off: {modes}");
+    assert!(
+        !modes.contains("-icanon") && !modes.contains("-echo "),
+        "raw mode off: {modes}"
+    );
 }
 
 #[test]

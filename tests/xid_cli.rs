@@ -16,7 +16,11 @@ fn run_in(config_home: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
         .env("XDG_CONFIG_HOME", config_home)
         .env("HOME", config_home)
         .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn aami-tui");
@@ -62,7 +66,10 @@ fn events(report: &Value) -> &Vec<Value> {
 }
 
 fn codes(report: &Value) -> Vec<u64> {
-    events(report).iter().map(|e| e["code"].as_u64().expect("code")).collect()
+    events(report)
+        .iter()
+        .map(|e| e["code"].as_u64().expect("code"))
+        .collect()
 }
 
 fn field<'a>(report: &'a Value, key: &str) -> Vec<&'a Value> {
@@ -76,13 +83,28 @@ fn explain_79_piped_is_plain_text() {
     let o = run(&["explain", "xid", "79"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let s = stdout(&o);
-    assert!(s.starts_with("Xid 79 — GPU has fallen off the bus\n"), "{s}");
+    assert!(
+        s.starts_with("Xid 79 — GPU has fallen off the bus\n"),
+        "{s}"
+    );
     assert!(s.contains("critical · usually hardware"));
     assert!(s.contains("ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS"));
-    for section in ["What it means", "Likely causes", "Do now", "Investigate", "Related", "Reference"] {
-        assert!(s.lines().any(|l| l == section), "section {section} missing:\n{s}");
+    for section in [
+        "What it means",
+        "Likely causes",
+        "Do now",
+        "Investigate",
+        "Related",
+        "Reference",
+    ] {
+        assert!(
+            s.lines().any(|l| l == section),
+            "section {section} missing:\n{s}"
+        );
     }
-    assert!(s.contains(r#"1. Drain the node: scontrol update nodename=<node> state=drain reason="Xid 79""#));
+    assert!(s.contains(
+        r#"1. Drain the node: scontrol update nodename=<node> state=drain reason="Xid 79""#
+    ));
     assert!(s.contains("Reboot the node"));
     assert!(s.contains("Xid 154 (GPU recovery action changed)"));
     // Not a terminal: no box, no escape sequences, wrapped to 100 columns.
@@ -129,7 +151,10 @@ fn explain_malformed_code_exits_2() {
         assert_eq!(o.status.code(), Some(2), "{bad}");
         assert!(o.stdout.is_empty(), "{bad}");
         let e = stderr(&o);
-        assert!(e.contains(&format!("'{bad}' is not an Xid code")), "{bad}: {e}");
+        assert!(
+            e.contains(&format!("'{bad}' is not an Xid code")),
+            "{bad}: {e}"
+        );
     }
 }
 
@@ -138,7 +163,10 @@ fn explain_unused_code_says_so() {
     let o = run(&["explain", "xid", "5"]);
     assert_eq!(o.status.code(), Some(0));
     let s = stdout(&o);
-    assert!(s.contains("ROBUST_CHANNEL_FIFO_ERROR_RUNOUT_OVERFLOW"), "{s}");
+    assert!(
+        s.contains("ROBUST_CHANNEL_FIFO_ERROR_RUNOUT_OVERFLOW"),
+        "{s}"
+    );
     assert!(s.contains("UNUSED ON CURRENT GPUS"), "{s}");
     let o = run(&["explain", "xid", "5", "--json"]);
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
@@ -190,14 +218,25 @@ fn scan_dmesg_iso_capture_json() {
         .filter(|e| e["code"] == 43)
         .map(|e| e["pid"].as_u64().expect("pid"))
         .collect();
-    assert_eq!(pids_43, vec![2815167, 2823801, 2839444, 2877200, 2886782, 2897677, 2924364]);
+    assert_eq!(
+        pids_43,
+        vec![
+            2815167, 2823801, 2839444, 2877200, 2886782, 2897677, 2924364
+        ]
+    );
     let first = &events(&r)[0];
     assert_eq!(first["time"], "2025-01-21T02:21:33,498559+00:00");
     assert_eq!(first["pid"], Value::Null);
     assert_eq!(first["process"], Value::Null);
-    assert_eq!(first["message"], "Graphics SM Warp Exception on (GPC 8, TPC 5, SM 0): Out Of Range Address");
+    assert_eq!(
+        first["message"],
+        "Graphics SM Warp Exception on (GPC 8, TPC 5, SM 0): Out Of Range Address"
+    );
     let x43 = &events(&r)[15];
-    assert_eq!((x43["code"].as_u64(), x43["process"].as_str()), (Some(43), Some("pt_main_thread")));
+    assert_eq!(
+        (x43["code"].as_u64(), x43["process"].as_str()),
+        (Some(43), Some("pt_main_thread"))
+    );
     assert_eq!(x43["message"], "Ch 00000008");
     assert_eq!(r["other_nvrm"].as_array().map(Vec::len), Some(0));
     // Summaries: one GPU; 13 (warning) ranks above 43 (info).
@@ -205,7 +244,10 @@ fn scan_dmesg_iso_capture_json() {
     assert_eq!(r["by_gpu"][0]["pci_bus"], "0000:38:00");
     assert_eq!(r["by_gpu"][0]["worst"], "warning");
     assert_eq!(r["by_gpu"][0]["codes"], serde_json::json!([13, 43]));
-    assert_eq!(r["by_gpu"][0]["last_time"], "2025-01-21T04:41:44,287197+00:00");
+    assert_eq!(
+        r["by_gpu"][0]["last_time"],
+        "2025-01-21T04:41:44,287197+00:00"
+    );
     assert_eq!(r["by_code"][0]["code"], 13);
     assert_eq!(r["by_code"][0]["events"], 629);
     assert_eq!(r["by_code"][1]["code"], 43);
@@ -219,25 +261,54 @@ fn scan_dmesg_t_capture_json() {
     assert!(field(&r, "pci_bus").iter().all(|b| *b == "0000:9b:00"));
     let pids: Vec<u64> = field(&r, "pid").iter().filter_map(|p| p.as_u64()).collect();
     assert_eq!(pids, vec![2024380, 2024380, 2024380, 1263500, 1240590]);
-    let names: Vec<&str> = field(&r, "process").iter().filter_map(|p| p.as_str()).collect();
-    assert_eq!(names, vec!["nvidia-smi", "nvidia-smi", "nvidia-smi", "cache_mgr_main", "gpud"]);
-    let times: Vec<&str> = field(&r, "time").iter().filter_map(|p| p.as_str()).collect();
+    let names: Vec<&str> = field(&r, "process")
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "nvidia-smi",
+            "nvidia-smi",
+            "nvidia-smi",
+            "cache_mgr_main",
+            "gpud"
+        ]
+    );
+    let times: Vec<&str> = field(&r, "time")
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
     assert_eq!(times[0], "Sun Feb 23 16:24:18 2025");
     assert_eq!(times[4], "Sun Feb 23 16:30:13 2025");
-    let lines: Vec<u64> = field(&r, "line").iter().filter_map(|p| p.as_u64()).collect();
-    assert_eq!(lines, vec![3, 35, 37, 42, 43]);
-    assert!(events(&r)[0]["message"]
-        .as_str()
-        .is_some_and(|m| m.starts_with("Timeout after 6s of waiting for RPC response from GPU4 GSP!")));
+    let lines: Vec<u64> = field(&r, "line")
+        .iter()
+        .filter_map(|p| p.as_u64())
+        .collect();
+    assert_eq!(lines, vec![3, 38, 40, 42, 43]);
+    assert!(events(&r)[0]["message"].as_str().is_some_and(|m| {
+        m.starts_with("Timeout after 6s of waiting for RPC response from GPU4 GSP!")
+    }));
     assert_eq!(events(&r)[0]["severity"], "critical");
     // Every other NVRM line is kept, the stack trace (no NVRM:) is not.
     let other = r["other_nvrm"].as_array().expect("other_nvrm");
     assert_eq!(other.len(), 24);
     assert_eq!(other[0]["pci_bus"], "0000:9b:00");
-    let rate = other.iter().find(|l| l["line"] == 41).expect("rate-limit line");
+    let rate = other
+        .iter()
+        .find(|l| l["line"] == 41)
+        .expect("rate-limit line");
     assert_eq!(rate["pci_bus"], "0000:9b:00");
-    assert!(rate["message"].as_str().is_some_and(|m| m.contains("The GPU likely needs to be reset")));
-    assert!(other.iter().all(|l| !l["message"].as_str().unwrap_or("").contains("Call Trace")));
+    assert!(
+        rate["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("The GPU likely needs to be reset"))
+    );
+    assert!(
+        other
+            .iter()
+            .all(|l| !l["message"].as_str().unwrap_or("").contains("Call Trace"))
+    );
     assert_eq!(r["by_gpu"][0]["worst"], "critical");
     assert_eq!(r["by_code"][0]["code"], 119);
     assert_eq!(r["by_code"][0]["events"], 5);
@@ -256,7 +327,13 @@ fn scan_journalctl_form_finds_the_same_events() {
             .as_array()
             .expect("other_nvrm")
             .iter()
-            .map(|l| (l["line"].clone(), l["pci_bus"].clone(), l["message"].clone()))
+            .map(|l| {
+                (
+                    l["line"].clone(),
+                    l["pci_bus"].clone(),
+                    l["message"].clone(),
+                )
+            })
             .collect()
     };
     assert_eq!(strip(&journal), strip(&dmesg));
@@ -285,12 +362,25 @@ fn scan_keeps_non_xid_nvrm_lines() {
     let other = r["other_nvrm"].as_array().expect("other_nvrm");
     assert_eq!(other.len(), 3, "{other:?}");
     let buses: Vec<&Value> = other.iter().map(|l| &l["pci_bus"]).collect();
-    assert_eq!(buses, vec![&Value::from("0000:01:00"), &Value::Null, &Value::from("0000:b3:00")]);
+    assert_eq!(
+        buses,
+        vec![
+            &Value::from("0000:01:00"),
+            &Value::Null,
+            &Value::from("0000:b3:00")
+        ]
+    );
     assert_eq!(other[1]["time"], "Mar 27 17:40:36");
-    assert!(other[1]["message"].as_str().is_some_and(|m| m.contains("PMU has halted")));
-    assert!(other[2]["message"]
-        .as_str()
-        .is_some_and(|m| m.contains("fallen off the bus and is not responding to commands.")));
+    assert!(
+        other[1]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("PMU has halted"))
+    );
+    assert!(
+        other[2]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("fallen off the bus and is not responding to commands."))
+    );
     assert_eq!(r["by_gpu"].as_array().map(Vec::len), Some(0));
 }
 
@@ -298,7 +388,12 @@ fn scan_keeps_non_xid_nvrm_lines() {
 fn scan_text_report() {
     let path = fixture(XID119);
     let o = run(&["xid", "scan", path.to_str().expect("utf-8 path")]);
-    assert_eq!(o.status.code(), Some(0), "finding Xids is still exit 0; stderr: {}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "finding Xids is still exit 0; stderr: {}",
+        stderr(&o)
+    );
     let s = stdout(&o);
     assert!(s.starts_with("Xid events: 5 in 43 lines\n"), "{s}");
     let header = s.lines().nth(2).unwrap_or_default();
@@ -306,12 +401,18 @@ fn scan_text_report() {
         assert!(header.contains(col), "{header}");
     }
     let row = s.lines().nth(3).unwrap_or_default();
-    assert!(row.starts_with("Sun Feb 23 16:24:18 2025  0000:9b:00  119  2024380 nvidia-smi"), "{row}");
+    assert!(
+        row.starts_with("Sun Feb 23 16:24:18 2025  0000:9b:00  119  2024380 nvidia-smi"),
+        "{row}"
+    );
     assert!(row.contains("GSP RPC timeout (critical)"), "{row}");
     assert!(s.contains("Other NVRM lines: 24"));
     assert!(s.contains("By GPU (worst first)"));
     assert!(s.contains("By Xid (worst first)"));
-    assert!(s.lines().any(|l| l.starts_with("0000:9b:00  critical  5")), "{s}");
+    assert!(
+        s.lines().any(|l| l.starts_with("0000:9b:00  critical  5")),
+        "{s}"
+    );
 }
 
 #[test]
@@ -319,7 +420,10 @@ fn scan_reads_stdin() {
     let bytes = std::fs::read(fixture(ISO)).expect("fixture");
     let home = tempfile::tempdir().expect("tempdir");
     let from_file = scan_json(ISO);
-    for args in [&["xid", "scan", "-", "--json"][..], &["xid", "scan", "--json"][..]] {
+    for args in [
+        &["xid", "scan", "-", "--json"][..],
+        &["xid", "scan", "--json"][..],
+    ] {
         let o = run_in(home.path(), args, Some(&bytes));
         assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
         let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
@@ -330,7 +434,10 @@ fn scan_reads_stdin() {
     let o = run_in(home.path(), &["xid", "scan", "-"], Some(line));
     assert_eq!(o.status.code(), Some(0));
     let s = stdout(&o);
-    assert!(s.contains("Nov 23 10:00:00  0000:01:00  79   1234 python"), "{s}");
+    assert!(
+        s.contains("Nov 23 10:00:00  0000:01:00  79   1234 python"),
+        "{s}"
+    );
     assert!(s.contains("GPU has fallen off the bus (critical)"), "{s}");
 }
 

@@ -114,7 +114,10 @@ mod tests {
             address: "127.0.1.1".into(),
             labels: [("rack".to_string(), rack.to_string())].into(),
         });
-        n.gpus = vec![GpuSample { temp_c: Some(temp), ..Default::default() }];
+        n.gpus = vec![GpuSample {
+            temp_c: Some(temp),
+            ..Default::default()
+        }];
         n
     }
 

@@ -13,14 +13,23 @@ pub const HELP: &[(&str, &str)] = &[
     ("Tab  Shift-Tab", "next / previous pane"),
     ("1 2 3", "fleet, heatmap, alerts"),
     ("←→", "heatmap: move across GPUs"),
-    ("m", "heatmap: metric (util, memory, temperature, power, errors, health)"),
+    (
+        "m",
+        "heatmap: metric (util, memory, temperature, power, errors, health)",
+    ),
     ("g", "heatmap: group rows by rack, gpu_type, or none"),
     ("z", "heatmap: dense cells (one character per GPU) or wide"),
     ("↑↓  j k", "move (nodes, or GPUs in a node)"),
     ("Enter", "open the selected node: its GPUs, gauges, history"),
     ("PgUp PgDn  g G", "page, top, bottom"),
-    ("o  O", "cycle sort (name, state, util, temp, power, health, alerts), reverse"),
-    ("/", "filter: text, label=value, temp>85, util<10, state=down"),
+    (
+        "o  O",
+        "cycle sort (name, state, util, temp, power, health, alerts), reverse",
+    ),
+    (
+        "/",
+        "filter: text, label=value, temp>85, util<10, state=down",
+    ),
     ("Esc", "close help, leave the node, clear filter"),
 ];
 

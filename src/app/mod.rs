@@ -53,7 +53,11 @@ impl App {
     /// Eats one collector message.
     pub fn on_collector(&mut self, event: CollectorEvent) {
         match event {
-            CollectorEvent::Refresh { outcomes, started, took } => {
+            CollectorEvent::Refresh {
+                outcomes,
+                started,
+                took,
+            } => {
                 self.fleet.apply_refresh(outcomes, started + took, took);
             }
         }
@@ -165,7 +169,9 @@ impl App {
     /// Node order of the heatmap: grouped by the chosen label, then by name.
     pub fn heat_order(&self) -> Vec<NodeId> {
         let filter = filter::Filter::parse(&self.ui.filter);
-        crate::domain::heat::order(&self.fleet, self.ui.heat.group.as_deref(), |n| filter.matches(n))
+        crate::domain::heat::order(&self.fleet, self.ui.heat.group.as_deref(), |n| {
+            filter.matches(n)
+        })
     }
 
     fn move_heat_col(&mut self, d: isize) {
@@ -187,8 +193,13 @@ impl App {
         if self.ui.pane == Pane::Heatmap {
             let n = self.heat_order().len();
             let dense = self.ui.heat.is_dense(self.fleet.nodes.len());
-            let per_row = crate::ui::heatmap::blocks_per_row(self.ui.width, &self.fleet, dense) as isize;
-            let step = if delta.abs() == 1 { delta * per_row } else { delta.signum() * delta.abs().min(n as isize) };
+            let per_row =
+                crate::ui::heatmap::blocks_per_row(self.ui.width, &self.fleet, dense) as isize;
+            let step = if delta.abs() == 1 {
+                delta * per_row
+            } else {
+                delta.signum() * delta.abs().min(n as isize)
+            };
             let pos = (self.ui.heat.node_pos as isize).saturating_add(step);
             self.ui.heat.node_pos = pos.clamp(0, n.saturating_sub(1) as isize) as usize;
             return;
@@ -196,7 +207,9 @@ impl App {
         if let Some(id) = self.ui.open_node {
             let gpus = self.fleet.nodes.get(id).map(|n| n.gpus.len()).unwrap_or(0);
             let max = gpus.saturating_sub(1) as isize;
-            self.ui.gpu_scroll = (self.ui.gpu_scroll as isize).saturating_add(delta).clamp(0, max) as usize;
+            self.ui.gpu_scroll = (self.ui.gpu_scroll as isize)
+                .saturating_add(delta)
+                .clamp(0, max) as usize;
             return;
         }
         let visible = self.visible_nodes();
@@ -209,7 +222,9 @@ impl App {
             .selected
             .and_then(|s| visible.iter().position(|v| *v == s))
             .unwrap_or(0) as isize;
-        let new = pos.saturating_add(delta).clamp(0, visible.len() as isize - 1) as usize;
+        let new = pos
+            .saturating_add(delta)
+            .clamp(0, visible.len() as isize - 1) as usize;
         self.ui.selected = Some(visible[new]);
         self.ui.scroll = scroll_for(new, self.ui.scroll, self.ui.page_rows);
     }

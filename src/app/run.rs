@@ -18,7 +18,12 @@ const TICK: Duration = Duration::from_millis(500);
 
 /// Runs the TUI until the operator quits. The terminal is restored on every
 /// way out, panics included (see [`terminal::install_panic_hook`]).
-pub async fn run(mut app: App, collector: FleetSource, refresh: Duration, theme: Theme) -> color_eyre::Result<()> {
+pub async fn run(
+    mut app: App,
+    collector: FleetSource,
+    refresh: Duration,
+    theme: Theme,
+) -> color_eyre::Result<()> {
     let mut term = terminal::init()?;
     let result = event_loop(&mut term, &mut app, collector, refresh, &theme).await;
     terminal::restore();

@@ -141,7 +141,10 @@ impl Default for UiState {
             scroll: 0,
             open_node: None,
             gpu_scroll: 0,
-            heat: HeatState { group: Some("rack".into()), ..HeatState::default() },
+            heat: HeatState {
+                group: Some("rack".into()),
+                ..HeatState::default()
+            },
             width: 80,
         }
     }
@@ -158,7 +161,11 @@ fn state_rank(s: &NodeStatus) -> u8 {
 
 fn alert_rank(n: &NodeState) -> (usize, usize) {
     use crate::domain::Severity;
-    let crit = n.alerts.iter().filter(|a| a.severity == Severity::Critical).count();
+    let crit = n
+        .alerts
+        .iter()
+        .filter(|a| a.severity == Severity::Critical)
+        .count();
     (crit, n.alerts.len())
 }
 

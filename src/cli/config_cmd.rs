@@ -28,7 +28,11 @@ pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> color_eyre::Result<i32> {
             eprintln!(
                 "(from {}; {})",
                 src.origin.describe(),
-                if src.exists { "exists" } else { "does not exist yet" }
+                if src.exists {
+                    "exists"
+                } else {
+                    "does not exist yet"
+                }
             );
             Ok(0)
         }
@@ -52,7 +56,8 @@ pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> color_eyre::Result<i32> {
                 return Ok(2);
             }
             let _lock = config::write::lock(&src.path)?;
-            config::write::save_atomic(&src.path, starter::STARTER, false).map_err(|e: ConfigError| color_eyre::eyre::eyre!(e))?;
+            config::write::save_atomic(&src.path, starter::STARTER, false)
+                .map_err(|e: ConfigError| color_eyre::eyre::eyre!(e))?;
             println!("wrote {}", src.path.display());
             Ok(0)
         }

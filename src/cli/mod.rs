@@ -83,5 +83,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<i32> {
 
 /// A multi-thread runtime for commands that do network work.
 pub fn runtime() -> color_eyre::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }

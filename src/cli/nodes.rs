@@ -45,7 +45,8 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
 
 pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
     let src = locate(flag);
-    let report = |r: Result<config::Config, ConfigError>, ok: &dyn Fn(&config::Config) -> String| match r {
+    let report = |r: Result<config::Config, ConfigError>,
+                  ok: &dyn Fn(&config::Config) -> String| match r {
         Ok(c) => {
             println!("{}", ok(&c));
             Ok(0)
@@ -73,14 +74,28 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
                         n.name.clone(),
                         n.ip.clone(),
                         n.ssh_user.clone().unwrap_or_else(|| "-".into()),
-                        n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+                        n.labels
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(","),
                     ]
                 })
                 .collect();
-            print!("{}", super::table::render(&["NAME", "IP", "USER", "LABELS"], &rows));
+            print!(
+                "{}",
+                super::table::render(&["NAME", "IP", "USER", "LABELS"], &rows)
+            );
             Ok(0)
         }
-        NodesCommand::Add { name, ip, user, key, port, labels } => {
+        NodesCommand::Add {
+            name,
+            ip,
+            user,
+            key,
+            port,
+            labels,
+        } => {
             let node = NodeConfig {
                 name: name.clone(),
                 ip,
@@ -91,7 +106,11 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
                 ..NodeConfig::default()
             };
             report(write::add_nodes(&src.path, &[node]), &|c| {
-                format!("added {name} ({} node(s) in {})", c.nodes.len(), src.path.display())
+                format!(
+                    "added {name} ({} node(s) in {})",
+                    c.nodes.len(),
+                    src.path.display()
+                )
             })
         }
         NodesCommand::Remove { name } => report(write::remove_node(&src.path, &name), &|c| {
@@ -114,7 +133,11 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
             };
             let count = new.len();
             report(write::add_nodes(&src.path, &new), &|c| {
-                format!("imported {count} node(s) ({} in {})", c.nodes.len(), src.path.display())
+                format!(
+                    "imported {count} node(s) ({} in {})",
+                    c.nodes.len(),
+                    src.path.display()
+                )
             })
         }
     }

@@ -97,7 +97,11 @@ pub fn run(flag: Option<&Path>, args: StatusArgs) -> color_eyre::Result<i32> {
                 let alerts = if n.alerts.is_empty() {
                     "-".to_string()
                 } else {
-                    n.alerts.iter().map(|a| a.summary.clone()).collect::<Vec<_>>().join("; ")
+                    n.alerts
+                        .iter()
+                        .map(|a| a.summary.clone())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 };
                 vec![
                     crate::text::sanitize(&n.name),
@@ -108,9 +112,15 @@ pub fn run(flag: Option<&Path>, args: StatusArgs) -> color_eyre::Result<i32> {
                 ]
             })
             .collect();
-        print!("{}", super::table::render(&["NAME", "ADDRESS", "GPUS", "STATUS", "ALERTS"], &rows));
+        print!(
+            "{}",
+            super::table::render(&["NAME", "ADDRESS", "GPUS", "STATUS", "ALERTS"], &rows)
+        );
         println!("{}/{} nodes up", r.nodes_up, r.nodes_total);
     }
-    let any_down = fleet.nodes.iter().any(|n| matches!(n.status, NodeStatus::Down(_)));
+    let any_down = fleet
+        .nodes
+        .iter()
+        .any(|n| matches!(n.status, NodeStatus::Down(_)));
     Ok(if any_down { 1 } else { 0 })
 }

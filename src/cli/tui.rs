@@ -44,7 +44,10 @@ pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
         Ok(c) => (c, None),
         Err(ConfigError::Missing { path }) => (
             Config::default(),
-            Some(format!("no config at {}: `aami-tui config init`, `aami-tui nodes add`, or try `aami-tui demo`", path.display())),
+            Some(format!(
+                "no config at {}: `aami-tui config init`, `aami-tui nodes add`, or try `aami-tui demo`",
+                path.display()
+            )),
         ),
         Err(e) => {
             // A broken file is reported before the screen takes over.
@@ -54,10 +57,20 @@ pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
     };
     let rt = super::runtime()?;
     rt.block_on(async move {
-        let mut app = App::new(fleet_from_config(&config), Mode::Live, std::time::Instant::now());
+        let mut app = App::new(
+            fleet_from_config(&config),
+            Mode::Live,
+            std::time::Instant::now(),
+        );
         app.notice = notice;
         let source = FleetSource::from_config(&config)?;
-        crate::app::run::run(app, source, config.refresh_interval(), Theme::from_env(&config.tui.theme)).await
+        crate::app::run::run(
+            app,
+            source,
+            config.refresh_interval(),
+            Theme::from_env(&config.tui.theme),
+        )
+        .await
     })?;
     Ok(0)
 }
@@ -65,7 +78,9 @@ pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
 pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
     let refresh = config::parse_duration(&args.refresh)
         .filter(|d| d.as_millis() >= 100)
-        .ok_or_else(|| color_eyre::eyre::eyre!("--refresh {:?}: write it like 2s or 500ms", args.refresh))?;
+        .ok_or_else(|| {
+            color_eyre::eyre::eyre!("--refresh {:?}: write it like 2s or 500ms", args.refresh)
+        })?;
     let rt = super::runtime()?;
     rt.block_on(async move {
         let sim = SimFleet::start(SimOptions {
@@ -77,9 +92,14 @@ pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
         .await?;
         let mut config = sim.config();
         config.tui.refresh = args.refresh.clone();
-        let app = App::new(fleet_from_config(&config), Mode::Demo, std::time::Instant::now());
+        let app = App::new(
+            fleet_from_config(&config),
+            Mode::Demo,
+            std::time::Instant::now(),
+        );
         let source = FleetSource::Scrape(Collector::from_config(&config));
-        let result = crate::app::run::run(app, source, refresh, Theme::from_env(&config.tui.theme)).await;
+        let result =
+            crate::app::run::run(app, source, refresh, Theme::from_env(&config.tui.theme)).await;
         drop(sim);
         result
     })?;

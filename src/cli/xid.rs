@@ -213,7 +213,13 @@ fn body(e: &XidEntry, cat: &Catalogue, width: usize) -> Vec<Line> {
         }
     };
     para(&mut v, &e.mnemonic, "NVIDIA name: ", "  ", Style::Plain);
-    para(&mut v, &e.generations.to_string(), "Applies to:  ", "  ", Style::Plain);
+    para(
+        &mut v,
+        &e.generations.to_string(),
+        "Applies to:  ",
+        "  ",
+        Style::Plain,
+    );
     if e.unused {
         v.push(line("", Style::Plain));
         let note = format!(
@@ -243,7 +249,10 @@ fn body(e: &XidEntry, cat: &Catalogue, width: usize) -> Vec<Line> {
     if !e.related.is_empty() {
         section(&mut v, "Related");
         for r in &e.related {
-            let name = cat.get(r.code).map(|x| x.name.as_str()).unwrap_or("not in the catalogue");
+            let name = cat
+                .get(r.code)
+                .map(|x| x.name.as_str())
+                .unwrap_or("not in the catalogue");
             let text = format!("Xid {} ({name}): {}", r.code, r.why);
             para(&mut v, &text, "  • ", "    ", Style::Plain);
         }
@@ -296,7 +305,12 @@ fn step(v: &mut Vec<Line>, n: usize, text: &str, width: usize) {
 
 /// `critical · usually hardware`.
 fn badge(e: &XidEntry) -> String {
-    format!("{} · {}", severity_word(e.severity), e.hardware_text())
+    let second = if e.unused {
+        "unused on current GPUs"
+    } else {
+        e.hardware_text()
+    };
+    format!("{} · {second}", severity_word(e.severity))
 }
 
 fn severity_color(s: Severity) -> &'static str {
@@ -325,12 +339,17 @@ pub fn render_boxed(e: &XidEntry, cat: &Catalogue, width: usize, color: bool) ->
     let mut badge_text = badge(e);
     let mut title = e.title();
     let fixed = 6;
-    if fixed + badge_text.chars().count() + 1 + 8 > width {
+    // The title matters more than the badge: shorten the badge first.
+    if fixed + badge_text.chars().count() + 1 + title.chars().count() > width {
         badge_text = severity_word(e.severity).to_string();
     }
     let max_title = width.saturating_sub(fixed + badge_text.chars().count() + 1);
     if title.chars().count() > max_title {
-        title = title.chars().take(max_title.saturating_sub(1)).collect::<String>() + "…";
+        title = title
+            .chars()
+            .take(max_title.saturating_sub(1))
+            .collect::<String>()
+            + "…";
     }
     let fill = width - fixed - title.chars().count() - badge_text.chars().count();
     let badge_painted = if color {
@@ -435,7 +454,10 @@ pub fn render_report(r: &ScanReport) -> String {
                 ]
             })
             .collect();
-        out.push_str(&table::render(&["LINE", "TIME", "PCI BUS", "MESSAGE"], &rows));
+        out.push_str(&table::render(
+            &["LINE", "TIME", "PCI BUS", "MESSAGE"],
+            &rows,
+        ));
     }
 
     if !r.by_gpu.is_empty() {
@@ -448,7 +470,11 @@ pub fn render_report(r: &ScanReport) -> String {
                     g.pci_bus.clone(),
                     severity_word(g.worst).to_string(),
                     g.events.to_string(),
-                    g.codes.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+                    g.codes
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
                     dash(g.first_time.as_deref()),
                     dash(g.last_time.as_deref()),
                 ]
@@ -465,7 +491,10 @@ pub fn render_report(r: &ScanReport) -> String {
             .map(|c| {
                 vec![
                     c.code.to_string(),
-                    c.severity.map(severity_word).unwrap_or("unknown").to_string(),
+                    c.severity
+                        .map(severity_word)
+                        .unwrap_or("unknown")
+                        .to_string(),
                     c.events.to_string(),
                     c.gpus.join(","),
                     dash(c.name.as_deref()),
@@ -506,7 +535,10 @@ mod tests {
     #[test]
     fn wrap_respects_width_and_indents() {
         let lines = wrap("one two three four five six", 12, "  • ", "    ");
-        assert_eq!(lines, vec!["  • one two", "    three", "    four", "    five six"]);
+        assert_eq!(
+            lines,
+            vec!["  • one two", "    three", "    four", "    five six"]
+        );
         assert!(lines.iter().all(|l| l.chars().count() <= 12));
         let long = wrap("abcdefghijklmnopqrstuvwxyz", 10, "", "");
         assert_eq!(long, vec!["abcdefghij", "klmnopqrst", "uvwxyz"]);
@@ -523,14 +555,45 @@ mod tests {
                     assert_eq!(l.chars().count(), width, "Xid {code} at {width}: {l:?}");
                 }
                 let first = s.lines().next().unwrap_or_default();
-                assert!(first.starts_with("┌ Xid ") && first.ends_with(" ┐"), "{first}");
+                assert!(
+                    first.starts_with("┌ Xid ") && first.ends_with(" ┐"),
+                    "{first}"
+                );
                 assert!(s.lines().last().unwrap_or_default().starts_with('└'));
             }
         }
+        // Narrow: the badge shrinks before the title is cut.
+        let narrow = render_boxed(entry(5), cat, 60, false);
+        assert!(
+            narrow.starts_with("┌ Xid 5 — FIFO run-out overflow (legacy) ─"),
+            "{narrow}"
+        );
+        assert!(
+            narrow
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .ends_with("─ warning ┐")
+        );
         let s = render_boxed(entry(79), cat, 100, false);
-        assert!(s.starts_with("┌ Xid 79 — GPU has fallen off the bus ─"), "{s}");
-        assert!(s.lines().next().unwrap_or_default().ends_with("── critical · usually hardware ┐"));
-        for section in ["What it means", "Likely causes", "Do now", "Investigate", "Related", "Reference"] {
+        assert!(
+            s.starts_with("┌ Xid 79 — GPU has fallen off the bus ─"),
+            "{s}"
+        );
+        assert!(
+            s.lines()
+                .next()
+                .unwrap_or_default()
+                .ends_with("── critical · usually hardware ┐")
+        );
+        for section in [
+            "What it means",
+            "Likely causes",
+            "Do now",
+            "Investigate",
+            "Related",
+            "Reference",
+        ] {
             assert!(s.contains(&format!("│ {section} ")), "{section}");
         }
         assert!(!s.contains('\x1b'));
@@ -547,11 +610,20 @@ mod tests {
         assert!(s.contains("  1. Drain the node"));
         assert!(s.contains("Xid 63 (Row remapping (page retirement) recorded)"));
         let unused = render_plain(entry(5), Catalogue::builtin(), 100);
+        assert!(
+            unused.contains("\nwarning · unused on current GPUs\n"),
+            "{unused}"
+        );
         assert!(unused.contains("UNUSED ON CURRENT GPUS"));
         // A step that does not fit keeps its command on lines of its own.
         let s79 = render_plain(entry(79), Catalogue::builtin(), 100);
-        assert!(s79.contains("\n       dmesg -T | grep -i -E \"aer|pcie|thermal\"\n"), "{s79}");
-        assert!(s79.contains("  1. Drain the node: scontrol update nodename=<node> state=drain reason=\"Xid 79\"\n"));
+        assert!(
+            s79.contains("\n       dmesg -T | grep -i -E \"aer|pcie|thermal\"\n"),
+            "{s79}"
+        );
+        assert!(s79.contains(
+            "  1. Drain the node: scontrol update nodename=<node> state=drain reason=\"Xid 79\"\n"
+        ));
         assert!(!s.contains("UNUSED ON CURRENT GPUS"));
     }
 

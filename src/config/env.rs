@@ -73,12 +73,22 @@ mod tests {
     #[test]
     fn expands_defaults_and_escapes() {
         let t = "a: ${TOKEN}\nb: ${NOPE:-x}\nc: $${TOKEN}\n# d: ${NOPE}\ne: $5\n";
-        assert_eq!(expand(t, env).unwrap(), "a: s3cret\nb: x\nc: ${TOKEN}\n# d: ${NOPE}\ne: $5\n");
+        assert_eq!(
+            expand(t, env).unwrap(),
+            "a: s3cret\nb: x\nc: ${TOKEN}\n# d: ${NOPE}\ne: $5\n"
+        );
     }
 
     #[test]
     fn missing_var_is_named_with_line() {
         let e = expand("a: 1\nb: ${MISSING_ONE}\n", env).unwrap_err();
-        assert_eq!(e, MissingVar { name: "MISSING_ONE".into(), line: 2, column: 4 });
+        assert_eq!(
+            e,
+            MissingVar {
+                name: "MISSING_ONE".into(),
+                line: 2,
+                column: 4
+            }
+        );
     }
 }

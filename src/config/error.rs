@@ -7,13 +7,22 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{}: cannot read: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: cannot write: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Invalid(Box<Located>),
     #[error("{}: {} bad line(s):\n{}", path.display(), lines.len(), format_lines(lines))]
-    HostsFile { path: PathBuf, lines: Vec<(usize, String)> },
+    HostsFile {
+        path: PathBuf,
+        lines: Vec<(usize, String)>,
+    },
     #[error("{}: no config file here. Create one with `aami-tui config init` or `aami-tui nodes add`.", path.display())]
     Missing { path: PathBuf },
 }

@@ -22,27 +22,50 @@ pub fn parse_hosts(text: &str, path: &Path) -> Result<Vec<NodeConfig>, ConfigErr
         }
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [name, ip] = fields[..] else {
-            bad.push((n, format!("expected `name ip`, found {} field(s): {:?}", fields.len(), crate::text::sanitize(line))));
+            bad.push((
+                n,
+                format!(
+                    "expected `name ip`, found {} field(s): {:?}",
+                    fields.len(),
+                    crate::text::sanitize(line)
+                ),
+            ));
             continue;
         };
         if ip.parse::<IpAddr>().is_err() && !is_hostname(ip) {
-            bad.push((n, format!("{:?} is not an IP address or host name", crate::text::sanitize(ip))));
+            bad.push((
+                n,
+                format!(
+                    "{:?} is not an IP address or host name",
+                    crate::text::sanitize(ip)
+                ),
+            ));
             continue;
         }
         if let Some(first) = names.insert(name.to_string(), n) {
-            bad.push((n, format!("duplicate name {name:?} (first on line {first})")));
+            bad.push((
+                n,
+                format!("duplicate name {name:?} (first on line {first})"),
+            ));
             continue;
         }
         if let Some(first) = ips.insert(ip.to_string(), n) {
             bad.push((n, format!("duplicate address {ip} (first on line {first})")));
             continue;
         }
-        nodes.push(NodeConfig { name: name.into(), ip: ip.into(), ..Default::default() });
+        nodes.push(NodeConfig {
+            name: name.into(),
+            ip: ip.into(),
+            ..Default::default()
+        });
     }
     if bad.is_empty() {
         Ok(nodes)
     } else {
-        Err(ConfigError::HostsFile { path: path.to_path_buf(), lines: bad })
+        Err(ConfigError::HostsFile {
+            path: path.to_path_buf(),
+            lines: bad,
+        })
     }
 }
 
@@ -66,7 +89,9 @@ mod tests {
     fn reports_every_bad_line_with_its_number() {
         let text = "# hosts\ngpu-01 127.0.0.2\n\ngpu-02\ngpu-03 999.1.1.1\ngpu-01 127.0.0.4\ngpu-05 127.0.0.2\ngpu-06 node6.lab # trailing comment\n";
         let err = parse_hosts(text, Path::new("hosts.txt")).unwrap_err();
-        let ConfigError::HostsFile { lines, .. } = err else { panic!("wrong error") };
+        let ConfigError::HostsFile { lines, .. } = err else {
+            panic!("wrong error")
+        };
         let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
         assert_eq!(numbers, vec![4, 5, 6, 7]);
         assert!(lines[2].1.contains("duplicate name"));

@@ -11,9 +11,14 @@ use super::model::{Config, parse_duration};
 pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
-            ConfigError::Missing { path: path.to_path_buf() }
+            ConfigError::Missing {
+                path: path.to_path_buf(),
+            }
         } else {
-            ConfigError::Read { path: path.to_path_buf(), source }
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
         }
     })?;
     parse_str(&text, path)
@@ -100,7 +105,9 @@ fn did_you_mean(message: &str) -> Option<String> {
 fn type_hint(message: &str) -> Option<String> {
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
         Some("check the value's type against the configuration reference in README.md".into())
-    } else if message.contains("did not find expected") || message.contains("mapping values are not allowed") {
+    } else if message.contains("did not find expected")
+        || message.contains("mapping values are not allowed")
+    {
         Some("a YAML syntax error: check the indentation of this line and the one above it".into())
     } else if message.starts_with("missing field") {
         Some("add the field; see `aami-tui config init` for a commented example".into())
@@ -126,10 +133,20 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
     let mut ips: HashMap<&str, usize> = HashMap::new();
     for (i, n) in config.nodes.iter().enumerate() {
         if n.name.trim().is_empty() {
-            return Err(err(format!("nodes[{i}].name"), None, "empty node name".into(), "give every node a unique name"));
+            return Err(err(
+                format!("nodes[{i}].name"),
+                None,
+                "empty node name".into(),
+                "give every node a unique name",
+            ));
         }
         if n.ip.trim().is_empty() {
-            return Err(err(format!("nodes[{i}].ip"), Some((&n.name, 1)), "empty address".into(), "set ip to the node's address"));
+            return Err(err(
+                format!("nodes[{i}].ip"),
+                Some((&n.name, 1)),
+                "empty address".into(),
+                "set ip to the node's address",
+            ));
         }
         if let Some(first) = names.insert(&n.name, i) {
             return Err(err(
@@ -143,7 +160,10 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
             return Err(err(
                 format!("nodes[{i}].ip"),
                 Some((&n.ip, 2)),
-                format!("duplicate address {:?} (also nodes[{first}] {:?})", n.ip, config.nodes[first].name),
+                format!(
+                    "duplicate address {:?} (also nodes[{first}] {:?})",
+                    n.ip, config.nodes[first].name
+                ),
                 "each node needs its own address",
             ));
         }
@@ -154,7 +174,10 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
             return Err(err(
                 "tui.refresh".into(),
                 Some(("refresh:", 1)),
-                format!("{:?} is not a refresh interval of at least 100ms", config.tui.refresh),
+                format!(
+                    "{:?} is not a refresh interval of at least 100ms",
+                    config.tui.refresh
+                ),
                 "write it like 2s, 500ms or 1m",
             ));
         }

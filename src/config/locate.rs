@@ -86,9 +86,18 @@ mod tests {
         let user = dir.path().join("user.yaml");
         let flag = dir.path().join("flag.yaml");
         let env = dir.path().join("env.yaml");
-        assert_eq!(locate_with(Some(&flag), Some(env.clone()), &sys, Some(user.clone())).origin, Origin::Flag);
-        assert_eq!(locate_with(None, Some(env.clone()), &sys, Some(user.clone())).origin, Origin::Env);
-        assert_eq!(locate_with(None, None, &sys, Some(user.clone())).origin, Origin::User);
+        assert_eq!(
+            locate_with(Some(&flag), Some(env.clone()), &sys, Some(user.clone())).origin,
+            Origin::Flag
+        );
+        assert_eq!(
+            locate_with(None, Some(env.clone()), &sys, Some(user.clone())).origin,
+            Origin::Env
+        );
+        assert_eq!(
+            locate_with(None, None, &sys, Some(user.clone())).origin,
+            Origin::User
+        );
         std::fs::write(&sys, "").unwrap();
         assert_eq!(locate_with(None, None, &sys, Some(user.clone())).path, sys);
     }

@@ -28,7 +28,9 @@ pub struct Cluster {
 
 impl Default for Cluster {
     fn default() -> Self {
-        Self { name: "gpu-cluster".into() }
+        Self {
+            name: "gpu-cluster".into(),
+        }
     }
 }
 
@@ -327,13 +329,18 @@ impl Config {
     /// Whether the file holds a secret and must be kept 0600.
     pub fn holds_secret(&self) -> bool {
         let auth_secret = |a: &Option<HttpAuth>| {
-            a.as_ref()
-                .is_some_and(|a| a.bearer_token.is_some() || a.basic.is_some() || a.oauth2.is_some())
+            a.as_ref().is_some_and(|a| {
+                a.bearer_token.is_some() || a.basic.is_some() || a.oauth2.is_some()
+            })
         };
         auth_secret(&self.prometheus.auth)
             || auth_secret(&self.alertmanager.auth)
             || self.notifications.slack.is_some()
-            || self.notifications.email.as_ref().is_some_and(|e| e.password.is_some())
+            || self
+                .notifications
+                .email
+                .as_ref()
+                .is_some_and(|e| e.password.is_some())
             || self.notifications.webhook.is_some()
             || self.grafana.admin_password.is_some()
     }
@@ -342,7 +349,9 @@ impl Config {
 /// Parses `500ms`, `2s`, `1m`, `1h`, `15d`; a bare number is seconds.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     let secs = match unit.trim() {

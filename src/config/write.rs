@@ -45,7 +45,10 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 /// Takes the exclusive lock (blocking).
 pub fn lock(path: &Path) -> Result<ConfigLock, ConfigError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|source| ConfigError::Write { path: dir.to_path_buf(), source })?;
+        fs::create_dir_all(dir).map_err(|source| ConfigError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
     let lp = lock_path(path);
     let file = OpenOptions::new()
@@ -53,8 +56,12 @@ pub fn lock(path: &Path) -> Result<ConfigLock, ConfigError> {
         .truncate(false)
         .write(true)
         .open(&lp)
-        .map_err(|source| ConfigError::Write { path: lp.clone(), source })?;
-    file.lock().map_err(|source| ConfigError::Write { path: lp, source })?;
+        .map_err(|source| ConfigError::Write {
+            path: lp.clone(),
+            source,
+        })?;
+    file.lock()
+        .map_err(|source| ConfigError::Write { path: lp, source })?;
     remove_stale_temp_files(path);
     Ok(ConfigLock { _file: file })
 }
@@ -65,7 +72,11 @@ fn remove_stale_temp_files(path: &Path) {
     let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
         return;
     };
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     let prefix = format!(".{}.tmp.", name.to_string_lossy());
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
@@ -87,7 +98,12 @@ pub fn edit_locked(
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => return Err(ConfigError::Read { path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     };
     let current = load::parse_str(&text, path)?;
     let new_text = edit(&text, &current)?;
@@ -107,7 +123,10 @@ pub fn save_atomic(path: &Path, text: &str, secret: bool) -> Result<(), ConfigEr
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(werr(dir))?;
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp.{}", std::process::id()));
     {
         let mut opts = OpenOptions::new();
@@ -121,7 +140,10 @@ pub fn save_atomic(path: &Path, text: &str, secret: bool) -> Result<(), ConfigEr
         let bytes = text.as_bytes();
         let half = bytes.len() / 2;
         f.write_all(&bytes[..half]).map_err(werr(&tmp))?;
-        if let Some(ms) = std::env::var(PAUSE_ENV).ok().and_then(|v| v.parse::<u64>().ok()) {
+        if let Some(ms) = std::env::var(PAUSE_ENV)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
             f.flush().map_err(werr(&tmp))?;
             std::thread::sleep(Duration::from_millis(ms));
         }
@@ -130,7 +152,8 @@ pub fn save_atomic(path: &Path, text: &str, secret: bool) -> Result<(), ConfigEr
         if secret {
             // An existing temp file keeps its old mode; force it.
             use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(fs::Permissions::from_mode(0o600)).map_err(werr(&tmp))?;
+            f.set_permissions(fs::Permissions::from_mode(0o600))
+                .map_err(werr(&tmp))?;
         }
         f.sync_all().map_err(werr(&tmp))?;
     }
@@ -173,7 +196,12 @@ pub fn remove_node(path: &Path, name: &str) -> Result<Config, ConfigError> {
         // Fall back to a full re-serialisation if the text edit did not do
         // exactly what was asked (unusual formatting such as flow style).
         match edited {
-            Some(t) if load::parse_str(&t, path).is_ok_and(|c| c.nodes.len() + 1 == current.nodes.len()) => Ok(t),
+            Some(t)
+                if load::parse_str(&t, path)
+                    .is_ok_and(|c| c.nodes.len() + 1 == current.nodes.len()) =>
+            {
+                Ok(t)
+            }
             _ => {
                 let mut c = current.clone();
                 c.nodes.retain(|n| n.name != name);
@@ -203,10 +231,18 @@ fn check_duplicates(path: &Path, current: &Config, new: &[NodeConfig]) -> Result
     let mut seen_ips: Vec<&str> = current.nodes.iter().map(|n| n.ip.as_str()).collect();
     for n in new {
         if seen_names.contains(&n.name.as_str()) {
-            return Err(invalid(path, format!("a node named {:?} already exists", n.name), Some("pick another name or remove the old node first".into())));
+            return Err(invalid(
+                path,
+                format!("a node named {:?} already exists", n.name),
+                Some("pick another name or remove the old node first".into()),
+            ));
         }
         if seen_ips.contains(&n.ip.as_str()) {
-            return Err(invalid(path, format!("address {} is already used by another node", n.ip), Some("each node needs its own address".into())));
+            return Err(invalid(
+                path,
+                format!("address {} is already used by another node", n.ip),
+                Some("each node needs its own address".into()),
+            ));
         }
         seen_names.push(&n.name);
         seen_ips.push(&n.ip);
@@ -247,7 +283,11 @@ pub fn text_with_nodes_added(text: &str, new: &[NodeConfig]) -> String {
         return out;
     };
     let head = lines[start].trim_end();
-    let inline_rest = head["nodes:".len()..].split('#').next().unwrap_or("").trim();
+    let inline_rest = head["nodes:".len()..]
+        .split('#')
+        .next()
+        .unwrap_or("")
+        .trim();
     let mut out = String::new();
     for l in &lines[..start] {
         out.push_str(l);
@@ -310,7 +350,8 @@ pub fn text_with_node_removed(text: &str, name: &str) -> Option<String> {
     let entry_starts: Vec<usize> = (start + 1..end)
         .filter(|&i| lines[i].trim_start().starts_with("- "))
         .collect();
-    let indent = lines[*entry_starts.first()?].len() - lines[*entry_starts.first()?].trim_start().len();
+    let indent =
+        lines[*entry_starts.first()?].len() - lines[*entry_starts.first()?].trim_start().len();
     let entry_starts: Vec<usize> = entry_starts
         .into_iter()
         .filter(|&i| lines[i].len() - lines[i].trim_start().len() == indent)
@@ -320,7 +361,14 @@ pub fn text_with_node_removed(text: &str, name: &str) -> Option<String> {
         let names_it = lines[s..e].iter().any(|l| {
             let t = l.trim_start().trim_start_matches("- ").trim();
             t.strip_prefix("name:")
-                .map(|v| v.split('#').next().unwrap_or("").trim().trim_matches(['"', '\'']) == name)
+                .map(|v| {
+                    v.split('#')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .trim_matches(['"', '\''])
+                        == name
+                })
                 .unwrap_or(false)
         });
         if names_it {
@@ -350,23 +398,37 @@ mod tests {
     use super::*;
 
     fn node(name: &str, ip: &str) -> NodeConfig {
-        NodeConfig { name: name.into(), ip: ip.into(), ..Default::default() }
+        NodeConfig {
+            name: name.into(),
+            ip: ip.into(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn add_keeps_comments_and_env_refs() {
         let text = "# my cluster\ncluster:\n  name: prod\nnodes:\n  # rack 1\n  - name: a\n    ip: 127.0.0.2\n    ssh_key: ${HOME}/.ssh/id\n\n# alerting\nalerts:\n  presets: [gpu-basic]\n";
         let out = text_with_nodes_added(text, &[node("b", "127.0.0.3")]);
-        assert!(out.contains("# my cluster") && out.contains("# rack 1") && out.contains("# alerting"));
+        assert!(
+            out.contains("# my cluster") && out.contains("# rack 1") && out.contains("# alerting")
+        );
         assert!(out.contains("${HOME}/.ssh/id"));
         let c: Config = serde_yaml::from_str(&out).unwrap();
-        assert_eq!(c.nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            c.nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         assert_eq!(c.alerts.presets, ["gpu-basic"]);
     }
 
     #[test]
     fn add_to_empty_and_flow_lists() {
-        for text in ["", "cluster:\n  name: x\n", "nodes: []\n", "nodes: [{name: a, ip: 127.0.0.2}]\n"] {
+        for text in [
+            "",
+            "cluster:\n  name: x\n",
+            "nodes: []\n",
+            "nodes: [{name: a, ip: 127.0.0.2}]\n",
+        ] {
             let out = text_with_nodes_added(text, &[node("z", "127.0.0.9")]);
             let c: Config = serde_yaml::from_str(&out).unwrap();
             assert_eq!(c.nodes.last().unwrap().name, "z", "from {text:?}: {out}");

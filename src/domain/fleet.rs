@@ -182,7 +182,11 @@ pub struct Fleet {
 impl Fleet {
     /// `history_capacity` is the number of refreshes kept per GPU metric
     /// (15 minutes at the refresh interval).
-    pub fn new(cluster_name: impl Into<String>, specs: Vec<NodeSpec>, history_capacity: usize) -> Self {
+    pub fn new(
+        cluster_name: impl Into<String>,
+        specs: Vec<NodeSpec>,
+        history_capacity: usize,
+    ) -> Self {
         Self {
             cluster_name: cluster_name.into(),
             nodes: specs.into_iter().map(NodeState::new).collect(),
@@ -353,14 +357,25 @@ mod tests {
         let now = Instant::now();
         f.apply_refresh(
             vec![
-                ScrapeOutcome { node: 0, gpus: Ok(vec![gpu(0, 50.0, 60.0), gpu(1, 100.0, 90.0)]), host: None },
-                ScrapeOutcome { node: 1, gpus: Err("timeout after 1.6s".into()), host: None },
+                ScrapeOutcome {
+                    node: 0,
+                    gpus: Ok(vec![gpu(0, 50.0, 60.0), gpu(1, 100.0, 90.0)]),
+                    host: None,
+                },
+                ScrapeOutcome {
+                    node: 1,
+                    gpus: Err("timeout after 1.6s".into()),
+                    host: None,
+                },
             ],
             now,
             Duration::from_millis(5),
         );
         assert_eq!(f.nodes[0].status, NodeStatus::Up);
-        assert_eq!(f.nodes[1].status, NodeStatus::Down("timeout after 1.6s".into()));
+        assert_eq!(
+            f.nodes[1].status,
+            NodeStatus::Down("timeout after 1.6s".into())
+        );
         assert_eq!(f.up_count(), 1);
         assert_eq!(f.nodes[0].avg_util(), Some(75.0));
         assert_eq!(f.nodes[0].hottest(), Some((1, 90.0)));
@@ -373,12 +388,27 @@ mod tests {
         let mut f = Fleet::new("c", vec![spec("a")], 4);
         let now = Instant::now();
         let two = vec![gpu(0, 1.0, 40.0), gpu(1, 1.0, 40.0)];
-        f.apply_refresh(vec![ScrapeOutcome { node: 0, gpus: Ok(two), host: None }], now, Duration::ZERO);
         f.apply_refresh(
-            vec![ScrapeOutcome { node: 0, gpus: Ok(vec![gpu(0, 1.0, 40.0)]), host: None }],
+            vec![ScrapeOutcome {
+                node: 0,
+                gpus: Ok(two),
+                host: None,
+            }],
             now,
             Duration::ZERO,
         );
-        assert_eq!(f.nodes[0].status, NodeStatus::Degraded("1 of 2 GPUs missing".into()));
+        f.apply_refresh(
+            vec![ScrapeOutcome {
+                node: 0,
+                gpus: Ok(vec![gpu(0, 1.0, 40.0)]),
+                host: None,
+            }],
+            now,
+            Duration::ZERO,
+        );
+        assert_eq!(
+            f.nodes[0].status,
+            NodeStatus::Degraded("1 of 2 GPUs missing".into())
+        );
     }
 }

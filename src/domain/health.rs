@@ -45,10 +45,14 @@ pub struct Health {
 
 impl Health {
     fn from_penalties(mut reasons: Vec<(u8, String)>) -> Self {
-        reasons.sort_by(|a, b| b.0.cmp(&a.0));
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.0));
         let lost: u32 = reasons.iter().map(|r| r.0 as u32).sum();
         let score = 100u32.saturating_sub(lost) as u8;
-        Self { score, band: Band::of(score), reasons }
+        Self {
+            score,
+            band: Band::of(score),
+            reasons,
+        }
     }
 
     /// "−40 Xid 79, −20 temperature 91 °C"
@@ -129,7 +133,11 @@ pub fn node_health(n: &NodeState) -> Health {
         .map(|g| (g.index, gpu_health(g)))
         .min_by_key(|(_, h)| h.score);
     let mut reasons: Vec<(u8, String)> = match worst {
-        Some((idx, h)) => h.reasons.into_iter().map(|(p, why)| (p, format!("GPU {idx}: {why}"))).collect(),
+        Some((idx, h)) => h
+            .reasons
+            .into_iter()
+            .map(|(p, why)| (p, format!("GPU {idx}: {why}")))
+            .collect(),
         None => Vec::new(),
     };
     if let NodeStatus::Degraded(why) = &n.status {
@@ -163,9 +171,15 @@ mod tests {
         let h = gpu_health(&g);
         assert_eq!(h.score, 25);
         assert_eq!(h.band, Band::Critical);
-        assert_eq!(h.explain(), "−40 Xid 79, −20 temperature 91 °C, −15 hardware throttling");
+        assert_eq!(
+            h.explain(),
+            "−40 Xid 79, −20 temperature 91 °C, −15 hardware throttling"
+        );
         assert_eq!(gpu_health(&GpuSample::default()).score, 100);
-        let app_error = GpuSample { last_xid: Some(13), ..Default::default() };
+        let app_error = GpuSample {
+            last_xid: Some(13),
+            ..Default::default()
+        };
         assert_eq!(gpu_health(&app_error).band, Band::Healthy);
     }
 }

@@ -112,19 +112,32 @@ pub fn gpu_columns(fleet: &Fleet) -> usize {
     fleet
         .nodes
         .iter()
-        .map(|n| n.gpus_expected.max(n.gpus.iter().map(|g| g.index as usize + 1).max().unwrap_or(0)))
+        .map(|n| {
+            n.gpus_expected.max(
+                n.gpus
+                    .iter()
+                    .map(|g| g.index as usize + 1)
+                    .max()
+                    .unwrap_or(0),
+            )
+        })
         .max()
         .unwrap_or(1)
         .clamp(1, 16)
 }
 
 fn group_value<'a>(n: &'a NodeState, label: Option<&str>) -> &'a str {
-    label.and_then(|l| n.spec.labels.get(l)).map(String::as_str).unwrap_or("")
+    label
+        .and_then(|l| n.spec.labels.get(l))
+        .map(String::as_str)
+        .unwrap_or("")
 }
 
 /// Node order: grouped by `label`'s value, then natural name order.
 pub fn order(fleet: &Fleet, label: Option<&str>, keep: impl Fn(&NodeState) -> bool) -> Vec<NodeId> {
-    let mut ids: Vec<NodeId> = (0..fleet.nodes.len()).filter(|&i| keep(&fleet.nodes[i])).collect();
+    let mut ids: Vec<NodeId> = (0..fleet.nodes.len())
+        .filter(|&i| keep(&fleet.nodes[i]))
+        .collect();
     ids.sort_by(|&a, &b| {
         let (x, y) = (&fleet.nodes[a], &fleet.nodes[b]);
         super::fleet::natural_cmp(group_value(x, label), group_value(y, label))

@@ -32,7 +32,10 @@ mod tests {
 
     #[test]
     fn decodes_bits_most_serious_first() {
-        assert_eq!(decode(0x1 | 0x40 | 0x4), vec!["HW thermal", "SW power cap", "idle"]);
+        assert_eq!(
+            decode(0x1 | 0x40 | 0x4),
+            vec!["HW thermal", "SW power cap", "idle"]
+        );
         assert!(decode(0).is_empty());
     }
 }

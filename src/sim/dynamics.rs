@@ -72,7 +72,15 @@ fn xid_at(t: f64) -> u32 {
     }
 }
 
-pub fn gpu_state(p: &Profile, seed: u64, node: usize, gpu: u32, gpus: u32, roles: &Roles, t: f64) -> GpuState {
+pub fn gpu_state(
+    p: &Profile,
+    seed: u64,
+    node: usize,
+    gpu: u32,
+    gpus: u32,
+    roles: &Roles,
+    t: f64,
+) -> GpuState {
     let n = node as u64;
     let g = gpu as u64;
     let sec = t.max(0.0) as u64;
@@ -98,7 +106,11 @@ pub fn gpu_state(p: &Profile, seed: u64, node: usize, gpu: u32, gpus: u32, roles
     if power > p.power_limit_w * 0.9 {
         throttle |= 0x4;
     }
-    let mem_frac = if job < 0.15 { 0.01 } else { 0.3 + 0.65 * noise(seed, n, g, sec / 240) };
+    let mem_frac = if job < 0.15 {
+        0.01
+    } else {
+        0.3 + 0.65 * noise(seed, n, g, sec / 240)
+    };
     let usable = p.fb_total_mib - p.fb_reserved_mib;
     let is_xid = roles.xid == Some((node, gpu));
     let xid = if is_xid { xid_at(t) } else { 0 };
@@ -107,9 +119,19 @@ pub fn gpu_state(p: &Profile, seed: u64, node: usize, gpu: u32, gpus: u32, roles
         util: util.round(),
         mem_used: (usable * mem_frac).round(),
         temp: temp.round(),
-        mem_temp: if p.with_help { (temp + 6.0).round() } else { 0.0 },
+        mem_temp: if p.with_help {
+            (temp + 6.0).round()
+        } else {
+            0.0
+        },
         power: (power * 1000.0).round() / 1000.0,
-        sm_clock: if util < 5.0 { p.sm_clock_idle } else if hot { p.sm_clock_max * 0.7 } else { p.sm_clock_max },
+        sm_clock: if util < 5.0 {
+            p.sm_clock_idle
+        } else if hot {
+            p.sm_clock_max * 0.7
+        } else {
+            p.sm_clock_max
+        },
         throttle,
         xid,
         ecc_dbe: if xid == 48 { 1.0 } else { 0.0 },

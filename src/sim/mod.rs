@@ -136,7 +136,8 @@ impl SimSpec {
                 }
                 crate::domain::ScrapeOutcome {
                     node: i,
-                    gpus: crate::sources::collector::parse_gpu_page(&self.dcgm_page(i, t)).map_err(|e| e.to_string()),
+                    gpus: crate::sources::collector::parse_gpu_page(&self.dcgm_page(i, t))
+                        .map_err(|e| e.to_string()),
                     host: Some(
                         crate::sources::node_exporter::parse(&self.node_page(i, t))
                             .ok_or_else(|| "no node_exporter metrics".to_string()),
@@ -199,7 +200,10 @@ impl Drop for SimFleet {
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 async fn bind(ip: Ipv4Addr, port: u16, mode: PortMode) -> Result<TcpListener, SimError> {
@@ -208,7 +212,9 @@ async fn bind(ip: Ipv4Addr, port: u16, mode: PortMode) -> Result<TcpListener, Si
         Ok(l) => Ok(l),
         Err(_) if mode == PortMode::Standard => {
             let any = SocketAddr::from((ip, 0));
-            TcpListener::bind(any).await.map_err(|source| SimError::Bind { addr: any, source })
+            TcpListener::bind(any)
+                .await
+                .map_err(|source| SimError::Bind { addr: any, source })
         }
         Err(source) => Err(SimError::Bind { addr: want, source }),
     }
@@ -244,12 +250,20 @@ impl SimFleet {
                     if s.is_down(i, t) {
                         return Reply::Hang;
                     }
-                    Reply::Text(if is_dcgm { s.dcgm_page(i, t) } else { s.node_page(i, t) })
+                    Reply::Text(if is_dcgm {
+                        s.dcgm_page(i, t)
+                    } else {
+                        s.node_page(i, t)
+                    })
                 });
                 tasks.push(tokio::spawn(http_server::serve(listener, handler)));
             }
         }
-        Ok(Self { spec, tasks, started })
+        Ok(Self {
+            spec,
+            tasks,
+            started,
+        })
     }
 
     pub fn config(&self) -> Config {

@@ -19,10 +19,26 @@ const DEFAULT_COUNTERS: &str = include_str!("data/dcgm-exporter_etc_default-coun
 
 /// Families listed commented-out in the same CSV that the demo turns on.
 const EXTRA: &[(&str, &str, &str)] = &[
-    ("DCGM_FI_DEV_CLOCK_THROTTLE_REASONS", "gauge", "Current clock throttle reasons."),
-    ("DCGM_FI_DEV_POWER_MGMT_LIMIT", "gauge", "Power management limit (in W)."),
-    ("DCGM_FI_DEV_ECC_SBE_VOL_TOTAL", "counter", "Total number of single-bit volatile ECC errors."),
-    ("DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "counter", "Total number of double-bit volatile ECC errors."),
+    (
+        "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS",
+        "gauge",
+        "Current clock throttle reasons.",
+    ),
+    (
+        "DCGM_FI_DEV_POWER_MGMT_LIMIT",
+        "gauge",
+        "Power management limit (in W).",
+    ),
+    (
+        "DCGM_FI_DEV_ECC_SBE_VOL_TOTAL",
+        "counter",
+        "Total number of single-bit volatile ECC errors.",
+    ),
+    (
+        "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL",
+        "counter",
+        "Total number of double-bit volatile ECC errors.",
+    ),
 ];
 
 pub static FAMILIES: LazyLock<Vec<Family>> = LazyLock::new(|| {
@@ -62,7 +78,10 @@ pub struct NodePage<'a> {
 
 fn labels(page: &NodePage, gpu: u32) -> String {
     let p = page.profile;
-    let mut s = format!("gpu=\"{gpu}\",UUID=\"{}\"", profile::uuid(p, page.node, gpu));
+    let mut s = format!(
+        "gpu=\"{gpu}\",UUID=\"{}\"",
+        profile::uuid(p, page.node, gpu)
+    );
     if let Some(bus) = profile::bus_id(p, gpu) {
         write!(s, ",pci_bus_id=\"{bus}\"").ok();
     }
@@ -105,7 +124,9 @@ fn value(f: &str, p: &Profile, st: &GpuState) -> Option<String> {
             }
         }
         "DCGM_FI_DEV_VGPU_LICENSE_STATUS" => "0".into(),
-        "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS" | "DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS" => "0".into(),
+        "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS" | "DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS" => {
+            "0".into()
+        }
         "DCGM_FI_DEV_ROW_REMAP_FAILURE" => "0".into(),
         "DCGM_FI_PROF_GR_ENGINE_ACTIVE" => format!("{:.6}", st.util / 100.0),
         "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE" => format!("{:.6}", st.util / 110.0),
@@ -176,8 +197,13 @@ pub fn node_page(page: &NodePage) -> String {
     let uptime = 86_400.0 * (3.0 + (page.node % 40) as f64) + page.t;
     let boot = 1_763_900_000.0 - 86_400.0 * (3.0 + (page.node % 40) as f64);
     let busy = 0.15 + 0.5 * dynamics::noise(page.seed, n, 99, page.t as u64 / 60);
-    let mem_total: f64 = if cpus == 32 { 2_164_142_604_288.0 } else { 67_430_608_896.0 };
-    let mem_avail = mem_total * (0.35 + 0.4 * dynamics::noise(page.seed, n, 98, page.t as u64 / 120));
+    let mem_total: f64 = if cpus == 32 {
+        2_164_142_604_288.0
+    } else {
+        67_430_608_896.0
+    };
+    let mem_avail =
+        mem_total * (0.35 + 0.4 * dynamics::noise(page.seed, n, 98, page.t as u64 / 120));
     let fs_size = 1_967_317_549_056.0;
     let fs_avail = fs_size * (0.2 + 0.6 * dynamics::noise(page.seed, n, 97, 0));
     let mut out = String::with_capacity(4096);
@@ -196,7 +222,12 @@ pub fn node_page(page: &NodePage) -> String {
     ];
     for c in 0..cpus {
         for (mode, frac) in modes {
-            writeln!(out, "node_cpu_seconds_total{{cpu=\"{c}\",mode=\"{mode}\"}} {:.2}", uptime * frac).ok();
+            writeln!(
+                out,
+                "node_cpu_seconds_total{{cpu=\"{c}\",mode=\"{mode}\"}} {:.2}",
+                uptime * frac
+            )
+            .ok();
         }
     }
     out.push_str("# HELP node_filesystem_avail_bytes Filesystem space available to non-root users in bytes.\n# TYPE node_filesystem_avail_bytes gauge\n");

@@ -79,7 +79,11 @@ impl Collector {
     }
 
     /// Runs until the receiver is dropped; see [`FleetSource::spawn`].
-    pub fn spawn(self, interval: Duration, tx: mpsc::Sender<CollectorEvent>) -> tokio::task::JoinHandle<()> {
+    pub fn spawn(
+        self,
+        interval: Duration,
+        tx: mpsc::Sender<CollectorEvent>,
+    ) -> tokio::task::JoinHandle<()> {
         FleetSource::Scrape(self).spawn(interval, tx)
     }
 }
@@ -89,14 +93,14 @@ impl Collector {
 #[derive(Clone)]
 pub enum FleetSource {
     Scrape(Collector),
-    Query(super::query::QueryCollector),
+    Query(Box<super::query::QueryCollector>),
 }
 
 impl FleetSource {
     /// Query mode when `prometheus.url` is set, else direct scraping.
     pub fn from_config(config: &Config) -> Result<Self, super::query::QueryError> {
         match super::query::QueryCollector::from_config(config) {
-            Some(q) => Ok(FleetSource::Query(q?)),
+            Some(q) => Ok(FleetSource::Query(Box::new(q?))),
             None => Ok(FleetSource::Scrape(Collector::from_config(config))),
         }
     }
@@ -111,7 +115,11 @@ impl FleetSource {
     /// Runs until the receiver is dropped: a refresh now, then every
     /// `interval`. A refresh that overruns delays the next one rather than
     /// stacking them up.
-    pub fn spawn(self, interval: Duration, tx: mpsc::Sender<CollectorEvent>) -> tokio::task::JoinHandle<()> {
+    pub fn spawn(
+        self,
+        interval: Duration,
+        tx: mpsc::Sender<CollectorEvent>,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -147,32 +155,56 @@ pub fn targets_from_config(config: &Config) -> Vec<Target> {
             };
             Target {
                 node: i,
-                gpu_url: n.exporters.dcgm.map(|p| format!("http://{host}:{p}/metrics")),
-                host_url: n.exporters.node.map(|p| format!("http://{host}:{p}/metrics")),
+                gpu_url: n
+                    .exporters
+                    .dcgm
+                    .map(|p| format!("http://{host}:{p}/metrics")),
+                host_url: n
+                    .exporters
+                    .node
+                    .map(|p| format!("http://{host}:{p}/metrics")),
             }
         })
         .collect()
 }
 
 /// Scrapes one node's GPU and host exporters concurrently.
-pub async fn scrape_node(client: &reqwest::Client, t: &Target, limits: ScrapeLimits) -> ScrapeOutcome {
+pub async fn scrape_node(
+    client: &reqwest::Client,
+    t: &Target,
+    limits: ScrapeLimits,
+) -> ScrapeOutcome {
     let gpu = async {
         match &t.gpu_url {
-            Some(url) => scrape_gpus(client, url, limits).await.map_err(|e| e.to_string()),
+            Some(url) => scrape_gpus(client, url, limits)
+                .await
+                .map_err(|e| e.to_string()),
             None => Ok(Vec::new()),
         }
     };
     let host = async {
         match &t.host_url {
-            Some(url) => Some(scrape_host(client, url, limits).await.map_err(|e| e.to_string())),
+            Some(url) => Some(
+                scrape_host(client, url, limits)
+                    .await
+                    .map_err(|e| e.to_string()),
+            ),
             None => None,
         }
     };
     let (gpus, host) = tokio::join!(gpu, host);
-    ScrapeOutcome { node: t.node, gpus, host }
+    ScrapeOutcome {
+        node: t.node,
+        gpus,
+        host,
+    }
 }
 
-async fn scrape_gpus(client: &reqwest::Client, url: &str, limits: ScrapeLimits) -> Result<Vec<GpuSample>, ScrapeError> {
+async fn scrape_gpus(
+    client: &reqwest::Client,
+    url: &str,
+    limits: ScrapeLimits,
+) -> Result<Vec<GpuSample>, ScrapeError> {
     let text = http::fetch_text(client, url, limits).await?;
     parse_gpu_page(&text)
 }
@@ -191,7 +223,12 @@ pub fn parse_gpu_page(text: &str) -> Result<Vec<GpuSample>, ScrapeError> {
     Ok(gpus)
 }
 
-async fn scrape_host(client: &reqwest::Client, url: &str, limits: ScrapeLimits) -> Result<HostSample, ScrapeError> {
+async fn scrape_host(
+    client: &reqwest::Client,
+    url: &str,
+    limits: ScrapeLimits,
+) -> Result<HostSample, ScrapeError> {
     let text = http::fetch_text(client, url, limits).await?;
-    node_exporter::parse(&text).ok_or_else(|| ScrapeError::NotMetrics("no node_exporter metrics".into()))
+    node_exporter::parse(&text)
+        .ok_or_else(|| ScrapeError::NotMetrics("no node_exporter metrics".into()))
 }

@@ -58,7 +58,9 @@ fn field_of(name: &str) -> Option<Field> {
         "DEV_ECC_SBE_VOL_TOTAL" | "DEV_ECC_SBE_AGG_TOTAL" => EccSbe,
         "DEV_ECC_DBE_VOL_TOTAL" | "DEV_ECC_DBE_AGG_TOTAL" => EccDbe,
         "DEV_RETIRED_SBE" | "DEV_RETIRED_DBE" => RetiredPages,
-        "DEV_UNCORRECTABLE_REMAPPED_ROWS" | "DEV_ROW_REMAP_UNCORRECTABLE_TOTAL" => RemapUncorrectable,
+        "DEV_UNCORRECTABLE_REMAPPED_ROWS" | "DEV_ROW_REMAP_UNCORRECTABLE_TOTAL" => {
+            RemapUncorrectable
+        }
         "DEV_ROW_REMAP_FAILURE" | "DEV_ROW_REMAP_FAILED" => RemapFailed,
         "DEV_PCIE_REPLAY_COUNTER" | "DEV_PCIE_REPLAY_TOTAL" => PcieReplay,
         "DEV_NVLINK_BANDWIDTH_TOTAL" => NvlinkBandwidth,
@@ -105,7 +107,9 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
     let mut gpus: BTreeMap<u32, Partial> = BTreeMap::new();
     let mut migs: BTreeMap<(u32, String), MigInstance> = BTreeMap::new();
     for s in samples {
-        let Some(field) = field_of(&s.name) else { continue };
+        let Some(field) = field_of(&s.name) else {
+            continue;
+        };
         let Some(index) = s.label("gpu").and_then(|g| g.parse::<u32>().ok()) else {
             continue;
         };
@@ -113,11 +117,13 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             continue;
         }
         if let Some(instance) = s.label("GPU_I_ID") {
-            let m = migs.entry((index, instance.to_string())).or_insert_with(|| MigInstance {
-                instance_id: instance.to_string(),
-                profile: s.label("GPU_I_PROFILE").unwrap_or("").to_string(),
-                ..Default::default()
-            });
+            let m = migs
+                .entry((index, instance.to_string()))
+                .or_insert_with(|| MigInstance {
+                    instance_id: instance.to_string(),
+                    profile: s.label("GPU_I_PROFILE").unwrap_or("").to_string(),
+                    ..Default::default()
+                });
             match field {
                 Field::UtilPct => m.util_pct = Some(s.value),
                 Field::UtilRatio => m.util_pct = Some(s.value * 100.0),
@@ -193,10 +199,19 @@ fn fill_identity(g: &mut GpuSample, index: u32, s: &MetricSample) {
     g.pci_bus_id = s.label("pci_bus_id").map(str::to_string);
     g.driver = s.label("DCGM_FI_DRIVER_VERSION").map(str::to_string);
     let w = Workload {
-        namespace: s.label("namespace").filter(|v| !v.is_empty()).map(str::to_string),
+        namespace: s
+            .label("namespace")
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
         pod: s.label("pod").filter(|v| !v.is_empty()).map(str::to_string),
-        container: s.label("container").filter(|v| !v.is_empty()).map(str::to_string),
-        job: s.label("hpc_job").filter(|v| !v.is_empty()).map(str::to_string),
+        container: s
+            .label("container")
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
+        job: s
+            .label("hpc_job")
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
     };
     if w != Workload::default() {
         g.workload = Some(w);

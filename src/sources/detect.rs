@@ -141,21 +141,46 @@ fn is_json(t: &str) -> bool {
 /// The exposition dialects whose families appear on the page, GPU
 /// exporters first, node_exporter last.
 fn exposition_kinds(text: &str) -> Vec<SourceKind> {
-    let checks: [(SourceKind, fn(&str) -> bool); 5] = [
-        (SourceKind::Dcgm, dcgm::looks_like),
-        (SourceKind::AllSmi, all_smi::looks_like),
-        (
-            SourceKind::NvidiaGpuExporter,
-            nvidia_gpu_exporter::looks_like,
-        ),
+    let checks: [(SourceKind, Wanted); 5] = [
+        (SourceKind::Dcgm, |t| {
+            dcgm::looks_like(t) && has_family(t, |n| n.starts_with("DCGM_FI_"))
+        }),
+        (SourceKind::AllSmi, |t| {
+            all_smi::looks_like(t) && has_family(t, |n| n.starts_with("all_smi_"))
+        }),
+        (SourceKind::NvidiaGpuExporter, |t| {
+            nvidia_gpu_exporter::looks_like(t) && has_family(t, |n| n.starts_with("nvidia_smi_"))
+        }),
         (SourceKind::Amd, amd::looks_like),
-        (SourceKind::NodeExporter, node_exporter::looks_like),
+        (SourceKind::NodeExporter, |t| {
+            node_exporter::looks_like(t) && has_family(t, |n| n.starts_with("node_"))
+        }),
     ];
     checks
         .into_iter()
         .filter(|(_, f)| f(text))
         .map(|(k, _)| k)
         .collect()
+}
+
+/// Whether a well-formed sample line or a `# HELP`/`# TYPE` line names a
+/// family passing `pred` (`DCGM_FI_DEV_X ,  gauge` in a CSV does not).
+fn has_family(text: &str, pred: impl Fn(&str) -> bool) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        match l
+            .strip_prefix("# HELP ")
+            .or_else(|| l.strip_prefix("# TYPE "))
+        {
+            Some(rest) => {
+                let name = rest.split_whitespace().next().unwrap_or("");
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                    && pred(name)
+            }
+            None => strict_sample_name(l).is_some_and(&pred),
+        }
+    })
 }
 
 /// What a page is, from its content; `None` for an empty page, HTML,
@@ -194,6 +219,11 @@ pub fn parse_kind(text: &str, pinned: Option<SourceKind>) -> Result<Parsed, Insp
     let t = text.trim_start();
     if t.trim_end().is_empty() {
         return Err(InspectError::Empty);
+    }
+    if t.starts_with("<?xml") {
+        return Err(InspectError::NotMetrics(
+            "XML (nvidia-smi -q -x output?), not an exporter page".into(),
+        ));
     }
     if t.starts_with('<') {
         return Err(InspectError::Html);
@@ -311,10 +341,12 @@ fn prometheus_api(v: &Value) -> Result<Parsed, InspectError> {
     let kind = SourceKind::PrometheusApi;
     let samples = prom_api::samples_from_value(v).map_err(|e| match e {
         prom_api::PromApiError::Malformed(m) => InspectError::Json(m),
-        prom_api::PromApiError::ResultType(_) => InspectError::NoGpus {
-            kind: Some(kind),
-            reason: e.to_string(),
-        },
+        prom_api::PromApiError::ResultType(_) | prom_api::PromApiError::NotQuery => {
+            InspectError::NoGpus {
+                kind: Some(kind),
+                reason: e.to_string(),
+            }
+        }
         other => InspectError::Api(other.to_string()),
     })?;
     let nodes: Vec<NodeGpus> = prom_api::gpus_from_samples(&samples)
@@ -359,11 +391,13 @@ fn api_without_gpus(samples: &[MetricSample]) -> String {
     )
 }
 
+/// A predicate on metric names (a dialect's `wanted`, a page check).
+type Wanted = fn(&str) -> bool;
 type FromSamples = fn(&[MetricSample]) -> Vec<GpuSample>;
+/// A dialect's families, the labels naming the node, and its builder.
+type ExpositionDialect = (Wanted, &'static [&'static str], FromSamples);
 
-fn exposition_dialect(
-    kind: SourceKind,
-) -> Option<(fn(&str) -> bool, &'static [&'static str], FromSamples)> {
+fn exposition_dialect(kind: SourceKind) -> Option<ExpositionDialect> {
     Some(match kind {
         SourceKind::Dcgm => (dcgm::wanted, &["Hostname"], dcgm::from_samples),
         SourceKind::AllSmi => (all_smi::wanted, all_smi::NODE_LABELS, all_smi::from_samples),
@@ -575,7 +609,11 @@ fn strict_sample_name(line: &str) -> Option<&str> {
     let first_ok = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':');
-    if !first_ok || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+    // `GPU: 0` (amd-smi's text output) is a label, not a metric.
+    if !first_ok
+        || name.ends_with(':')
+        || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    {
         return None;
     }
     let mut rest = &l[end..];
@@ -686,6 +724,24 @@ mod tests {
     }
 
     #[test]
+    fn vgpu_guest_page_without_power_or_temperature() {
+        let p = parse_any(
+            fixture!("dcgm/cncf-aiconf_vks_GRID-A100-10C-vGPUx1_dcgm-exporter_metrics.prom"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            p.nodes[0].node.as_deref(),
+            Some("conformance-test-np1-qcqc8-bpdtl-wv2gs")
+        );
+        let g = &p.nodes[0].gpus[0];
+        assert_eq!(g.model, "GRID A100-10C");
+        assert_eq!((g.temp_c, g.power_w, g.mem_temp_c), (None, None, None));
+        assert_eq!(g.sm_clock_mhz, Some(1410.0));
+        assert_eq!(g.mem_total_mib, Some(0.0 + 9323.0 + 916.0));
+    }
+
+    #[test]
     fn derived_nonzero_xid_and_mig_instance() {
         let p = parse_any(DCGM_XID, None).unwrap();
         let g = &p.nodes[0].gpus[0];
@@ -721,6 +777,18 @@ mod tests {
                 .starts_with("AMD device-metrics-exporter page: no GPU families"),
             "{e}"
         );
+        // Link counters without card labels: an unknown metrics page.
+        let e = parse_any(
+            fixture!("amd/rocm-dme_docs_gpu_xgmi_link_rx-tx_MI300X-gpu0_redacted.prom"),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("metrics page without GPU series: 16 samples from gpu_*"),
+            "{e}"
+        );
+        assert_eq!(e.kind(), None);
         let e = parse_any(API_UP, None).unwrap_err();
         assert!(
             e.to_string()
@@ -738,6 +806,24 @@ mod tests {
             e,
             InspectError::NotMetrics("no line parses as a metric sample".into())
         );
+        let csv = "DCGM_FI_DEV_SM_CLOCK,  gauge, SM clock (in MHz).\nDCGM_FI_DEV_DEC_UTIL ,     gauge, Decoder utilization (in %).\n";
+        assert_eq!(detect(csv), None);
+        assert_eq!(
+            parse_any(csv, None),
+            Err(InspectError::NotMetrics(
+                "no line parses as a metric sample".into()
+            ))
+        );
+        assert_eq!(
+            parse_any("GPU: 0\n    SOCKET_POWER: 10 W\n", None),
+            Err(InspectError::NotMetrics(
+                "no line parses as a metric sample".into()
+            ))
+        );
+        assert!(matches!(
+            parse_any("<?xml version=\"1.0\" ?>\n<nvidia_smi_log/>", None),
+            Err(InspectError::NotMetrics(m)) if m.starts_with("XML")
+        ));
         let dmesg = "[Mon Nov 23 09:44:01 2026] NVRM: Xid (PCI:0000:53:00): 79, pid=1\n";
         assert_eq!(
             parse_any(dmesg, None),

@@ -25,7 +25,10 @@ impl MetricSample {
 /// by a `# HELP`/`# TYPE` line.
 fn line_metric(line: &str) -> Option<&str> {
     let l = line.trim_start();
-    let rest = if let Some(r) = l.strip_prefix("# HELP ").or_else(|| l.strip_prefix("# TYPE ")) {
+    let rest = if let Some(r) = l
+        .strip_prefix("# HELP ")
+        .or_else(|| l.strip_prefix("# TYPE "))
+    {
         r
     } else if l.starts_with('#') || l.is_empty() {
         return None;

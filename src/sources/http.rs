@@ -56,14 +56,27 @@ pub fn client() -> reqwest::Client {
 }
 
 /// Fetches `url` as text within `limits`.
-pub async fn fetch_text(client: &reqwest::Client, url: &str, limits: ScrapeLimits) -> Result<String, ScrapeError> {
-    match tokio::time::timeout(limits.timeout, fetch_inner(client, url, limits.max_body_bytes)).await {
+pub async fn fetch_text(
+    client: &reqwest::Client,
+    url: &str,
+    limits: ScrapeLimits,
+) -> Result<String, ScrapeError> {
+    match tokio::time::timeout(
+        limits.timeout,
+        fetch_inner(client, url, limits.max_body_bytes),
+    )
+    .await
+    {
         Ok(r) => r,
         Err(_) => Err(ScrapeError::Timeout(limits.timeout)),
     }
 }
 
-async fn fetch_inner(client: &reqwest::Client, url: &str, max: usize) -> Result<String, ScrapeError> {
+async fn fetch_inner(
+    client: &reqwest::Client,
+    url: &str,
+    max: usize,
+) -> Result<String, ScrapeError> {
     let mut resp = client.get(url).send().await.map_err(classify)?;
     let status = resp.status();
     if !status.is_success() {
@@ -77,14 +90,16 @@ async fn fetch_inner(client: &reqwest::Client, url: &str, max: usize) -> Result<
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("html"));
-    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(16 * 1024).min(max as u64) as usize);
+    let mut body =
+        Vec::with_capacity(resp.content_length().unwrap_or(16 * 1024).min(max as u64) as usize);
     while let Some(chunk) = resp.chunk().await.map_err(classify)? {
         if body.len() + chunk.len() > max {
             return Err(ScrapeError::BodyTooLarge(max));
         }
         body.extend_from_slice(&chunk);
     }
-    let text = String::from_utf8(body).map_err(|_| ScrapeError::NotMetrics("not UTF-8 text".into()))?;
+    let text =
+        String::from_utf8(body).map_err(|_| ScrapeError::NotMetrics("not UTF-8 text".into()))?;
     if is_html || text.trim_start().starts_with('<') {
         return Err(ScrapeError::NotMetrics("HTML".into()));
     }
@@ -111,12 +126,24 @@ fn classify(e: reqwest::Error) -> ScrapeError {
     let lower = chain.to_lowercase();
     if lower.contains("dns error") || lower.contains("failed to lookup") {
         ScrapeError::Dns
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+    } else if [
+        "certificate",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "alert received",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
+    {
         ScrapeError::Tls(crate::text::sanitize_max(last_part(&chain), 80))
     } else if e.is_connect() {
         ScrapeError::Connect(crate::text::sanitize_max(last_part(&chain), 80))
     } else if e.is_body() || e.is_decode() {
-        ScrapeError::Other(format!("body: {}", crate::text::sanitize_max(last_part(&chain), 80)))
+        ScrapeError::Other(format!(
+            "body: {}",
+            crate::text::sanitize_max(last_part(&chain), 80)
+        ))
     } else {
         ScrapeError::Other(crate::text::sanitize_max(last_part(&chain), 80))
     }

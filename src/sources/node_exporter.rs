@@ -51,8 +51,12 @@ pub fn from_samples(samples: &[exposition::MetricSample]) -> Option<HostSample> 
             }
             "node_memory_MemTotal_bytes" => h.mem_total_bytes = Some(v),
             "node_memory_MemAvailable_bytes" => h.mem_available_bytes = Some(v),
-            "node_filesystem_size_bytes" if s.label("mountpoint") == Some("/") => h.root_fs_size_bytes = Some(v),
-            "node_filesystem_avail_bytes" if s.label("mountpoint") == Some("/") => h.root_fs_avail_bytes = Some(v),
+            "node_filesystem_size_bytes" if s.label("mountpoint") == Some("/") => {
+                h.root_fs_size_bytes = Some(v)
+            }
+            "node_filesystem_avail_bytes" if s.label("mountpoint") == Some("/") => {
+                h.root_fs_avail_bytes = Some(v)
+            }
             "node_boot_time_seconds" => h.boot_time_seconds = Some(v),
             "node_time_seconds" => h.time_seconds = Some(v),
             "node_uname_info" => h.hostname = s.label("nodename").map(str::to_string),

@@ -243,6 +243,22 @@ mod tests {
     }
 
     #[test]
+    fn idle_h100_and_consumer_card() {
+        let idle = parse(include_str!(
+            "../../tests/fixtures/nvidia_gpu_exporter/nvgpuexp_metrics_linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01__idle.prom"
+        ));
+        assert_eq!(idle.len(), 1);
+        assert!(close(idle[0].util_pct, 0.0));
+        assert!(close(idle[0].temp_c, 41.0));
+        let rtx = parse(include_str!(
+            "../../tests/fixtures/nvidia_gpu_exporter/nvgpuexp_metrics_linux-x86_64__nvidia-geforce-rtx-4080-super__595.71.05__load.prom"
+        ));
+        assert_eq!(rtx[0].model, "NVIDIA GeForce RTX 4080 SUPER");
+        assert!(close(rtx[0].util_pct, 7.0));
+        assert!(close(rtx[0].temp_c, 46.0));
+    }
+
+    #[test]
     fn l40s_capture() {
         let g = parse(L40S);
         assert_eq!(g.len(), 1);

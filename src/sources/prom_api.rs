@@ -35,6 +35,10 @@ pub enum PromApiError {
     NotApi(String),
     #[error("Prometheus API answer of type {0}, not a vector or matrix")]
     ResultType(String),
+    #[error(
+        "Prometheus API answer, but not a query result (no data.resultType); use /api/v1/query"
+    )]
+    NotQuery,
 }
 
 /// Whether a parsed JSON value is an API answer: `{"status": ..., "data"
@@ -85,7 +89,7 @@ pub fn samples_from_value(v: &Value) -> Result<Vec<MetricSample>, PromApiError> 
     let matrix = match result_type {
         "vector" => false,
         "matrix" => true,
-        "" => return Err(PromApiError::NotApi("no data.resultType".into())),
+        "" => return Err(PromApiError::NotQuery),
         other => {
             return Err(PromApiError::ResultType(crate::text::sanitize_max(
                 other, 40,
@@ -160,10 +164,11 @@ fn node_of(s: &MetricSample) -> String {
         .to_string()
 }
 
+type Wanted = fn(&str) -> bool;
 type FromSamples = fn(&[MetricSample]) -> Vec<GpuSample>;
 
 /// The dialects, in the order their GPUs are listed within a node.
-const DIALECTS: &[(fn(&str) -> bool, FromSamples)] = &[
+const DIALECTS: &[(Wanted, FromSamples)] = &[
     (dcgm::wanted, dcgm::from_samples),
     (all_smi::wanted, all_smi::from_samples),
     (

@@ -110,13 +110,16 @@ pub fn client_for(auth: Option<&HttpAuth>) -> Result<reqwest::Client, QueryError
     if let Some(tls) = auth.and_then(|a| a.tls.as_ref()) {
         if let Some(ca) = &tls.ca_file {
             let pem = std::fs::read(ca).map_err(|e| QueryError::Tls(format!("{ca}: {e}")))?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| QueryError::Tls(format!("{ca}: {e}")))?;
+            let cert = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| QueryError::Tls(format!("{ca}: {e}")))?;
             b = b.add_root_certificate(cert);
         }
         if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
-            let mut pem = std::fs::read(cert).map_err(|e| QueryError::Tls(format!("{cert}: {e}")))?;
+            let mut pem =
+                std::fs::read(cert).map_err(|e| QueryError::Tls(format!("{cert}: {e}")))?;
             pem.extend(std::fs::read(key).map_err(|e| QueryError::Tls(format!("{key}: {e}")))?);
-            let id = reqwest::Identity::from_pem(&pem).map_err(|e| QueryError::Tls(format!("client certificate: {e}")))?;
+            let id = reqwest::Identity::from_pem(&pem)
+                .map_err(|e| QueryError::Tls(format!("client certificate: {e}")))?;
             b = b.identity(id);
         }
         if tls.insecure_skip_verify {
@@ -131,32 +134,42 @@ impl QueryCollector {
     pub fn from_config(config: &Config) -> Option<Result<Self, QueryError>> {
         let url = config.prometheus.url.as_ref()?;
         let auth = config.prometheus.auth.clone();
-        Some(client_for(auth.as_ref()).map(|client| Self {
-            client,
-            base: url.trim_end_matches('/').to_string(),
-            auth,
-            nodes: Arc::new(
-                config
-                    .nodes
-                    .iter()
-                    .enumerate()
-                    .map(|(id, n)| NodeKey { id, name: n.name.clone(), ip: n.ip.clone() })
-                    .collect(),
-            ),
-            limits: ScrapeLimits {
-                timeout: config.refresh_interval().mul_f64(0.8),
-                max_body_bytes: (config.tui.max_body_mib as usize) << 20,
-            },
-            token: Arc::new(Mutex::new(None)),
+        Some(client_for(auth.as_ref()).map(|client| {
+            Self {
+                client,
+                base: url.trim_end_matches('/').to_string(),
+                auth,
+                nodes: Arc::new(
+                    config
+                        .nodes
+                        .iter()
+                        .enumerate()
+                        .map(|(id, n)| NodeKey {
+                            id,
+                            name: n.name.clone(),
+                            ip: n.ip.clone(),
+                        })
+                        .collect(),
+                ),
+                limits: ScrapeLimits {
+                    timeout: config.refresh_interval().mul_f64(0.8),
+                    max_body_bytes: (config.tui.max_body_mib as usize) << 20,
+                },
+                token: Arc::new(Mutex::new(None)),
+            }
         }))
     }
 
     async fn bearer(&self) -> Result<Option<String>, QueryError> {
-        let Some(auth) = &self.auth else { return Ok(None) };
+        let Some(auth) = &self.auth else {
+            return Ok(None);
+        };
         if let Some(t) = &auth.bearer_token {
             return Ok(Some(t.clone()));
         }
-        let Some(o) = &auth.oauth2 else { return Ok(None) };
+        let Some(o) = &auth.oauth2 else {
+            return Ok(None);
+        };
         let mut cached = self.token.lock().await;
         if let Some(c) = cached.as_ref().filter(|c| c.until > Instant::now()) {
             return Ok(Some(c.token.clone()));
@@ -175,9 +188,16 @@ impl QueryCollector {
             .await
             .map_err(|e| QueryError::OAuth2(e.to_string()))?;
         if !resp.status().is_success() {
-            return Err(QueryError::OAuth2(format!("HTTP {} from {}", resp.status().as_u16(), o.token_url)));
+            return Err(QueryError::OAuth2(format!(
+                "HTTP {} from {}",
+                resp.status().as_u16(),
+                o.token_url
+            )));
         }
-        let v: serde_json::Value = resp.json().await.map_err(|e| QueryError::OAuth2(e.to_string()))?;
+        let v: serde_json::Value = resp
+            .json()
+            .await
+            .map_err(|e| QueryError::OAuth2(e.to_string()))?;
         let token = v
             .get("access_token")
             .and_then(|t| t.as_str())
@@ -207,14 +227,23 @@ impl QueryCollector {
                 reason: crate::text::sanitize_max(&e.to_string(), 120),
             })?;
             let status = resp.status().as_u16();
-            let body = resp.text().await.map_err(|e| QueryError::Answer(e.to_string()))?;
+            let body = resp
+                .text()
+                .await
+                .map_err(|e| QueryError::Answer(e.to_string()))?;
             if body.len() > self.limits.max_body_bytes {
-                return Err(QueryError::Answer(format!("answer over {} MiB", self.limits.max_body_bytes >> 20)));
+                return Err(QueryError::Answer(format!(
+                    "answer over {} MiB",
+                    self.limits.max_body_bytes >> 20
+                )));
             }
             // Prometheus answers errors as JSON with a 4xx/5xx status.
             match prom_api::samples(&body) {
                 Ok(s) if (200..300).contains(&status) => Ok(s),
-                Ok(_) => Err(QueryError::Status { url: url.clone(), status }),
+                Ok(_) => Err(QueryError::Status {
+                    url: url.clone(),
+                    status,
+                }),
                 Err(e) if (200..300).contains(&status) => Err(QueryError::Answer(e.to_string())),
                 Err(e) => Err(QueryError::Answer(format!("HTTP {status}: {e}"))),
             }
@@ -243,7 +272,8 @@ impl QueryCollector {
     pub async fn refresh(&self) -> Vec<ScrapeOutcome> {
         let gpu_q = selector(GPU_FAMILIES);
         let host_q = selector(HOST_FAMILIES);
-        let (gpus, hosts, up) = tokio::join!(self.query(&gpu_q), self.query(&host_q), self.query("up"));
+        let (gpus, hosts, up) =
+            tokio::join!(self.query(&gpu_q), self.query(&host_q), self.query("up"));
         let gpus = match gpus {
             Ok(g) => g,
             Err(e) => {
@@ -252,7 +282,11 @@ impl QueryCollector {
                 return self
                     .nodes
                     .iter()
-                    .map(|n| ScrapeOutcome { node: n.id, gpus: Err(why.clone()), host: None })
+                    .map(|n| ScrapeOutcome {
+                        node: n.id,
+                        gpus: Err(why.clone()),
+                        host: None,
+                    })
                     .collect();
             }
         };
@@ -287,7 +321,10 @@ impl QueryCollector {
         self.nodes
             .iter()
             .map(|n| {
-                let host = host_by_node.remove(&n.id).and_then(|samples| node_exporter::from_samples(&samples)).map(Ok);
+                let host = host_by_node
+                    .remove(&n.id)
+                    .and_then(|samples| node_exporter::from_samples(&samples))
+                    .map(Ok);
                 let gpus = if down.contains_key(&n.id) {
                     Err("exporter target down in Prometheus (up == 0)".to_string())
                 } else {
@@ -296,9 +333,12 @@ impl QueryCollector {
                         None => Err("no GPU series in Prometheus for this node".to_string()),
                     }
                 };
-                ScrapeOutcome { node: n.id, gpus, host }
+                ScrapeOutcome {
+                    node: n.id,
+                    gpus,
+                    host,
+                }
             })
             .collect()
     }
 }
-

@@ -127,11 +127,20 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     if app.fleet.nodes.is_empty() {
         let msg = "No nodes configured. Add one with `aami-tui nodes add NAME --ip IP`, \
                    import a hosts.txt with `aami-tui nodes import FILE`, or try `aami-tui demo`.";
-        frame.render_widget(Paragraph::new(msg).style(theme.dim()).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        frame.render_widget(
+            Paragraph::new(msg)
+                .style(theme.dim())
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
         return;
     }
     if visible.is_empty() {
-        frame.render_widget(Paragraph::new(format!(" no node matches filter {:?}", app.ui.filter)).style(theme.dim()), area);
+        frame.render_widget(
+            Paragraph::new(format!(" no node matches filter {:?}", app.ui.filter))
+                .style(theme.dim()),
+            area,
+        );
         return;
     }
     let name_w = visible
@@ -147,11 +156,16 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .selected
         .and_then(|s| visible.iter().position(|v| *v == s));
     let start = sel_pos
-        .map(|p| scroll_for(p, app.ui.scroll.min(visible.len().saturating_sub(1)), body_rows))
+        .map(|p| {
+            scroll_for(
+                p,
+                app.ui.scroll.min(visible.len().saturating_sub(1)),
+                body_rows,
+            )
+        })
         .unwrap_or(0);
     let header = Row::new(
-        std::iter::once(Cell::from(" "))
-            .chain(cols.iter().map(|(c, _)| Cell::from(c.title()))),
+        std::iter::once(Cell::from(" ")).chain(cols.iter().map(|(c, _)| Cell::from(c.title()))),
     )
     .style(theme.column_header());
     let rows = visible
@@ -163,19 +177,36 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             let n = &app.fleet.nodes[id];
             let selected = Some(pos) == sel_pos;
             let marker = if selected { "▶" } else { " " };
-            let cells = std::iter::once(Cell::from(marker)).chain(cols.iter().map(|(c, w)| cell(*c, *w, n, theme)));
+            let cells = std::iter::once(Cell::from(marker))
+                .chain(cols.iter().map(|(c, w)| cell(*c, *w, n, theme)));
             let row = Row::new(cells);
-            if selected { row.style(theme.selected()) } else { row }
+            if selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
         });
     let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
         .chain(cols.iter().map(|(_, w)| Constraint::Length(*w)))
         .collect();
-    frame.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        area,
+    );
     // A scroll position hint when the list is longer than the screen.
     if visible.len() > body_rows && area.width > 20 {
-        let hint = format!(" {}/{} ", sel_pos.map(|p| p + 1).unwrap_or(0), visible.len());
+        let hint = format!(
+            " {}/{} ",
+            sel_pos.map(|p| p + 1).unwrap_or(0),
+            visible.len()
+        );
         let w = hint.chars().count() as u16;
-        let r = Rect { x: area.x + area.width - w, y: area.y, width: w, height: 1 };
+        let r = Rect {
+            x: area.x + area.width - w,
+            y: area.y,
+            width: w,
+            height: 1,
+        };
         frame.render_widget(Paragraph::new(hint).style(theme.dim()), r);
     }
 }
@@ -212,7 +243,9 @@ fn cell<'a>(c: Col, w: u16, n: &'a NodeState, theme: &Theme) -> Cell<'a> {
             let (word, style) = match &n.status {
                 NodeStatus::Up => ("up".to_string(), theme.ok()),
                 NodeStatus::Pending => ("…".to_string(), theme.dim()),
-                NodeStatus::Degraded(r) => (format!("degraded {r}"), theme.severity(Severity::Warning)),
+                NodeStatus::Degraded(r) => {
+                    (format!("degraded {r}"), theme.severity(Severity::Warning))
+                }
                 NodeStatus::Down(r) => (format!("down {r}"), theme.severity(Severity::Critical)),
             };
             Cell::from(fit(&crate::text::sanitize(&word), w)).style(style)
@@ -241,7 +274,9 @@ fn cell<'a>(c: Col, w: u16, n: &'a NodeState, theme: &Theme) -> Cell<'a> {
             }
             None => Cell::from("-").style(theme.dim()),
         },
-        Col::Power => Cell::from(stale(n.power_w().map(format::watts).unwrap_or_else(|| "-".into()))),
+        Col::Power => Cell::from(stale(
+            n.power_w().map(format::watts).unwrap_or_else(|| "-".into()),
+        )),
         Col::Health => {
             if matches!(n.status, NodeStatus::Pending) {
                 return Cell::from("-").style(theme.dim());
@@ -255,8 +290,16 @@ fn cell<'a>(c: Col, w: u16, n: &'a NodeState, theme: &Theme) -> Cell<'a> {
             Cell::from(format!("{}{mark}", h.score)).style(theme.health(h.band))
         }
         Col::Alerts => {
-            let crit = n.alerts.iter().filter(|a| a.severity == Severity::Critical).count();
-            let warn = n.alerts.iter().filter(|a| a.severity == Severity::Warning).count();
+            let crit = n
+                .alerts
+                .iter()
+                .filter(|a| a.severity == Severity::Critical)
+                .count();
+            let warn = n
+                .alerts
+                .iter()
+                .filter(|a| a.severity == Severity::Warning)
+                .count();
             if crit > 0 {
                 Cell::from(format!("{crit} crit")).style(theme.severity(Severity::Critical))
             } else if warn > 0 {
@@ -279,7 +322,9 @@ mod tests {
     #[test]
     fn narrow_terminals_keep_the_important_columns() {
         let cols: Vec<Col> = layout(80, 12).into_iter().map(|(c, _)| c).collect();
-        assert!(cols.contains(&Col::Node) && cols.contains(&Col::State) && cols.contains(&Col::Util));
+        assert!(
+            cols.contains(&Col::Node) && cols.contains(&Col::State) && cols.contains(&Col::Util)
+        );
         assert!(!cols.contains(&Col::Labels));
         let total: u16 = layout(80, 12).iter().map(|(_, w)| w + 1).sum::<u16>() + 1;
         assert!(total <= 80);

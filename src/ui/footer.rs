@@ -17,9 +17,15 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Span::styled("▏  Enter keep  Esc clear", theme.dim()),
         ])
     } else if let Some(n) = &app.notice {
-        Line::from(Span::styled(format!(" {n}"), theme.severity(Severity::Warning)))
+        Line::from(Span::styled(
+            format!(" {n}"),
+            theme.severity(Severity::Warning),
+        ))
     } else if app.ui.open_node.is_some() {
-        Line::from(Span::styled(" ↑↓ scroll GPUs  Esc back to fleet  ? help  q quit", theme.dim()))
+        Line::from(Span::styled(
+            " ↑↓ scroll GPUs  Esc back to fleet  ? help  q quit",
+            theme.dim(),
+        ))
     } else {
         Line::from(Span::styled(
             " ↑↓ move  Enter open  Tab pane  o sort  / filter  ? help  q quit",

@@ -2,7 +2,8 @@
 
 /// `87%`, or `-` when unknown.
 pub fn pct(v: Option<f64>) -> String {
-    v.map(|v| format!("{:.0}%", v)).unwrap_or_else(|| "-".into())
+    v.map(|v| format!("{:.0}%", v))
+        .unwrap_or_else(|| "-".into())
 }
 
 /// `612W`, `5.1kW`, `212kW`, `1.2MW`.

@@ -15,31 +15,64 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let f = &app.fleet;
     let (crit, warn) = f.alert_counts();
     let age = match f.last_refresh {
-        Some(t) => format!("refreshed {} ago", format::age(app.now.saturating_duration_since(t).as_secs_f64())),
+        Some(t) => format!(
+            "refreshed {} ago",
+            format::age(app.now.saturating_duration_since(t).as_secs_f64())
+        ),
         None => "waiting for first scrape…".to_string(),
     };
     // (priority, text, style): lower priority numbers survive narrow
     // terminals; the order here is the order on screen.
     let mut parts: Vec<(u8, String, Style)> = vec![
         (0, " aami-tui ".into(), theme.title()),
-        (1, crate::text::sanitize_max(&f.cluster_name, 32), theme.text()),
+        (
+            1,
+            crate::text::sanitize_max(&f.cluster_name, 32),
+            theme.text(),
+        ),
     ];
     if app.mode == Mode::Demo {
-        parts.push((0, "DEMO".into(), theme.severity(Severity::Warning).add_modifier(Modifier::REVERSED)));
+        parts.push((
+            0,
+            "DEMO".into(),
+            theme
+                .severity(Severity::Warning)
+                .add_modifier(Modifier::REVERSED),
+        ));
     }
-    parts.push((0, format!("nodes {}/{} up", f.up_count(), f.nodes.len()), theme.text()));
+    parts.push((
+        0,
+        format!("nodes {}/{} up", f.up_count(), f.nodes.len()),
+        theme.text(),
+    ));
     parts.push((4, format!("GPUs {}", f.gpu_count()), theme.text()));
-    parts.push((3, format!("util {}", format::pct(f.avg_util())), theme.text()));
-    parts.push((5, format!("power {}", format::watts(f.power_w())), theme.text()));
+    parts.push((
+        3,
+        format!("util {}", format::pct(f.avg_util())),
+        theme.text(),
+    ));
+    parts.push((
+        5,
+        format!("power {}", format::watts(f.power_w())),
+        theme.text(),
+    ));
     if let Some(h) = crate::domain::health::cluster_score(&f.nodes) {
         let band = crate::domain::health::Band::of(h);
         parts.push((6, format!("health {h}"), theme.health(band)));
     }
     if crit > 0 {
-        parts.push((1, format!("▲{crit} crit"), theme.severity(Severity::Critical)));
+        parts.push((
+            1,
+            format!("▲{crit} crit"),
+            theme.severity(Severity::Critical),
+        ));
     }
     if warn > 0 {
-        parts.push((2, format!("▲{warn} warn"), theme.severity(Severity::Warning)));
+        parts.push((
+            2,
+            format!("▲{warn} warn"),
+            theme.severity(Severity::Warning),
+        ));
     }
     let age_width = age.chars().count() + 1;
     let width = area.width as usize;
@@ -48,7 +81,12 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         ps.iter().map(|p| p.1.chars().count() + 2).sum::<usize>() + age_width <= width
     };
     while !fits(&parts) {
-        let Some(worst) = parts.iter().enumerate().max_by_key(|(i, p)| (p.0, *i)).map(|(i, _)| i) else {
+        let Some(worst) = parts
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, p)| (p.0, *i))
+            .map(|(i, _)| i)
+        else {
             break;
         };
         if parts[worst].0 == 0 {
@@ -61,14 +99,20 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(text, style));
         spans.push(Span::raw("  "));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header_bar()), area);
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(theme.header_bar()),
+        area,
+    );
     if width >= age_width + 30 {
         let r = Rect {
             x: area.x + area.width - age_width as u16,
             width: age_width as u16,
             ..area
         };
-        frame.render_widget(Paragraph::new(format!("{age} ")).style(theme.header_bar()), r);
+        frame.render_widget(
+            Paragraph::new(format!("{age} ")).style(theme.header_bar()),
+            r,
+        );
     }
 }
 
@@ -77,7 +121,12 @@ pub fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     for (i, p) in Pane::ALL.iter().enumerate() {
         let mut label = format!("[{} {}", i + 1, p.title());
         if *p == Pane::Alerts {
-            let n = app.fleet.nodes.iter().map(|n| n.alerts.len()).sum::<usize>();
+            let n = app
+                .fleet
+                .nodes
+                .iter()
+                .map(|n| n.alerts.len())
+                .sum::<usize>();
             if n > 0 {
                 label.push_str(&format!(" ▲{n}"));
             }
@@ -93,12 +142,24 @@ pub fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         String::new()
     };
-    let sort = format!("sort: {}{}", app.ui.sort.word(), if app.ui.sort_desc { " ↓" } else { " ↑" });
+    let sort = format!(
+        "sort: {}{}",
+        app.ui.sort.word(),
+        if app.ui.sort_desc { " ↓" } else { " ↑" }
+    );
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-    let right = if filter.is_empty() { sort } else { format!("{filter}   {sort}") };
+    let right = if filter.is_empty() {
+        sort
+    } else {
+        format!("{filter}   {sort}")
+    };
     let w = right.chars().count() as u16 + 1;
     if area.width > w + 24 {
-        let r = Rect { x: area.x + area.width - w, width: w, ..area };
+        let r = Rect {
+            x: area.x + area.width - w,
+            width: w,
+            ..area
+        };
         frame.render_widget(Paragraph::new(right).style(theme.dim()), r);
     }
 }

@@ -24,7 +24,13 @@ fn cell_width(dense: bool) -> usize {
 
 /// Width of the node-name column: the longest name, within reason.
 fn name_width(fleet: &Fleet) -> usize {
-    fleet.nodes.iter().map(|n| n.spec.name.chars().count()).max().unwrap_or(8).clamp(6, 16)
+    fleet
+        .nodes
+        .iter()
+        .map(|n| n.spec.name.chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(6, 16)
 }
 
 fn block_width(fleet: &Fleet, dense: bool) -> usize {
@@ -38,7 +44,11 @@ pub fn blocks_per_row(width: u16, fleet: &Fleet, dense: bool) -> usize {
 
 /// A cell's text: two characters, or the last one in dense mode.
 fn cell_text(s: &str, dense: bool) -> String {
-    if dense { s.chars().last().map(String::from).unwrap_or_default() } else { s.to_string() }
+    if dense {
+        s.chars().last().map(String::from).unwrap_or_default()
+    } else {
+        s.to_string()
+    }
 }
 
 /// The band (0–4) of a level in 0..=1.
@@ -58,7 +68,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 
     // Legend: the scale and the fleet's spread.
     let edges = metric.band_edges();
-    let mut legend = vec![Span::styled(format!(" {}  ", metric.title()), theme.title())];
+    let mut legend = vec![Span::styled(
+        format!(" {}  ", metric.title()),
+        theme.title(),
+    )];
     for (i, g) in GLYPHS.iter().enumerate() {
         let label = match i {
             0 => format!("<{}", edges[0]),
@@ -69,7 +82,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         legend.push(Span::raw(format!(" {label}  ")));
     }
     if let Some((lo, med, hi)) = heat::spread(fleet, metric) {
-        legend.push(Span::styled(format!("fleet min {lo:.0} median {med:.0} max {hi:.0}"), theme.dim()));
+        legend.push(Span::styled(
+            format!("fleet min {lo:.0} median {med:.0} max {hi:.0}"),
+            theme.dim(),
+        ));
     }
     lines.push(Line::from(legend));
 
@@ -101,17 +117,40 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         for (k, &id) in order.iter().enumerate().skip(start).take(per_row) {
             let n = &fleet.nodes[id];
             let g = heat::group_of(n, group);
-            let prev_group = k.checked_sub(1).map(|p| heat::group_of(&fleet.nodes[order[p]], group));
-            let g_label = if prev_group != Some(g) || k == start { fit(g, GROUP_W - 1) } else { String::new() };
-            spans.push(Span::styled(format!("{g_label:<w$}", w = GROUP_W), theme.dim()));
+            let prev_group = k
+                .checked_sub(1)
+                .map(|p| heat::group_of(&fleet.nodes[order[p]], group));
+            let g_label = if prev_group != Some(g) || k == start {
+                fit(g, GROUP_W - 1)
+            } else {
+                String::new()
+            };
+            spans.push(Span::styled(
+                format!("{g_label:<w$}", w = GROUP_W),
+                theme.dim(),
+            ));
             let on_cursor_node = k == app.ui.heat.node_pos;
-            let name_style = if on_cursor_node { theme.selected() } else { theme.text() };
-            spans.push(Span::styled(format!("{:<w$} ", fit(&crate::text::sanitize(&n.spec.name), name_w), w = name_w), name_style));
+            let name_style = if on_cursor_node {
+                theme.selected()
+            } else {
+                theme.text()
+            };
+            spans.push(Span::styled(
+                format!(
+                    "{:<w$} ",
+                    fit(&crate::text::sanitize(&n.spec.name), name_w),
+                    w = name_w
+                ),
+                name_style,
+            ));
             let down = n.status.is_down();
             for c in 0..cols as u32 {
                 let gpu = n.gpus.iter().find(|g| g.index == c);
                 let (text, style) = match (down, gpu) {
-                    (true, _) if (c as usize) < n.gpus_expected.max(1) => ("✖✖".to_string(), theme.severity(crate::domain::Severity::Critical)),
+                    (true, _) if (c as usize) < n.gpus_expected.max(1) => (
+                        "✖✖".to_string(),
+                        theme.severity(crate::domain::Severity::Critical),
+                    ),
                     (false, Some(g)) => match metric.value(g) {
                         Some(v) => {
                             let b = band(metric.level(v));
@@ -124,24 +163,40 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                         }
                         None => (" ?".into(), theme.dim()),
                     },
-                    (false, None) if (c as usize) < n.gpus_expected => ("--".into(), theme.severity(crate::domain::Severity::Critical)),
+                    (false, None) if (c as usize) < n.gpus_expected => (
+                        "--".into(),
+                        theme.severity(crate::domain::Severity::Critical),
+                    ),
                     _ => ("  ".into(), theme.dim()),
                 };
-                let style = if on_cursor_node && c == app.ui.heat.gpu { theme.cursor(style) } else { style };
+                let style = if on_cursor_node && c == app.ui.heat.gpu {
+                    theme.cursor(style)
+                } else {
+                    style
+                };
                 spans.push(Span::styled(cell_text(&text, dense), style));
             }
             spans.push(Span::raw("  "));
         }
         lines.push(Line::from(spans));
     }
-    frame.render_widget(Paragraph::new(lines), Rect { height: area.height.saturating_sub(1), ..area });
+    frame.render_widget(
+        Paragraph::new(lines),
+        Rect {
+            height: area.height.saturating_sub(1),
+            ..area
+        },
+    );
 
     // Footer line: the cursor's GPU in words.
     let info = match order.get(app.ui.heat.node_pos).map(|&id| &fleet.nodes[id]) {
         Some(n) => {
             let name = crate::text::sanitize(&n.spec.name);
             match n.gpus.iter().find(|g| g.index == app.ui.heat.gpu) {
-                _ if n.status.is_down() => format!(" cursor: {name}  down: {}", crate::text::sanitize(n.status.reason().unwrap_or(""))),
+                _ if n.status.is_down() => format!(
+                    " cursor: {name}  down: {}",
+                    crate::text::sanitize(n.status.reason().unwrap_or(""))
+                ),
                 Some(g) => {
                     let mut s = format!(" cursor: {name} GPU {}", g.index);
                     if let Some(t) = g.temp_c {
@@ -169,8 +224,15 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
         None => " no nodes".into(),
     };
-    let r = Rect { y: area.y + area.height.saturating_sub(1), height: 1, ..area };
-    frame.render_widget(Paragraph::new(fit(&info, area.width as usize)).style(theme.dim()), r);
+    let r = Rect {
+        y: area.y + area.height.saturating_sub(1),
+        height: 1,
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(fit(&info, area.width as usize)).style(theme.dim()),
+        r,
+    );
 }
 
 #[cfg(test)]

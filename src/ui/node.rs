@@ -15,7 +15,11 @@ use crate::domain::{GpuSample, NodeId, NodeState, Severity, alert::HOT_GPU_C, th
 
 /// A text gauge: `width` cells, filled in proportion to `frac`.
 pub fn bar(frac: f64, width: usize) -> String {
-    let frac = if frac.is_finite() { frac.clamp(0.0, 1.0) } else { 0.0 };
+    let frac = if frac.is_finite() {
+        frac.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let full = (frac * width as f64).round() as usize;
     format!("{}{}", "█".repeat(full), "░".repeat(width - full))
 }
@@ -43,25 +47,46 @@ fn gib(bytes: f64) -> String {
 
 fn host_line<'a>(n: &'a NodeState, theme: &Theme) -> Line<'a> {
     let mut spans = vec![
-        Span::styled(format!(" {} ", crate::text::sanitize(&n.spec.name)), theme.title()),
+        Span::styled(
+            format!(" {} ", crate::text::sanitize(&n.spec.name)),
+            theme.title(),
+        ),
         Span::styled(format!(" {}  ", n.spec.address), theme.dim()),
     ];
     if let Some(m) = n.model() {
-        spans.push(Span::raw(format!("{} ×{}  ", crate::text::sanitize_max(m, 32), n.gpus.len())));
+        spans.push(Span::raw(format!(
+            "{} ×{}  ",
+            crate::text::sanitize_max(m, 32),
+            n.gpus.len()
+        )));
     }
     if let Some(d) = n.gpus.first().and_then(|g| g.driver.as_deref()) {
-        spans.push(Span::styled(format!("driver {}  ", crate::text::sanitize_max(d, 20)), theme.dim()));
+        spans.push(Span::styled(
+            format!("driver {}  ", crate::text::sanitize_max(d, 20)),
+            theme.dim(),
+        ));
     }
     let (word, style) = match &n.status {
         crate::domain::NodeStatus::Up => ("up".to_string(), theme.ok()),
         crate::domain::NodeStatus::Pending => ("waiting".to_string(), theme.dim()),
-        crate::domain::NodeStatus::Degraded(r) => (format!("degraded: {r}"), theme.severity(Severity::Warning)),
-        crate::domain::NodeStatus::Down(r) => (format!("down: {r} (last values shown)"), theme.severity(Severity::Critical)),
+        crate::domain::NodeStatus::Degraded(r) => {
+            (format!("degraded: {r}"), theme.severity(Severity::Warning))
+        }
+        crate::domain::NodeStatus::Down(r) => (
+            format!("down: {r} (last values shown)"),
+            theme.severity(Severity::Critical),
+        ),
     };
-    spans.push(Span::styled(format!("{}  ", crate::text::sanitize(&word)), style));
+    spans.push(Span::styled(
+        format!("{}  ", crate::text::sanitize(&word)),
+        style,
+    ));
     if !matches!(n.status, crate::domain::NodeStatus::Pending) {
         let h = crate::domain::health::node_health(n);
-        spans.push(Span::styled(format!("health {}  ", h.score), theme.health(h.band)));
+        spans.push(Span::styled(
+            format!("health {}  ", h.score),
+            theme.health(h.band),
+        ));
     }
     if let Some(h) = &n.host {
         if let Some(up) = h.uptime_seconds() {
@@ -91,40 +116,80 @@ struct Widths {
 fn widths(width: u16) -> Widths {
     let w = width as usize;
     if w >= 150 {
-        Widths { bar: 12, clock: true, spark: 16, workload: w.saturating_sub(124).min(40) }
+        Widths {
+            bar: 12,
+            clock: true,
+            spark: 16,
+            workload: w.saturating_sub(124).min(40),
+        }
     } else if w >= 110 {
-        Widths { bar: 8, clock: true, spark: 12, workload: w.saturating_sub(100).min(30) }
+        Widths {
+            bar: 8,
+            clock: true,
+            spark: 12,
+            workload: w.saturating_sub(100).min(30),
+        }
     } else {
-        Widths { bar: 6, clock: false, spark: w.saturating_sub(66).clamp(0, 12), workload: 0 }
+        Widths {
+            bar: 6,
+            clock: false,
+            spark: w.saturating_sub(66).clamp(0, 12),
+            workload: 0,
+        }
     }
 }
 
-fn gpu_lines<'a>(g: &'a GpuSample, hist: Option<&GpuHistory>, w: &Widths, theme: &Theme, stale: bool) -> Vec<Line<'a>> {
+fn gpu_lines<'a>(
+    g: &'a GpuSample,
+    hist: Option<&GpuHistory>,
+    w: &Widths,
+    theme: &Theme,
+    stale: bool,
+) -> Vec<Line<'a>> {
     let dim = theme.dim();
     let value_style = |s: Style| if stale { dim } else { s };
     let mut spans = vec![Span::styled(format!(" {:<4}", g.index), theme.title())];
     // Utilisation.
     match g.util_pct {
         Some(u) => {
-            spans.push(Span::styled(bar(u / 100.0, w.bar), value_style(theme.util(u))));
+            spans.push(Span::styled(
+                bar(u / 100.0, w.bar),
+                value_style(theme.util(u)),
+            ));
             spans.push(Span::raw(format!(" {:>3.0}%  ", u)));
         }
-        None => spans.push(Span::styled(format!("{:<w$}", " util -", w = w.bar + 7), dim)),
+        None => spans.push(Span::styled(
+            format!("{:<w$}", " util -", w = w.bar + 7),
+            dim,
+        )),
     }
     // Memory.
     match (g.mem_used_mib, g.mem_total_mib) {
         (Some(u), Some(t)) if t > 0.0 => {
-            spans.push(Span::styled(bar(u / t, w.bar), value_style(theme.mem(u / t * 100.0))));
-            spans.push(Span::raw(format!(" {:>3.0}/{:<3.0}G ", u / 1024.0, t / 1024.0)));
+            spans.push(Span::styled(
+                bar(u / t, w.bar),
+                value_style(theme.mem(u / t * 100.0)),
+            ));
+            spans.push(Span::raw(format!(
+                " {:>3.0}/{:<3.0}G ",
+                u / 1024.0,
+                t / 1024.0
+            )));
         }
-        _ => spans.push(Span::styled(format!("{:<w$}", " mem -", w = w.bar + 10), dim)),
+        _ => spans.push(Span::styled(
+            format!("{:<w$}", " mem -", w = w.bar + 10),
+            dim,
+        )),
     }
     // Temperature against the slowdown limit.
     let limit = g.slowdown_temp_c.unwrap_or(HOT_GPU_C);
     match g.temp_c {
         Some(t) => {
             let mark = if t >= limit { "!" } else { " " };
-            spans.push(Span::styled(format!("{t:>3.0}°C{mark}"), value_style(theme.temp(t, limit))));
+            spans.push(Span::styled(
+                format!("{t:>3.0}°C{mark}"),
+                value_style(theme.temp(t, limit)),
+            ));
             spans.push(Span::styled(format!("/{limit:<3.0} "), dim));
         }
         None => spans.push(Span::styled("  -°C      ", dim)),
@@ -138,7 +203,10 @@ fn gpu_lines<'a>(g: &'a GpuSample, hist: Option<&GpuHistory>, w: &Widths, theme:
         _ => spans.push(Span::styled("   -W      ", dim)),
     }
     if w.clock {
-        let c = g.sm_clock_mhz.map(|c| format!("{c:>4.0} MHz ")).unwrap_or_else(|| "   - MHz ".into());
+        let c = g
+            .sm_clock_mhz
+            .map(|c| format!("{c:>4.0} MHz "))
+            .unwrap_or_else(|| "   - MHz ".into());
         spans.push(Span::styled(c, dim));
     }
     if w.spark > 0 {
@@ -151,14 +219,23 @@ fn gpu_lines<'a>(g: &'a GpuSample, hist: Option<&GpuHistory>, w: &Widths, theme:
     if w.workload > 0
         && let Some(wl) = &g.workload
     {
-        spans.push(Span::styled(fit(&crate::text::sanitize(&wl.label()), w.workload), dim));
+        spans.push(Span::styled(
+            fit(&crate::text::sanitize(&wl.label()), w.workload),
+            dim,
+        ));
     }
     let mut lines = vec![Line::from(spans)];
     // Only what is wrong, in the warning colour.
     let mut trouble: Vec<(String, Severity)> = Vec::new();
-    if let Some(mask) = g.throttle_reasons.filter(|m| m & throttle::PROBLEM_MASK != 0) {
+    if let Some(mask) = g
+        .throttle_reasons
+        .filter(|m| m & throttle::PROBLEM_MASK != 0)
+    {
         let words: Vec<&str> = throttle::decode(mask & throttle::PROBLEM_MASK);
-        trouble.push((format!("throttled: {}", words.join(", ")), Severity::Warning));
+        trouble.push((
+            format!("throttled: {}", words.join(", ")),
+            Severity::Warning,
+        ));
     }
     if let Some(x) = g.xid() {
         trouble.push((format!("Xid {x}"), Severity::Critical));
@@ -199,13 +276,20 @@ fn gpu_lines<'a>(g: &'a GpuSample, hist: Option<&GpuHistory>, w: &Widths, theme:
         lines.push(Line::from(spans));
     }
     for m in &g.mig {
-        let util = m.util_pct.map(|u| format!("util {u:.0}%")).unwrap_or_else(|| "util -".into());
+        let util = m
+            .util_pct
+            .map(|u| format!("util {u:.0}%"))
+            .unwrap_or_else(|| "util -".into());
         let mem = match (m.mem_used_mib, m.mem_total_mib) {
             (Some(u), Some(t)) => format!("  mem {:.1}/{:.1}G", u / 1024.0, t / 1024.0),
             _ => String::new(),
         };
         lines.push(Line::from(Span::styled(
-            format!("     └ MIG {} {}  {util}{mem}", crate::text::sanitize_max(&m.instance_id, 8), crate::text::sanitize_max(&m.profile, 16)),
+            format!(
+                "     └ MIG {} {}  {util}{mem}",
+                crate::text::sanitize_max(&m.instance_id, 8),
+                crate::text::sanitize_max(&m.profile, 16)
+            ),
             dim,
         )));
     }
@@ -218,7 +302,16 @@ pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rec
     };
     let w = widths(area.width);
     let mut lines = vec![host_line(n, theme)];
-    let mut head = format!(" {:<4}{:<w1$}{:<w2$}{:<11}{:<11}", "GPU", "UTIL", "MEM", "TEMP/LIMIT", "POWER", w1 = w.bar + 7, w2 = w.bar + 10);
+    let mut head = format!(
+        " {:<4}{:<w1$}{:<w2$}{:<11}{:<11}",
+        "GPU",
+        "UTIL",
+        "MEM",
+        "TEMP/LIMIT",
+        "POWER",
+        w1 = w.bar + 7,
+        w2 = w.bar + 10
+    );
     if w.clock {
         head.push_str("SM CLOCK ");
     }
@@ -253,7 +346,10 @@ pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rec
         }
     }
     for a in &n.alerts {
-        lines.push(Line::from(Span::styled(format!(" ▲ {}", crate::text::sanitize(&a.summary)), theme.severity(a.severity))));
+        lines.push(Line::from(Span::styled(
+            format!(" ▲ {}", crate::text::sanitize(&a.summary)),
+            theme.severity(a.severity),
+        )));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -266,6 +362,9 @@ mod tests {
     fn gauges_and_sparklines() {
         assert_eq!(bar(0.5, 4), "██░░");
         assert_eq!(bar(f64::NAN, 2), "░░");
-        assert_eq!(sparkline([0.0, 50.0, 100.0, f64::NAN].into_iter(), 6, 100.0), "  ▁▅█ ");
+        assert_eq!(
+            sparkline([0.0, 50.0, 100.0, f64::NAN].into_iter(), 6, 100.0),
+            "  ▁▅█ "
+        );
     }
 }

@@ -30,8 +30,22 @@ impl Default for Theme {
 /// RGB of an xterm 256-colour index.
 fn indexed_rgb(i: u8) -> (u8, u8, u8) {
     const BASE: [(u8, u8, u8); 16] = [
-        (0, 0, 0), (128, 0, 0), (0, 128, 0), (128, 128, 0), (0, 0, 128), (128, 0, 128), (0, 128, 128), (192, 192, 192),
-        (128, 128, 128), (255, 0, 0), (0, 255, 0), (255, 255, 0), (0, 0, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
+        (0, 0, 0),
+        (128, 0, 0),
+        (0, 128, 0),
+        (128, 128, 0),
+        (0, 0, 128),
+        (128, 0, 128),
+        (0, 128, 128),
+        (192, 192, 192),
+        (128, 128, 128),
+        (255, 0, 0),
+        (0, 255, 0),
+        (255, 255, 0),
+        (0, 0, 255),
+        (255, 0, 255),
+        (0, 255, 255),
+        (255, 255, 255),
     ];
     match i {
         0..=15 => BASE[i as usize],
@@ -50,14 +64,31 @@ fn indexed_rgb(i: u8) -> (u8, u8, u8) {
 /// The nearest of the 16 ANSI colours to an RGB value.
 fn nearest_ansi(rgb: (u8, u8, u8)) -> Color {
     const ANSI: [Color; 16] = [
-        Color::Black, Color::Red, Color::Green, Color::Yellow, Color::Blue, Color::Magenta, Color::Cyan, Color::Gray,
-        Color::DarkGray, Color::LightRed, Color::LightGreen, Color::LightYellow, Color::LightBlue, Color::LightMagenta, Color::LightCyan, Color::White,
+        Color::Black,
+        Color::Red,
+        Color::Green,
+        Color::Yellow,
+        Color::Blue,
+        Color::Magenta,
+        Color::Cyan,
+        Color::Gray,
+        Color::DarkGray,
+        Color::LightRed,
+        Color::LightGreen,
+        Color::LightYellow,
+        Color::LightBlue,
+        Color::LightMagenta,
+        Color::LightCyan,
+        Color::White,
     ];
     let dist = |a: (u8, u8, u8)| {
         let d = |x: u8, y: u8| (x as i32 - y as i32).pow(2);
         d(a.0, rgb.0) + d(a.1, rgb.1) + d(a.2, rgb.2)
     };
-    (0..16u8).min_by_key(|&i| dist(indexed_rgb(i))).map(|i| ANSI[i as usize]).unwrap_or(Color::Reset)
+    (0..16u8)
+        .min_by_key(|&i| dist(indexed_rgb(i)))
+        .map(|i| ANSI[i as usize])
+        .unwrap_or(Color::Reset)
 }
 
 fn nearest_indexed(rgb: (u8, u8, u8)) -> Color {
@@ -65,7 +96,10 @@ fn nearest_indexed(rgb: (u8, u8, u8)) -> Color {
         let d = |x: u8, y: u8| (x as i32 - y as i32).pow(2);
         d(a.0, rgb.0) + d(a.1, rgb.1) + d(a.2, rgb.2)
     };
-    (16..=255u8).min_by_key(|&i| dist(indexed_rgb(i))).map(Color::Indexed).unwrap_or(Color::Reset)
+    (16..=255u8)
+        .min_by_key(|&i| dist(indexed_rgb(i)))
+        .map(Color::Indexed)
+        .unwrap_or(Color::Reset)
 }
 
 /// Fits one colour to the terminal's depth.
@@ -83,7 +117,10 @@ pub fn downgrade(c: Color, depth: ColorDepth) -> Color {
 pub const BUILTIN: &[(&str, &str)] = &[
     ("dark", include_str!("../../themes/dark.yaml")),
     ("light", include_str!("../../themes/light.yaml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.yaml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.yaml"),
+    ),
     ("colorblind", include_str!("../../themes/colorblind.yaml")),
 ];
 
@@ -123,7 +160,9 @@ impl ColorDepth {
     pub fn detect(colorterm: Option<&str>, term: Option<&str>) -> Self {
         if colorterm.is_some_and(|c| c.contains("truecolor") || c.contains("24bit")) {
             ColorDepth::TrueColor
-        } else if term.is_some_and(|t| t.contains("256") || t.starts_with("tmux") || t.starts_with("screen")) {
+        } else if term
+            .is_some_and(|t| t.contains("256") || t.starts_with("tmux") || t.starts_with("screen"))
+        {
             ColorDepth::Indexed256
         } else {
             ColorDepth::Ansi16
@@ -221,14 +260,22 @@ impl Theme {
         if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
             return Self::mono();
         }
-        let user_path = crate::config::locate::user_dir().map(|d| d.join("themes").join(format!("{name}.yaml")));
-        let user_text = user_path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
+        let user_path = crate::config::locate::user_dir()
+            .map(|d| d.join("themes").join(format!("{name}.yaml")));
+        let user_text = user_path
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok());
         let user = match (&user_path, &user_text) {
             (Some(p), Some(t)) => Some((p.to_str().unwrap_or("theme"), t.as_str())),
             _ => None,
         };
-        let depth = ColorDepth::detect(std::env::var("COLORTERM").ok().as_deref(), std::env::var("TERM").ok().as_deref());
-        Self::load(name, user).unwrap_or_else(|_| Self::dark()).for_depth(depth)
+        let depth = ColorDepth::detect(
+            std::env::var("COLORTERM").ok().as_deref(),
+            std::env::var("TERM").ok().as_deref(),
+        );
+        Self::load(name, user)
+            .unwrap_or_else(|_| Self::dark())
+            .for_depth(depth)
     }
 
     pub fn dark() -> Self {
@@ -263,7 +310,11 @@ impl Theme {
     }
 
     fn fg(&self, c: Color) -> Style {
-        if self.mono { Style::default() } else { Style::default().fg(c) }
+        if self.mono {
+            Style::default()
+        } else {
+            Style::default().fg(c)
+        }
     }
 
     pub fn text(&self) -> Style {
@@ -271,7 +322,11 @@ impl Theme {
     }
 
     pub fn dim(&self) -> Style {
-        if self.mono { Style::default() } else { self.fg(self.dim) }
+        if self.mono {
+            Style::default()
+        } else {
+            self.fg(self.dim)
+        }
     }
 
     pub fn title(&self) -> Style {
@@ -282,32 +337,42 @@ impl Theme {
         if self.mono {
             Style::default().add_modifier(Modifier::BOLD)
         } else {
-            Style::default().bg(self.header_bg).add_modifier(Modifier::BOLD)
+            Style::default()
+                .bg(self.header_bg)
+                .add_modifier(Modifier::BOLD)
         }
     }
 
     pub fn column_header(&self) -> Style {
-        self.dim().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        self.dim()
+            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
     }
 
     pub fn selected(&self) -> Style {
         if self.mono {
             Style::default().add_modifier(Modifier::REVERSED)
         } else {
-            Style::default().bg(self.selected_bg).add_modifier(Modifier::BOLD)
+            Style::default()
+                .bg(self.selected_bg)
+                .add_modifier(Modifier::BOLD)
         }
     }
 
     pub fn tab(&self, active: bool) -> Style {
         if active {
-            self.fg(self.accent).add_modifier(Modifier::BOLD | Modifier::REVERSED)
+            self.fg(self.accent)
+                .add_modifier(Modifier::BOLD | Modifier::REVERSED)
         } else {
             self.dim()
         }
     }
 
     pub fn border(&self, focused: bool) -> Style {
-        if focused { self.fg(self.accent) } else { self.dim() }
+        if focused {
+            self.fg(self.accent)
+        } else {
+            self.dim()
+        }
     }
 
     pub fn severity(&self, s: Severity) -> Style {
@@ -372,7 +437,11 @@ impl Theme {
 
     /// Memory use: nearly full is a warning.
     pub fn mem(&self, pct: f64) -> Style {
-        if pct >= 95.0 { self.severity(Severity::Warning) } else { self.text() }
+        if pct >= 95.0 {
+            self.severity(Severity::Warning)
+        } else {
+            self.text()
+        }
     }
 }
 
@@ -387,7 +456,10 @@ mod tests {
             assert_eq!(t.name, *name);
         }
         assert_eq!(Theme::builtin("light").unwrap().crit, Color::Indexed(160));
-        assert!(matches!(Theme::builtin("neon"), Err(ThemeError::Unknown(_))));
+        assert!(matches!(
+            Theme::builtin("neon"),
+            Err(ThemeError::Unknown(_))
+        ));
     }
 
     #[test]
@@ -396,20 +468,45 @@ mod tests {
         assert_eq!(t.crit, Color::Magenta);
         assert_eq!(t.ok, Theme::dark().ok);
         let e = Theme::load("dark", Some(("my.yaml", "crit: notacolour\n"))).unwrap_err();
-        assert!(e.to_string().contains("my.yaml: crit: \"notacolour\" is not a colour"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("my.yaml: crit: \"notacolour\" is not a colour"),
+            "{e}"
+        );
         let e = Theme::load("dark", Some(("my.yaml", "critical: red\n"))).unwrap_err();
         assert!(e.to_string().contains("unknown field `critical`"), "{e}");
     }
 
     #[test]
     fn colours_fall_back_to_what_the_terminal_shows() {
-        assert_eq!(ColorDepth::detect(Some("truecolor"), Some("xterm")), ColorDepth::TrueColor);
-        assert_eq!(ColorDepth::detect(None, Some("xterm-256color")), ColorDepth::Indexed256);
+        assert_eq!(
+            ColorDepth::detect(Some("truecolor"), Some("xterm")),
+            ColorDepth::TrueColor
+        );
+        assert_eq!(
+            ColorDepth::detect(None, Some("xterm-256color")),
+            ColorDepth::Indexed256
+        );
         assert_eq!(ColorDepth::detect(None, Some("linux")), ColorDepth::Ansi16);
-        assert_eq!(downgrade(Color::Rgb(255, 0, 0), ColorDepth::Ansi16), Color::LightRed);
-        assert_eq!(downgrade(Color::Indexed(220), ColorDepth::Ansi16), Color::LightYellow);
-        assert_eq!(downgrade(Color::Rgb(0, 0, 0), ColorDepth::Indexed256), Color::Indexed(16));
-        let t = Theme::builtin("colorblind").unwrap().for_depth(ColorDepth::Ansi16);
-        assert!(t.heat_scale.iter().all(|c| !matches!(c, Color::Rgb(..) | Color::Indexed(_))));
+        assert_eq!(
+            downgrade(Color::Rgb(255, 0, 0), ColorDepth::Ansi16),
+            Color::LightRed
+        );
+        assert_eq!(
+            downgrade(Color::Indexed(220), ColorDepth::Ansi16),
+            Color::LightYellow
+        );
+        assert_eq!(
+            downgrade(Color::Rgb(0, 0, 0), ColorDepth::Indexed256),
+            Color::Indexed(16)
+        );
+        let t = Theme::builtin("colorblind")
+            .unwrap()
+            .for_depth(ColorDepth::Ansi16);
+        assert!(
+            t.heat_scale
+                .iter()
+                .all(|c| !matches!(c, Color::Rgb(..) | Color::Indexed(_)))
+        );
     }
 }

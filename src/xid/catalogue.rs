@@ -48,7 +48,11 @@ impl XidEntry {
     /// The one-line explanation used next to scanned events.
     pub fn one_liner(&self) -> String {
         if self.unused {
-            format!("{} ({}, unused on current GPUs)", self.name, severity_word(self.severity))
+            format!(
+                "{} ({}, unused on current GPUs)",
+                self.name,
+                severity_word(self.severity)
+            )
         } else {
             format!("{} ({})", self.name, severity_word(self.severity))
         }
@@ -204,8 +208,9 @@ pub struct Catalogue {
 }
 
 static BUILTIN: LazyLock<Catalogue> = LazyLock::new(|| {
-    Catalogue::parse_builtin()
-        .unwrap_or_else(|e| panic!("the embedded xid-db/xids.yaml is invalid (the unit tests check it): {e}"))
+    Catalogue::parse_builtin().unwrap_or_else(|e| {
+        panic!("the embedded xid-db/xids.yaml is invalid (the unit tests check it): {e}")
+    })
 });
 
 impl Catalogue {
@@ -362,13 +367,14 @@ fn parse_raw(text: &str, path: &Path) -> Result<Vec<RawEntry>, CatalogueError> {
 
 /// The line of `code: N` for `code`, so semantic errors can name a line too.
 fn line_of_code(text: &str, code: u32) -> Option<usize> {
-    text.lines().position(|l| {
-        let t = l.trim_start().trim_start_matches("- ").trim_start();
-        t.strip_prefix("code:")
-            .map(|rest| rest.trim().trim_matches(|c| c == '\'' || c == '"') == code.to_string())
-            .unwrap_or(false)
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches("- ").trim_start();
+            t.strip_prefix("code:")
+                .map(|rest| rest.trim().trim_matches(|c| c == '\'' || c == '"') == code.to_string())
+                .unwrap_or(false)
+        })
+        .map(|i| i + 1)
 }
 
 fn invalid(text: &str, path: &Path, code: u32, message: &str) -> CatalogueError {
@@ -439,7 +445,8 @@ fn complete(raw: RawEntry, base: Option<XidEntry>) -> Result<XidEntry, String> {
                 code: raw.code,
                 name: need(raw.name, "name")?,
                 meaning: need(raw.meaning, "meaning")?,
-                severity: severity.ok_or("new entry needs a `severity` field (critical, warning or info)")?,
+                severity: severity
+                    .ok_or("new entry needs a `severity` field (critical, warning or info)")?,
                 mnemonic: raw.mnemonic.unwrap_or_default(),
                 causes: raw.causes.unwrap_or_default(),
                 do_now: raw.do_now.unwrap_or_default(),
@@ -497,9 +504,15 @@ mod tests {
             assert!(!e.causes.is_empty(), "{c}: causes");
             assert!(!e.investigate.is_empty(), "{c}: investigate");
             assert!(!e.do_now.is_empty(), "{c}: do_now");
-            assert!(e.do_now.iter().all(|s| !s.trim().is_empty()), "{c}: empty step");
+            assert!(
+                e.do_now.iter().all(|s| !s.trim().is_empty()),
+                "{c}: empty step"
+            );
             assert!(!e.reference.trim().is_empty(), "{c}: reference");
-            assert!(!e.generations.to_string().trim().is_empty(), "{c}: generations");
+            assert!(
+                !e.generations.to_string().trim().is_empty(),
+                "{c}: generations"
+            );
             for r in &e.related {
                 assert!(cat.get(r.code).is_some(), "{c}: related {} missing", r.code);
                 assert_ne!(r.code, c, "{c}: related to itself");
@@ -533,13 +546,23 @@ mod tests {
         assert_eq!(e79.mnemonic, "ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS");
         assert!(e79.hardware_likely);
         assert!(!e79.unused);
-        assert!(e79.do_now.iter().any(|s| s.contains("scontrol update nodename=")));
+        assert!(
+            e79.do_now
+                .iter()
+                .any(|s| s.contains("scontrol update nodename="))
+        );
         let e48 = cat.get(48).expect("48");
-        assert!(e48.do_now.iter().any(|s| s.contains("nvidia-smi -q -i <gpu index> -d ECC")));
+        assert!(
+            e48.do_now
+                .iter()
+                .any(|s| s.contains("nvidia-smi -q -i <gpu index> -d ECC"))
+        );
         assert!(e48.do_now.iter().any(|s| s.contains("ROW_REMAPPER")));
         // 48 points at 63/64; 45 at the Xids that cause it; 79 at 154.
         let rel = |c: u32| -> Vec<u32> {
-            cat.get(c).map(|e| e.related.iter().map(|r| r.code).collect()).unwrap_or_default()
+            cat.get(c)
+                .map(|e| e.related.iter().map(|r| r.code).collect())
+                .unwrap_or_default()
         };
         assert!(rel(48).contains(&63) && rel(48).contains(&64));
         assert!(rel(45).contains(&48) && rel(45).contains(&95));
@@ -599,7 +622,10 @@ mod tests {
         assert_eq!(e999.severity, Severity::Info);
         assert_eq!(cat.len(), Catalogue::builtin().len() + 1);
         // The shared built-in is untouched.
-        assert_eq!(Catalogue::builtin().get(79).expect("79").severity, Severity::Critical);
+        assert_eq!(
+            Catalogue::builtin().get(79).expect("79").severity,
+            Severity::Critical
+        );
     }
 
     #[test]
@@ -616,11 +642,18 @@ mod tests {
     fn yaml_error_names_file_and_line() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join(USER_FILE);
-        std::fs::write(&path, "- code: 79\n  severity: warning\n- code: 80\n  name: [unclosed\n").expect("write");
+        std::fs::write(
+            &path,
+            "- code: 79\n  severity: warning\n- code: 80\n  name: [unclosed\n",
+        )
+        .expect("write");
         let err = Catalogue::with_user_overrides(dir.path()).expect_err("bad yaml");
         let msg = err.to_string();
         assert!(msg.contains(&path.display().to_string()), "{msg}");
-        assert!(matches!(err, CatalogueError::Yaml { line: Some(l), .. } if l >= 4), "{err:?}");
+        assert!(
+            matches!(err, CatalogueError::Yaml { line: Some(l), .. } if l >= 4),
+            "{err:?}"
+        );
         assert!(msg.contains(":4:") || msg.contains(":5:"), "{msg}");
     }
 
@@ -631,7 +664,10 @@ mod tests {
         let text = "- code: 13\n  severity: fatal\n";
         let err = cat.apply_overrides(text, path).expect_err("bad severity");
         let msg = err.to_string();
-        assert!(msg.starts_with("/etc/site/xids.yaml:1: Xid 13: severity 'fatal'"), "{msg}");
+        assert!(
+            msg.starts_with("/etc/site/xids.yaml:1: Xid 13: severity 'fatal'"),
+            "{msg}"
+        );
 
         let err = cat
             .apply_overrides("- code: 500\n  name: x\n", path)
@@ -655,12 +691,18 @@ mod tests {
     fn strict_parse_rejects_duplicates_and_gaps() {
         let path = Path::new("x.yaml");
         let one = "- {code: 1, mnemonic: A, name: n, meaning: m, causes: [c], do_now: [d], investigate: [i], severity: info, hardware_likely: false, generations: [A100], unused: false, related: [], reference: r}\n";
-        assert_eq!(Catalogue::parse_strict(one, path).map(|c| c.len()).ok(), Some(1));
+        assert_eq!(
+            Catalogue::parse_strict(one, path).map(|c| c.len()).ok(),
+            Some(1)
+        );
         let twice = format!("{one}{one}");
         let err = Catalogue::parse_strict(&twice, path).expect_err("duplicate");
         assert!(err.to_string().contains("listed twice"), "{err}");
         let gap = one.replace(", reference: r", "");
         let err = Catalogue::parse_strict(&gap, path).expect_err("missing field");
-        assert!(err.to_string().contains("missing field(s): reference"), "{err}");
+        assert!(
+            err.to_string().contains("missing field(s): reference"),
+            "{err}"
+        );
     }
 }

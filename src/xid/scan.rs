@@ -263,9 +263,13 @@ fn strip_decode_prefix(p: &str) -> Option<&str> {
     let (level, rest) = rest.split_once(':')?;
     let word = |s: &str| {
         let t = s.trim();
-        !t.is_empty() && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     };
-    const LEVELS: [&str; 8] = ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"];
+    const LEVELS: [&str; 8] = [
+        "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug",
+    ];
     if word(facility) && LEVELS.contains(&level.trim()) {
         Some(rest.trim())
     } else {
@@ -283,7 +287,9 @@ pub fn normalize_bus(s: &str) -> Option<String> {
     }
     let t = t.to_ascii_lowercase();
     let t = match t.rsplit_once('.') {
-        Some((head, func)) if !func.is_empty() && func.len() <= 1 && is_hex(func) => head.to_string(),
+        Some((head, func)) if !func.is_empty() && func.len() <= 1 && is_hex(func) => {
+            head.to_string()
+        }
         Some(_) => return None,
         None => t,
     };
@@ -430,14 +436,20 @@ mod tests {
         assert_eq!(e.process.as_deref(), Some("python"));
         assert_eq!(e.message, "GPU has fallen off the bus.");
         assert_eq!(e.severity, Some(Severity::Critical));
-        assert!(e.explanation.as_deref().is_some_and(|x| x.contains("fallen off the bus")));
+        assert!(
+            e.explanation
+                .as_deref()
+                .is_some_and(|x| x.contains("fallen off the bus"))
+        );
         assert_eq!(e.line, 1);
     }
 
     #[test]
     fn dmesg_t() {
         // Constructed example.
-        let e = one("[Mon Nov 23 10:00:00 2026] NVRM: Xid (PCI:0000:53:00): 48, pid=77, name=train, DBE (double bit error) ECC error");
+        let e = one(
+            "[Mon Nov 23 10:00:00 2026] NVRM: Xid (PCI:0000:53:00): 48, pid=77, name=train, DBE (double bit error) ECC error",
+        );
         assert_eq!(e.time.as_deref(), Some("Mon Nov 23 10:00:00 2026"));
         assert_eq!(e.pci_bus, "0000:53:00");
         assert_eq!(e.code, 48);
@@ -447,13 +459,17 @@ mod tests {
     #[test]
     fn dmesg_decode_iso() {
         // Constructed example in the shape of the captured gpud log.
-        let e = one("kern  :warn  : 2024-05-01T10:00:00,123456+00:00 NVRM: Xid (PCI:0000:38:00): 13, pid='<unknown>', name=<unknown>, Graphics Exception");
+        let e = one(
+            "kern  :warn  : 2024-05-01T10:00:00,123456+00:00 NVRM: Xid (PCI:0000:38:00): 13, pid='<unknown>', name=<unknown>, Graphics Exception",
+        );
         assert_eq!(e.time.as_deref(), Some("2024-05-01T10:00:00,123456+00:00"));
         assert_eq!(e.pid, None);
         assert_eq!(e.process, None);
         assert_eq!(e.message, "Graphics Exception");
         // Without an ISO time format dmesg --decode keeps the monotonic stamp.
-        let e = one("kern  :err   : [  55.000001] NVRM: Xid (PCI:0000:38:00): 31, pid=9, name=a.out, MMU Fault");
+        let e = one(
+            "kern  :err   : [  55.000001] NVRM: Xid (PCI:0000:38:00): 31, pid=9, name=a.out, MMU Fault",
+        );
         assert_eq!(e.time.as_deref(), Some("55.000001"));
         assert_eq!(e.code, 31);
     }
@@ -461,7 +477,9 @@ mod tests {
     #[test]
     fn journalctl_k() {
         // Constructed example.
-        let e = one("Nov 23 10:00:00 gpu-node-7 kernel: NVRM: Xid (PCI:0000:9b:00): 119, pid=2024380, name=nvidia-smi, Timeout after 6s");
+        let e = one(
+            "Nov 23 10:00:00 gpu-node-7 kernel: NVRM: Xid (PCI:0000:9b:00): 119, pid=2024380, name=nvidia-smi, Timeout after 6s",
+        );
         assert_eq!(e.time.as_deref(), Some("Nov 23 10:00:00"));
         assert_eq!(e.pci_bus, "0000:9b:00");
         assert_eq!(e.code, 119);
@@ -470,14 +488,18 @@ mod tests {
         let e = one("Nov  3 10:00:00 gpu-node-7 kernel: NVRM: Xid (PCI:0000:9b:00): 119, Timeout");
         assert_eq!(e.time.as_deref(), Some("Nov 3 10:00:00"));
         // journalctl -o short-iso.
-        let e = one("2026-11-23T10:00:00+0000 gpu-node-7 kernel: NVRM: Xid (PCI:0000:9b:00): 119, Timeout");
+        let e = one(
+            "2026-11-23T10:00:00+0000 gpu-node-7 kernel: NVRM: Xid (PCI:0000:9b:00): 119, Timeout",
+        );
         assert_eq!(e.time.as_deref(), Some("2026-11-23T10:00:00+0000"));
     }
 
     #[test]
     fn syslog_with_host_and_monotonic_prefix() {
         // Constructed example: /var/log/syslog keeps the kernel's stamp too.
-        let e = one("Nov 23 10:00:00 gpu-node-7 kernel: [ 4242.000100] NVRM: Xid (PCI:0000:01:00): 94, pid=5, name=python3, Contained: SM");
+        let e = one(
+            "Nov 23 10:00:00 gpu-node-7 kernel: [ 4242.000100] NVRM: Xid (PCI:0000:01:00): 94, pid=5, name=python3, Contained: SM",
+        );
         assert_eq!(e.time.as_deref(), Some("Nov 23 10:00:00"));
         assert_eq!(e.code, 94);
         // No wall clock: the monotonic stamp is the time.
@@ -488,7 +510,9 @@ mod tests {
     #[test]
     fn old_form_without_pci_prefix() {
         // Constructed example of the pre-PCI: driver form.
-        let e = one("[  99.100000] NVRM: Xid (0000:01:00): 13, 0000 00000000 0000a1c0 00000000 00000000");
+        let e = one(
+            "[  99.100000] NVRM: Xid (0000:01:00): 13, 0000 00000000 0000a1c0 00000000 00000000",
+        );
         assert_eq!(e.pci_bus, "0000:01:00");
         assert_eq!(e.code, 13);
         assert_eq!(e.pid, None);
@@ -537,14 +561,20 @@ mod tests {
         let l = &r.other_nvrm[0];
         assert_eq!(l.pci_bus.as_deref(), Some("0000:b3:00"));
         assert_eq!(l.time.as_deref(), Some("1843.308145"));
-        assert!(l.message.ends_with("fallen off the bus and is not responding to commands."), "{}", l.message);
+        assert!(
+            l.message
+                .ends_with("fallen off the bus and is not responding to commands."),
+            "{}",
+            l.message
+        );
         assert!(l.message.contains("10de:26b5"));
     }
 
     #[test]
     fn log_text_is_sanitised() {
         // Constructed example with terminal escapes in the process name and message.
-        let e = one("[1.0] NVRM: Xid (PCI:0000:01:00): 13, pid=1, name=ev\x1b]0;x\x07il, bad\x1b[2J");
+        let e =
+            one("[1.0] NVRM: Xid (PCI:0000:01:00): 13, pid=1, name=ev\x1b]0;x\x07il, bad\x1b[2J");
         assert_eq!(e.process.as_deref(), Some("ev\u{fffd}]0;x\u{fffd}il"));
         assert!(!e.message.chars().any(char::is_control));
         let r = scan("[1.0] NVRM: hello\x1b[31m\n");
@@ -562,11 +592,17 @@ mod tests {
              [2.1] NVRM: Xid (PCI:0000:02:00): 154, GPU recovery action changed from 0x0 (None) to 0x2 (Node Reboot Required)\n",
         );
         assert_eq!(r.events.len(), 5);
-        let gpus: Vec<(&str, Severity, usize)> =
-            r.by_gpu.iter().map(|g| (g.pci_bus.as_str(), g.worst, g.events)).collect();
+        let gpus: Vec<(&str, Severity, usize)> = r
+            .by_gpu
+            .iter()
+            .map(|g| (g.pci_bus.as_str(), g.worst, g.events))
+            .collect();
         assert_eq!(
             gpus,
-            vec![("0000:02:00", Severity::Critical, 2), ("0000:01:00", Severity::Warning, 3)]
+            vec![
+                ("0000:02:00", Severity::Critical, 2),
+                ("0000:01:00", Severity::Warning, 3)
+            ]
         );
         assert_eq!(r.by_gpu[1].codes, vec![13, 43]);
         assert_eq!(r.by_gpu[1].first_time.as_deref(), Some("1.0"));
@@ -591,7 +627,14 @@ mod tests {
         ] {
             assert_eq!(normalize_bus(input).as_deref(), Some(want), "{input}");
         }
-        for bad in ["", "gpu0", "0000:01", "0000:001:00", "zz:00", "0000:01:00.00x"] {
+        for bad in [
+            "",
+            "gpu0",
+            "0000:01",
+            "0000:001:00",
+            "zz:00",
+            "0000:01:00.00x",
+        ] {
             assert_eq!(normalize_bus(bad), None, "{bad}");
         }
     }
@@ -613,7 +656,10 @@ mod tests {
     #[test]
     fn find_bus_ignores_clock_times_and_pci_ids() {
         assert_eq!(find_bus("at 16:24:18 (PCI ID: 10de:26b5)"), None);
-        assert_eq!(find_bus("GPU at PCI:0000:9b:00: GPU-509665ad").as_deref(), Some("0000:9b:00"));
+        assert_eq!(
+            find_bus("GPU at PCI:0000:9b:00: GPU-509665ad").as_deref(),
+            Some("0000:9b:00")
+        );
         assert_eq!(
             find_bus("Rate limiting GSP RPC error prints for GPU at PCI:0000:9b:00 (printing 1 of every 30)")
                 .as_deref(),
@@ -626,7 +672,10 @@ mod tests {
         // Verbatim lines from tests/fixtures/xid/ (see PROVENANCE.md there).
         let iso = "kern  :warn  : 2025-01-21T02:21:33,502278+00:00 NVRM: Xid (PCI:0000:38:00): 43, pid=2815167, name=pt_main_thread, Ch 00000008";
         let e = one(iso);
-        assert_eq!((e.code, e.pci_bus.as_str(), e.pid), (43, "0000:38:00", Some(2815167)));
+        assert_eq!(
+            (e.code, e.pci_bus.as_str(), e.pid),
+            (43, "0000:38:00", Some(2815167))
+        );
         assert_eq!(e.process.as_deref(), Some("pt_main_thread"));
         assert_eq!(e.message, "Ch 00000008");
         let t = "[Sun Feb 23 16:24:18 2025] NVRM: Xid (PCI:0000:9b:00): 119, pid=2024380, name=nvidia-smi, Timeout after 6s of waiting for RPC response from GPU4 GSP! Expected function 103 (GSP_RM_ALLOC) (0x2081 0x4).";

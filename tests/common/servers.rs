@@ -5,7 +5,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct Server {
@@ -23,9 +27,17 @@ impl Drop for Server {
 
 /// A Prometheus-format scrape config for `jobs` of (name, targets).
 fn scrape_config(jobs: &[(&str, Vec<String>)]) -> String {
-    let mut s = String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n");
+    let mut s =
+        String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n");
     for (name, targets) in jobs {
-        s.push_str(&format!("  - job_name: {name}\n    static_configs:\n      - targets: [{}]\n", targets.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(", ")));
+        s.push_str(&format!(
+            "  - job_name: {name}\n    static_configs:\n      - targets: [{}]\n",
+            targets
+                .iter()
+                .map(|t| format!("'{t}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     s
 }
@@ -38,13 +50,20 @@ pub fn prometheus(jobs: &[(&str, Vec<String>)]) -> Server {
     let port = free_port();
     let child = Command::new("prometheus")
         .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start prometheus");
-    Server { child, url: format!("http://127.0.0.1:{port}"), _dir: dir }
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
 }
 
 pub fn victoria_metrics(jobs: &[(&str, Vec<String>)]) -> Server {
@@ -55,7 +74,10 @@ pub fn victoria_metrics(jobs: &[(&str, Vec<String>)]) -> Server {
     let port = free_port();
     let child = Command::new("victoria-metrics")
         .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
-        .arg(format!("-storageDataPath={}", dir.path().join("data").display()))
+        .arg(format!(
+            "-storageDataPath={}",
+            dir.path().join("data").display()
+        ))
         .arg("-retentionPeriod=1d")
         .arg("-search.latencyOffset=0s")
         .arg(format!("-promscrape.config={}", cfg.display()))
@@ -63,7 +85,11 @@ pub fn victoria_metrics(jobs: &[(&str, Vec<String>)]) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("start victoria-metrics");
-    Server { child, url: format!("http://127.0.0.1:{port}"), _dir: dir }
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
 }
 
 /// Polls `promql` until its single value equals `want` (scrapes land a few
@@ -73,10 +99,16 @@ pub async fn wait_for_value(url: &str, promql: &str, want: f64, timeout: Duratio
     let deadline = Instant::now() + timeout;
     let mut last = String::new();
     while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{url}/api/v1/query")).query(&[("query", promql)]).send().await
+        if let Ok(r) = client
+            .get(format!("{url}/api/v1/query"))
+            .query(&[("query", promql)])
+            .send()
+            .await
             && let Ok(v) = r.json::<serde_json::Value>().await
         {
-            let got = v["data"]["result"][0]["value"][1].as_str().and_then(|s| s.parse::<f64>().ok());
+            let got = v["data"]["result"][0]["value"][1]
+                .as_str()
+                .and_then(|s| s.parse::<f64>().ok());
             if got == Some(want) {
                 return;
             }
