@@ -24,6 +24,10 @@ pub enum Action {
     CycleMetric,
     /// `g` in the heatmap: next grouping label.
     CycleGroup,
+    /// `x`: open the Xid lookup popup.
+    XidLookup,
+    XidDigit(char),
+    XidBackspace,
     /// `z` in the heatmap: dense (one character per GPU) or wide cells.
     ToggleDense,
     PageUp,

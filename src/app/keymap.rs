@@ -30,7 +30,12 @@ pub const HELP: &[(&str, &str)] = &[
         "/",
         "filter: text, label=value, temp>85, util<10, state=down",
     ),
-    ("Esc", "close help, leave the node, clear filter"),
+    ("x", "Xid lookup: type a code; ↑↓ scroll; Esc closes"),
+    (
+        "Enter on an Xid",
+        "alerts or node pane: explain it, with that GPU's details",
+    ),
+    ("Esc", "close popup or help, leave the node, clear filter"),
 ];
 
 /// Translates a key event; `None` for keys that do nothing here.
@@ -40,6 +45,19 @@ pub fn action_for(key: KeyEvent, ui: &UiState) -> Option<Action> {
     }
     if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
         return Some(Action::Quit);
+    }
+    if ui.xid_popup.is_some() {
+        return match key.code {
+            KeyCode::Esc => Some(Action::Back),
+            KeyCode::Char('q') => Some(Action::Quit),
+            KeyCode::Char(c) if c.is_ascii_digit() => Some(Action::XidDigit(c)),
+            KeyCode::Backspace => Some(Action::XidBackspace),
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::Move(-1)),
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::Move(1)),
+            KeyCode::PageUp => Some(Action::Move(-10)),
+            KeyCode::PageDown => Some(Action::Move(10)),
+            _ => None,
+        };
     }
     if ui.filter_editing {
         return match key.code {
@@ -53,6 +71,7 @@ pub fn action_for(key: KeyEvent, ui: &UiState) -> Option<Action> {
     Some(match key.code {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('?') => Action::ToggleHelp,
+        KeyCode::Char('x') => Action::XidLookup,
         KeyCode::Esc => Action::Back,
         KeyCode::Enter => Action::Open,
         KeyCode::Tab => Action::NextPane,

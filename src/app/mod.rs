@@ -107,6 +107,40 @@ impl App {
                     None => Some("rack".into()),
                 };
             }
+            XidLookup => self.ui.xid_popup = Some(view::XidPopup::default()),
+            XidDigit(c) => {
+                if let Some(p) = &mut self.ui.xid_popup
+                    && p.input.len() < 4
+                {
+                    p.input.push(c);
+                    p.context = None;
+                    p.scroll = 0;
+                }
+            }
+            XidBackspace => {
+                if let Some(p) = &mut self.ui.xid_popup {
+                    p.input.pop();
+                    p.context = None;
+                    p.scroll = 0;
+                }
+            }
+            Open if self.ui.pane == Pane::Alerts => {
+                let alerts = self.alert_rows();
+                if let Some((id, a)) = alerts.get(self.ui.alert_selected)
+                    && let (Some(x), Some(g)) = (a.xid, a.gpu)
+                {
+                    self.open_xid(*id, g, x);
+                }
+            }
+            Open if self.ui.open_node.is_some() => {
+                if let Some(id) = self.ui.open_node
+                    && let Some(g) = self.fleet.nodes[id].gpus.get(self.ui.gpu_scroll)
+                    && let Some(x) = g.xid()
+                {
+                    let idx = g.index;
+                    self.open_xid(id, idx, x);
+                }
+            }
             Open if self.ui.pane == Pane::Heatmap => {
                 let order = self.heat_order();
                 if let Some(&id) = order.get(self.ui.heat.node_pos) {
@@ -123,7 +157,9 @@ impl App {
                 }
             }
             Back => {
-                if self.ui.show_help {
+                if self.ui.xid_popup.is_some() {
+                    self.ui.xid_popup = None;
+                } else if self.ui.show_help {
                     self.ui.show_help = false;
                 } else if self.ui.open_node.is_some() {
                     self.ui.open_node = None;
@@ -189,7 +225,55 @@ impl App {
         }
     }
 
+    /// Every alert with its node, worst first: the alerts pane's rows.
+    pub fn alert_rows(&self) -> Vec<(NodeId, &crate::domain::LocalAlert)> {
+        let mut rows: Vec<(NodeId, &crate::domain::LocalAlert)> = self
+            .fleet
+            .nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| n.alerts.iter().map(move |a| (i, a)))
+            .collect();
+        rows.sort_by(|a, b| {
+            b.1.severity.cmp(&a.1.severity).then_with(|| {
+                crate::domain::fleet::natural_cmp(
+                    &self.fleet.nodes[a.0].spec.name,
+                    &self.fleet.nodes[b.0].spec.name,
+                )
+            })
+        });
+        rows
+    }
+
+    /// Opens the explain popup for `xid` seen on GPU `gpu` of node `id`.
+    pub fn open_xid(&mut self, id: NodeId, gpu: u32, xid: u32) {
+        let n = &self.fleet.nodes[id];
+        let g = n.gpus.iter().find(|g| g.index == gpu);
+        self.ui.xid_popup = Some(view::XidPopup {
+            input: xid.to_string(),
+            context: Some(view::XidContext {
+                node: n.spec.name.clone(),
+                gpu,
+                pci_bus_id: g.and_then(|g| g.pci_bus_id.clone()),
+                uuid: g.map(|g| g.uuid.clone()).unwrap_or_default(),
+                model: g.map(|g| g.model.clone()).unwrap_or_default(),
+            }),
+            scroll: 0,
+        });
+    }
+
     fn move_selection(&mut self, delta: isize) {
+        if let Some(p) = &mut self.ui.xid_popup {
+            p.scroll = (p.scroll as isize + delta).clamp(0, 500) as u16;
+            return;
+        }
+        if self.ui.pane == Pane::Alerts {
+            let n = self.alert_rows().len();
+            self.ui.alert_selected = (self.ui.alert_selected as isize + delta)
+                .clamp(0, n.saturating_sub(1) as isize)
+                as usize;
+            return;
+        }
         if self.ui.pane == Pane::Heatmap {
             let n = self.heat_order().len();
             let dense = self.ui.heat.is_dense(self.fleet.nodes.len());

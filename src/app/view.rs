@@ -102,8 +102,37 @@ pub struct UiState {
     /// First GPU row shown in the node pane.
     pub gpu_scroll: usize,
     pub heat: HeatState,
+    /// The Xid popup, when open.
+    pub xid_popup: Option<XidPopup>,
+    /// Selected row of the alerts pane.
+    pub alert_selected: usize,
     /// Terminal width, for layouts that move by screen columns.
     pub width: u16,
+}
+
+/// The Xid lookup / explain popup.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct XidPopup {
+    /// Digits typed so far (lookup mode).
+    pub input: String,
+    /// The GPU the Xid was seen on, when opened from an alert or a GPU.
+    pub context: Option<XidContext>,
+    pub scroll: u16,
+}
+
+impl XidPopup {
+    pub fn code(&self) -> Option<u32> {
+        self.input.parse().ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XidContext {
+    pub node: String,
+    pub gpu: u32,
+    pub pci_bus_id: Option<String>,
+    pub uuid: String,
+    pub model: String,
 }
 
 /// What the heatmap shows and where its cursor is.
@@ -146,6 +175,8 @@ impl Default for UiState {
                 ..HeatState::default()
             },
             width: 80,
+            xid_popup: None,
+            alert_selected: 0,
         }
     }
 }

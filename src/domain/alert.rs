@@ -28,6 +28,9 @@ pub struct LocalAlert {
     pub severity: Severity,
     pub gpu: Option<u32>,
     pub summary: String,
+    /// The Xid this alert is about, so Enter can explain it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xid: Option<u32>,
 }
 
 /// Temperature above which a GPU is flagged when its own slowdown limit is
@@ -42,6 +45,7 @@ pub fn evaluate(node: &NodeState) -> Vec<LocalAlert> {
             severity: Severity::Critical,
             gpu: None,
             summary: format!("node down: {reason}"),
+            xid: None,
         });
         return out;
     }
@@ -50,6 +54,7 @@ pub fn evaluate(node: &NodeState) -> Vec<LocalAlert> {
             severity: Severity::Warning,
             gpu: None,
             summary: reason.clone(),
+            xid: None,
         });
     }
     for g in &node.gpus {
@@ -59,6 +64,7 @@ pub fn evaluate(node: &NodeState) -> Vec<LocalAlert> {
                 severity: Severity::Warning,
                 gpu: Some(g.index),
                 summary: format!("GPU {} at {t:.0} °C (limit {limit:.0})", g.index),
+                xid: None,
             });
         }
         if let Some(x) = g.xid() {
@@ -66,6 +72,7 @@ pub fn evaluate(node: &NodeState) -> Vec<LocalAlert> {
                 severity: Severity::Critical,
                 gpu: Some(g.index),
                 summary: format!("GPU {} reported Xid {x}", g.index),
+                xid: Some(x),
             });
         }
         if g.ecc_dbe.is_some_and(|v| v > 0.0) {
@@ -73,6 +80,7 @@ pub fn evaluate(node: &NodeState) -> Vec<LocalAlert> {
                 severity: Severity::Critical,
                 gpu: Some(g.index),
                 summary: format!("GPU {} double-bit ECC errors", g.index),
+                xid: None,
             });
         }
     }

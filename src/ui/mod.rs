@@ -10,6 +10,7 @@ pub mod heatmap;
 pub mod help;
 pub mod node;
 pub mod theme;
+pub mod xid_popup;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -39,5 +40,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     footer::render(app, theme, frame, foot);
     if app.ui.show_help {
         help::render(theme, frame, body);
+    }
+    if let Some(p) = &app.ui.xid_popup {
+        xid_popup::render(p, theme, frame, body);
     }
 }

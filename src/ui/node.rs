@@ -145,10 +145,15 @@ fn gpu_lines<'a>(
     w: &Widths,
     theme: &Theme,
     stale: bool,
+    cursor: bool,
 ) -> Vec<Line<'a>> {
     let dim = theme.dim();
     let value_style = |s: Style| if stale { dim } else { s };
-    let mut spans = vec![Span::styled(format!(" {:<4}", g.index), theme.title())];
+    let marker = if cursor { "▶" } else { " " };
+    let mut spans = vec![Span::styled(
+        format!("{marker}{:<4}", g.index),
+        theme.title(),
+    )];
     // Utilisation.
     match g.util_pct {
         Some(u) => {
@@ -333,8 +338,22 @@ pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rec
     }
     let stale = n.status.is_down();
     let shown: Vec<u32> = n.gpus.iter().map(|g| g.index).collect();
-    for g in n.gpus.iter().skip(app.ui.gpu_scroll) {
-        lines.extend(gpu_lines(g, n.history.get(&g.index), &w, theme, stale));
+    for (k, g) in n.gpus.iter().enumerate().skip(app.ui.gpu_scroll) {
+        let cursor = k == app.ui.gpu_scroll;
+        lines.extend(gpu_lines(
+            g,
+            n.history.get(&g.index),
+            &w,
+            theme,
+            stale,
+            cursor,
+        ));
+        if cursor && g.xid().is_some() {
+            lines.push(Line::from(Span::styled(
+                "      Enter: explain this Xid",
+                theme.dim(),
+            )));
+        }
     }
     // GPUs seen before that the exporter no longer lists.
     if n.gpus_expected > n.gpus.len() {
