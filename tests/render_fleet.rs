@@ -91,7 +91,13 @@ fn alerts_pane_lists_worst_first() {
         .skip(3)
         .take_while(|l| !l.trim().is_empty())
         .collect();
-    assert!(lines[0].starts_with("crit"), "{s}");
+    assert!(
+        lines[0]
+            .trim_start_matches('▶')
+            .trim_start()
+            .starts_with("crit"),
+        "{s}"
+    );
     assert!(s.contains("node down: timeout after 1.6s"));
     assert!(s.contains("reported Xid 79"));
     assert!(s.contains("warn"));

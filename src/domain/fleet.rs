@@ -105,7 +105,23 @@ pub struct NodeState {
     pub history: HashMap<u32, GpuHistory>,
     pub last_ok: Option<Instant>,
     pub alerts: Vec<LocalAlert>,
+    /// Xids seen on this node's GPUs in the last 24 hours. dcgm-exporter's
+    /// gauge only holds the last Xid and resets when the exporter restarts,
+    /// so the node remembers them for the health score.
+    pub xid_history: Vec<XidSeen>,
 }
+
+/// One Xid seen on one GPU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XidSeen {
+    pub gpu: u32,
+    pub xid: u32,
+    pub first_seen: Instant,
+    pub last_seen: Instant,
+}
+
+/// How long a seen Xid counts against health.
+pub const XID_MEMORY: Duration = Duration::from_secs(24 * 3600);
 
 impl NodeState {
     pub fn new(spec: NodeSpec) -> Self {
@@ -119,6 +135,7 @@ impl NodeState {
             history: HashMap::new(),
             last_ok: None,
             alerts: Vec::new(),
+            xid_history: Vec::new(),
         }
     }
 
@@ -220,6 +237,25 @@ impl Fleet {
                         .or_insert_with(|| GpuHistory::new(capacity))
                         .record(g);
                 }
+                for g in &gpus {
+                    if let Some(x) = g.xid() {
+                        match node
+                            .xid_history
+                            .iter_mut()
+                            .find(|s| s.gpu == g.index && s.xid == x)
+                        {
+                            Some(seen) => seen.last_seen = now,
+                            None => node.xid_history.push(XidSeen {
+                                gpu: g.index,
+                                xid: x,
+                                first_seen: now,
+                                last_seen: now,
+                            }),
+                        }
+                    }
+                }
+                node.xid_history
+                    .retain(|s| now.saturating_duration_since(s.last_seen) <= XID_MEMORY);
                 node.gpus = gpus;
                 node.last_ok = Some(now);
                 node.status = match &host_result {

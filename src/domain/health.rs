@@ -65,18 +65,39 @@ impl Health {
     }
 }
 
+fn xid_penalty(x: u32) -> u8 {
+    if FATAL_XIDS.contains(&x) {
+        40
+    } else if APPLICATION_XIDS.contains(&x) {
+        5
+    } else {
+        15
+    }
+}
+
+/// A GPU's health from its current sample and the Xids its node saw on it
+/// in the last 24 hours (which the exporter's gauge may have forgotten).
+pub fn gpu_health_on(g: &GpuSample, n: &NodeState) -> Health {
+    let mut h = gpu_health(g);
+    let current = g.xid();
+    let worst_past = n
+        .xid_history
+        .iter()
+        .filter(|s| s.gpu == g.index && Some(s.xid) != current)
+        .max_by_key(|s| xid_penalty(s.xid));
+    if let Some(s) = worst_past {
+        let mut reasons = std::mem::take(&mut h.reasons);
+        reasons.push((xid_penalty(s.xid), format!("Xid {} in last 24h", s.xid)));
+        h = Health::from_penalties(reasons);
+    }
+    h
+}
+
 /// A GPU's health from its current sample.
 pub fn gpu_health(g: &GpuSample) -> Health {
     let mut r: Vec<(u8, String)> = Vec::new();
     if let Some(x) = g.xid() {
-        let p = if FATAL_XIDS.contains(&x) {
-            40
-        } else if APPLICATION_XIDS.contains(&x) {
-            5
-        } else {
-            15
-        };
-        r.push((p, format!("Xid {x}")));
+        r.push((xid_penalty(x), format!("Xid {x}")));
     }
     if g.ecc_dbe.is_some_and(|v| v > 0.0) {
         r.push((30, "double-bit ECC errors".into()));
@@ -130,7 +151,7 @@ pub fn node_health(n: &NodeState) -> Health {
     let worst = n
         .gpus
         .iter()
-        .map(|g| (g.index, gpu_health(g)))
+        .map(|g| (g.index, gpu_health_on(g, n)))
         .min_by_key(|(_, h)| h.score);
     let mut reasons: Vec<(u8, String)> = match worst {
         Some((idx, h)) => h
@@ -159,6 +180,46 @@ pub fn cluster_score(nodes: &[NodeState]) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Fleet, NodeSpec, ScrapeOutcome};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn xid_counts_for_24h_after_the_gauge_forgets_it() {
+        let mut f = Fleet::new(
+            "c",
+            vec![NodeSpec {
+                name: "a".into(),
+                ..Default::default()
+            }],
+            4,
+        );
+        let t0 = Instant::now();
+        let gpu = |xid| GpuSample {
+            index: 3,
+            last_xid: Some(xid),
+            ..Default::default()
+        };
+        let refresh = |f: &mut Fleet, xid, at| {
+            f.apply_refresh(
+                vec![ScrapeOutcome {
+                    node: 0,
+                    gpus: Ok(vec![gpu(xid)]),
+                    host: None,
+                }],
+                at,
+                Duration::ZERO,
+            )
+        };
+        refresh(&mut f, 79, t0);
+        assert_eq!(node_health(&f.nodes[0]).score, 60);
+        // The exporter restarts: its gauge reads 0 again.
+        refresh(&mut f, 0, t0 + Duration::from_secs(3600));
+        let h = node_health(&f.nodes[0]);
+        assert_eq!(h.score, 60);
+        assert_eq!(h.explain(), "−40 GPU 3: Xid 79 in last 24h");
+        refresh(&mut f, 0, t0 + Duration::from_secs(25 * 3600));
+        assert_eq!(node_health(&f.nodes[0]).score, 100);
+    }
 
     #[test]
     fn penalties_add_up_with_reasons() {
