@@ -3,7 +3,8 @@
 use super::exposition;
 use crate::domain::HostSample;
 
-const FAMILIES: &[&str] = &[
+/// The families read for host figures (also queried in query mode).
+pub const FAMILIES: &[&str] = &[
     "node_cpu_seconds_total",
     "node_memory_MemTotal_bytes",
     "node_memory_MemAvailable_bytes",

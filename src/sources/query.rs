@@ -62,17 +62,6 @@ pub const GPU_FAMILIES: &[&str] = &[
     "DCGM_FI_DEV_XID_ERROR",
 ];
 
-const HOST_FAMILIES: &[&str] = &[
-    "node_cpu_seconds_total",
-    "node_memory_MemTotal_bytes",
-    "node_memory_MemAvailable_bytes",
-    "node_filesystem_size_bytes",
-    "node_filesystem_avail_bytes",
-    "node_boot_time_seconds",
-    "node_time_seconds",
-    "node_uname_info",
-];
-
 fn selector(families: &[&str]) -> String {
     format!("{{__name__=~\"{}\"}}", families.join("|"))
 }
@@ -271,7 +260,7 @@ impl QueryCollector {
     /// One refresh of the whole fleet.
     pub async fn refresh(&self) -> Vec<ScrapeOutcome> {
         let gpu_q = selector(GPU_FAMILIES);
-        let host_q = selector(HOST_FAMILIES);
+        let host_q = selector(node_exporter::FAMILIES);
         let (gpus, hosts, up) =
             tokio::join!(self.query(&gpu_q), self.query(&host_q), self.query("up"));
         let gpus = match gpus {
