@@ -94,6 +94,7 @@ async fn reason_for(url: String) -> Result<Vec<aami_tui::domain::GpuSample>, Str
         node: 0,
         gpu_url: Some(url),
         host_url: None,
+        ..Target::default()
     };
     scrape_node(&client(), &t, LIMITS).await.gpus
 }
@@ -251,12 +252,14 @@ async fn one_bad_node_does_not_delay_the_others() {
             node: i,
             gpu_url: Some(format!("http://127.0.0.1:{good}/metrics")),
             host_url: None,
+            ..Target::default()
         })
         .collect();
     targets.push(Target {
         node: 20,
         gpu_url: Some(format!("http://127.0.0.1:{hung_port}/metrics")),
         host_url: None,
+        ..Target::default()
     });
     let c = Collector::new(targets, LIMITS, 4);
     let t0 = Instant::now();

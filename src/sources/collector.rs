@@ -8,17 +8,24 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use super::detect::{self, InspectError};
 use super::http::{self, ScrapeError, ScrapeLimits};
 use super::{dcgm, exposition, node_exporter};
-use crate::config::Config;
+use crate::config::{Config, Dialect};
 use crate::domain::{GpuSample, HostSample, NodeId, ScrapeOutcome};
 
 /// Where to scrape one node.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Target {
     pub node: NodeId,
     pub gpu_url: Option<String>,
     pub host_url: Option<String>,
+    /// The GPU page's dialect when known (pinned, or implied by the
+    /// exporter configured); `None` detects it from the page.
+    pub dialect: Option<Dialect>,
+    /// The node's configured name, to pick it out of multi-node answers
+    /// (a custom `/v1/collect` endpoint lists several).
+    pub node_name: String,
 }
 
 /// Messages from the collector to the app.
@@ -153,16 +160,25 @@ pub fn targets_from_config(config: &Config) -> Vec<Target> {
             } else {
                 n.ip.clone()
             };
+            let e = &n.exporters;
+            let port_url = |p: u16| format!("http://{host}:{p}/metrics");
+            // dcgm-exporter is the default, so any other GPU exporter the
+            // operator names wins over it.
+            let (gpu_url, implied) = if let Some(url) = &e.custom_json {
+                (Some(url.clone()), Some(Dialect::CustomJson))
+            } else if let Some(p) = e.all_smi {
+                (Some(port_url(p)), Some(Dialect::AllSmi))
+            } else if let Some(p) = e.nvidia_gpu_exporter {
+                (Some(port_url(p)), Some(Dialect::NvidiaGpuExporter))
+            } else {
+                (e.dcgm.map(port_url), None)
+            };
             Target {
                 node: i,
-                gpu_url: n
-                    .exporters
-                    .dcgm
-                    .map(|p| format!("http://{host}:{p}/metrics")),
-                host_url: n
-                    .exporters
-                    .node
-                    .map(|p| format!("http://{host}:{p}/metrics")),
+                gpu_url,
+                host_url: e.node.map(port_url),
+                dialect: e.dialect.or(implied),
+                node_name: n.name.clone(),
             }
         })
         .collect()
@@ -176,7 +192,7 @@ pub async fn scrape_node(
 ) -> ScrapeOutcome {
     let gpu = async {
         match &t.gpu_url {
-            Some(url) => scrape_gpus(client, url, limits)
+            Some(url) => scrape_gpus(client, url, t, limits)
                 .await
                 .map_err(|e| e.to_string()),
             None => Ok(Vec::new()),
@@ -203,24 +219,58 @@ pub async fn scrape_node(
 async fn scrape_gpus(
     client: &reqwest::Client,
     url: &str,
+    t: &Target,
     limits: ScrapeLimits,
 ) -> Result<Vec<GpuSample>, ScrapeError> {
     let text = http::fetch_text(client, url, limits).await?;
-    parse_gpu_page(&text)
+    parse_gpu_page_as(&text, t.dialect, &t.node_name)
 }
 
-/// Parses a GPU exporter page, telling "not metrics" from "no GPUs".
+/// Parses a dcgm-exporter (or detected) page, telling "not metrics" from
+/// "no GPUs".
 pub fn parse_gpu_page(text: &str) -> Result<Vec<GpuSample>, ScrapeError> {
-    let gpus = dcgm::parse(text);
-    if gpus.is_empty() {
-        if exposition::sample_line_count(text) == 0 {
-            return Err(ScrapeError::NotMetrics("empty page".into()));
-        }
-        if !dcgm::looks_like(text) {
-            return Err(ScrapeError::NotMetrics("no GPU metrics".into()));
-        }
+    parse_gpu_page_as(text, None, "")
+}
+
+/// Parses a GPU page of `dialect` (detected when `None`). dcgm-exporter,
+/// the common case, takes the direct path; other dialects go through
+/// [`detect::parse_any`]. A multi-node answer yields the node named
+/// `node_name`, or its only node.
+pub fn parse_gpu_page_as(
+    text: &str,
+    dialect: Option<Dialect>,
+    node_name: &str,
+) -> Result<Vec<GpuSample>, ScrapeError> {
+    if matches!(dialect, None | Some(Dialect::Dcgm)) && dcgm::looks_like(text) {
+        return Ok(dcgm::parse(text));
     }
-    Ok(gpus)
+    if dialect.is_none() && exposition::sample_line_count(text) == 0 {
+        return Err(ScrapeError::NotMetrics("empty page".into()));
+    }
+    let parsed = detect::parse_any(text, dialect).map_err(|e| match e {
+        InspectError::Empty => ScrapeError::NotMetrics("empty page".into()),
+        InspectError::Html => ScrapeError::NotMetrics("HTML".into()),
+        InspectError::NoGpus { kind: None, .. } => ScrapeError::NotMetrics("no GPU metrics".into()),
+        other => ScrapeError::NotMetrics(crate::text::sanitize_max(&other.to_string(), 100)),
+    })?;
+    let kind = parsed.kind;
+    let mut nodes = parsed.nodes;
+    // An exporter page is one node whatever host name it gives itself; a
+    // `/v1/collect` answer lists many, so it must name this one.
+    if nodes.len() == 1 && kind != detect::SourceKind::CustomJson {
+        return Ok(nodes.remove(0).gpus);
+    }
+    match nodes
+        .iter()
+        .position(|n| n.node.as_deref() == Some(node_name))
+    {
+        Some(i) => Ok(nodes.remove(i).gpus),
+        None => Err(ScrapeError::NotMetrics(format!(
+            "answer lists {} nodes, none named {:?}",
+            nodes.len(),
+            crate::text::sanitize_max(node_name, 40)
+        ))),
+    }
 }
 
 async fn scrape_host(
