@@ -87,54 +87,56 @@ async fn other_exporters_fill_the_same_fleet_model() {
         std::fs::read_to_string(common::fixture("all_smi/allsmi-mock-0.28.1_amdgpu.prom")).unwrap(),
     )
     .await;
-    let mut c = Config::default();
-    c.nodes = vec![
-        node(
-            "b200",
-            "127.0.0.1",
-            Exporters {
-                all_smi: Some(all_smi),
-                ..no_exporters()
-            },
-        ),
-        node(
-            "h100",
-            "127.0.0.1",
-            Exporters {
-                nvidia_gpu_exporter: Some(nvgpu),
-                ..no_exporters()
-            },
-        ),
-        node(
-            "docker-desktop",
-            "127.0.0.3",
-            Exporters {
-                custom_json: Some(format!("http://127.0.0.1:{json}/v1/collect")),
-                ..no_exporters()
-            },
-        ),
-        // A page on the dcgm port that is really all-smi: detected from the page.
-        node(
-            "mi355x",
-            "127.0.0.1",
-            Exporters {
-                dcgm: Some(detected),
-                node: None,
-                ..Exporters::default()
-            },
-        ),
-        // A pinned dialect that does not match the page is an error, not a guess.
-        node(
-            "pinned",
-            "127.0.0.1",
-            Exporters {
-                dcgm: Some(detected),
-                node: None,
-                dialect: Some(Dialect::NvidiaGpuExporter),
-                ..Exporters::default()
-            },
-        ),
-    ];
+    let c = Config {
+        nodes: vec![
+            node(
+                "b200",
+                "127.0.0.1",
+                Exporters {
+                    all_smi: Some(all_smi),
+                    ..no_exporters()
+                },
+            ),
+            node(
+                "h100",
+                "127.0.0.1",
+                Exporters {
+                    nvidia_gpu_exporter: Some(nvgpu),
+                    ..no_exporters()
+                },
+            ),
+            node(
+                "docker-desktop",
+                "127.0.0.3",
+                Exporters {
+                    custom_json: Some(format!("http://127.0.0.1:{json}/v1/collect")),
+                    ..no_exporters()
+                },
+            ),
+            // A page on the dcgm port that is really all-smi: detected from the page.
+            node(
+                "mi355x",
+                "127.0.0.1",
+                Exporters {
+                    dcgm: Some(detected),
+                    node: None,
+                    ..Exporters::default()
+                },
+            ),
+            // A pinned dialect that does not match the page is an error, not a guess.
+            node(
+                "pinned",
+                "127.0.0.1",
+                Exporters {
+                    dcgm: Some(detected),
+                    node: None,
+                    dialect: Some(Dialect::NvidiaGpuExporter),
+                    ..Exporters::default()
+                },
+            ),
+        ],
+        ..Config::default()
+    };
     // Every test server listens on 127.0.0.1; a config file would refuse the
     // shared address, a config built in code does not check it.
     let f = scrape(&c).await;
@@ -161,15 +163,17 @@ async fn other_exporters_fill_the_same_fleet_model() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_json_answer_without_this_node_says_so() {
     let json = serve(r#"{"a": {"deviceNum": 1, "devices": [{"usedMemory": 1, "totalMemory": 2, "percent": 0.5}]}, "b": {"deviceNum": 0, "devices": []}}"#.to_string()).await;
-    let mut c = Config::default();
-    c.nodes = vec![node(
-        "zz",
-        "127.0.0.1",
-        Exporters {
-            custom_json: Some(format!("http://127.0.0.1:{json}/v1/collect")),
-            ..no_exporters()
-        },
-    )];
+    let c = Config {
+        nodes: vec![node(
+            "zz",
+            "127.0.0.1",
+            Exporters {
+                custom_json: Some(format!("http://127.0.0.1:{json}/v1/collect")),
+                ..no_exporters()
+            },
+        )],
+        ..Config::default()
+    };
     let f = scrape(&c).await;
     match &f.nodes[0].status {
         NodeStatus::Down(why) => assert!(
