@@ -43,12 +43,25 @@ fn scrape_config(jobs: &[(&str, Vec<String>)]) -> String {
 }
 
 pub fn prometheus(jobs: &[(&str, Vec<String>)]) -> Server {
+    start_prometheus(jobs, None)
+}
+
+/// Prometheus with a `--web.config.file` (TLS, client certificates).
+pub fn prometheus_with_web_config(jobs: &[(&str, Vec<String>)], web: &std::path::Path) -> Server {
+    start_prometheus(jobs, Some(web))
+}
+
+fn start_prometheus(jobs: &[(&str, Vec<String>)], web: Option<&std::path::Path>) -> Server {
     super::require("prometheus", "prometheus");
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("prometheus.yml");
     std::fs::write(&cfg, scrape_config(jobs)).unwrap();
     let port = free_port();
-    let child = Command::new("prometheus")
+    let mut cmd = Command::new("prometheus");
+    if let Some(w) = web {
+        cmd.arg(format!("--web.config.file={}", w.display()));
+    }
+    let child = cmd
         .arg(format!("--config.file={}", cfg.display()))
         .arg(format!(
             "--storage.tsdb.path={}",
