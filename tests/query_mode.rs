@@ -135,3 +135,61 @@ async fn unreachable_api_marks_every_node_with_the_reason() {
     let direct = Collector::from_config(&sim.config()).refresh().await;
     assert!(direct.iter().all(|o| o.gpus.is_ok()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_a_node_loads_its_history_with_query_range() {
+    use aami_tui::app::{Action, App, Mode, Request};
+    use aami_tui::sources::CollectorEvent;
+    let sim = SimFleet::start(SimOptions {
+        nodes: 2,
+        ports: PortMode::Ephemeral,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let mut config = sim.config();
+    let prom = servers::prometheus(&jobs(&config));
+    servers::wait_for_value(
+        &prom.url,
+        "count(count_over_time(DCGM_FI_DEV_GPU_UTIL[1m]) >= 4)",
+        16.0,
+        Duration::from_secs(40),
+    )
+    .await;
+    config.prometheus.url = Some(prom.url.clone());
+    config.tui.refresh = "1s".into();
+    let source = FleetSource::from_config(&config).unwrap();
+    let mut app = App::new(fleet_from_config(&config), Mode::Live, Instant::now());
+    app.on_collector(CollectorEvent::Refresh {
+        outcomes: source.refresh().await,
+        started: Instant::now(),
+        took: Duration::ZERO,
+    });
+    app.apply(Action::Open);
+    assert_eq!(
+        app.requests,
+        vec![Request::NodeHistory(0)],
+        "opening a node asks for its history"
+    );
+    let series = source
+        .history(0, Duration::from_secs(60), Duration::from_secs(1))
+        .await
+        .expect("query mode keeps history");
+    app.on_collector(CollectorEvent::History { node: 0, series });
+    let h = &app.fleet.nodes[0].history;
+    assert_eq!(h.len(), 8, "every GPU of the H100 node");
+    for ring in h.values() {
+        let points: Vec<f64> = ring.util.iter().filter(|v| v.is_finite()).collect();
+        assert!(points.len() >= 4, "{points:?}");
+        assert!(points.iter().all(|v| (0.0..=100.0).contains(v)));
+        assert!(ring.temp.iter().any(f64::is_finite));
+    }
+    // Direct scraping has no database behind it: no history request result.
+    let direct = FleetSource::Scrape(Collector::from_config(&sim.config()));
+    assert!(
+        direct
+            .history(0, Duration::from_secs(60), Duration::from_secs(1))
+            .await
+            .is_none()
+    );
+}

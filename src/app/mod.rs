@@ -36,6 +36,16 @@ pub struct App {
     /// One line for the status bar: config problems, last error.
     pub notice: Option<String>,
     pub should_quit: bool,
+    /// Work the event loop should start (the app itself never does I/O).
+    pub requests: Vec<Request>,
+}
+
+/// Background work an action asks for; the event loop starts it and the
+/// answer comes back as a collector event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Fetch a node's recent history (query mode).
+    NodeHistory(NodeId),
 }
 
 impl App {
@@ -47,6 +57,7 @@ impl App {
             ui: view::UiState::default(),
             notice: None,
             should_quit: false,
+            requests: Vec::new(),
         }
     }
 
@@ -60,6 +71,10 @@ impl App {
             } => {
                 self.fleet.apply_refresh(outcomes, started + took, took);
             }
+            CollectorEvent::History { node, series } => match series {
+                Ok(s) => self.fleet.load_history(node, s),
+                Err(e) => self.notice = Some(format!("history: {e}")),
+            },
         }
         self.keep_selection_valid();
     }
@@ -148,12 +163,16 @@ impl App {
                     self.ui.selected = Some(id);
                     self.ui.open_node = Some(id);
                     self.ui.gpu_scroll = 0;
+                    self.requests.push(Request::NodeHistory(id));
                 }
             }
             Open => {
                 if self.ui.pane == Pane::Fleet && self.ui.open_node.is_none() {
                     self.ui.open_node = self.ui.selected;
                     self.ui.gpu_scroll = 0;
+                    if let Some(id) = self.ui.selected {
+                        self.requests.push(Request::NodeHistory(id));
+                    }
                 }
             }
             Back => {

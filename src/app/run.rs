@@ -38,7 +38,10 @@ async fn event_loop(
     theme: &Theme,
 ) -> color_eyre::Result<()> {
     let (tx, mut rx) = mpsc::channel::<CollectorEvent>(4);
+    let source = collector.clone();
+    let history_tx = tx.clone();
     let collector_task = collector.spawn(refresh, tx);
+    let span = Duration::from_secs_f64(refresh.as_secs_f64() * app.fleet.history_capacity as f64);
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -69,6 +72,18 @@ async fn event_loop(
             },
             Some(msg) = rx.recv() => app.on_collector(msg),
             _ = ticker.tick() => app.apply(Action::Tick(tokio::time::Instant::now().into_std())),
+        }
+        for req in app.requests.drain(..) {
+            match req {
+                super::Request::NodeHistory(node) => {
+                    let (source, tx) = (source.clone(), history_tx.clone());
+                    tokio::spawn(async move {
+                        if let Some(series) = source.history(node, span, refresh).await {
+                            let _ = tx.send(CollectorEvent::History { node, series }).await;
+                        }
+                    });
+                }
+            }
         }
         if app.should_quit {
             break Ok(());

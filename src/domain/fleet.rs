@@ -64,6 +64,15 @@ pub struct ScrapeOutcome {
     pub host: Option<Result<HostSample, String>>,
 }
 
+/// Past values of one GPU read from a time-series database, oldest first;
+/// missing points are NaN.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GpuSeries {
+    pub util: Vec<f64>,
+    pub temp: Vec<f64>,
+    pub power: Vec<f64>,
+}
+
 /// Per-GPU history rings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GpuHistory {
@@ -281,6 +290,28 @@ impl Fleet {
             node.host = Some(host);
         }
         node.alerts = alert::evaluate(node);
+    }
+
+    /// Replaces a node's history rings with series read from Prometheus
+    /// (query mode opens a node with its last minutes already drawn).
+    pub fn load_history(&mut self, node: NodeId, series: Vec<(u32, GpuSeries)>) {
+        let capacity = self.history_capacity;
+        let Some(n) = self.nodes.get_mut(node) else {
+            return;
+        };
+        for (gpu, s) in series {
+            let mut h = GpuHistory::new(capacity);
+            for v in &s.util {
+                h.util.push(*v);
+            }
+            for v in &s.temp {
+                h.temp.push(*v);
+            }
+            for v in &s.power {
+                h.power.push(*v);
+            }
+            n.history.insert(gpu, h);
+        }
     }
 
     pub fn up_count(&self) -> usize {

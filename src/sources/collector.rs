@@ -37,6 +37,11 @@ pub enum CollectorEvent {
         started: Instant,
         took: Duration,
     },
+    /// History for a node that was opened (query mode).
+    History {
+        node: NodeId,
+        series: Result<Vec<(u32, crate::domain::fleet::GpuSeries)>, String>,
+    },
 }
 
 #[derive(Clone)]
@@ -109,6 +114,22 @@ impl FleetSource {
         match super::query::QueryCollector::from_config(config) {
             Some(q) => Ok(FleetSource::Query(Box::new(q?))),
             None => Ok(FleetSource::Scrape(Collector::from_config(config))),
+        }
+    }
+
+    /// A node's recent GPU history, where the source keeps one (query
+    /// mode); `None` for direct scraping, whose history is what it has seen.
+    pub async fn history(
+        &self,
+        node: NodeId,
+        span: Duration,
+        step: Duration,
+    ) -> Option<Result<Vec<(u32, crate::domain::fleet::GpuSeries)>, String>> {
+        match self {
+            FleetSource::Scrape(_) => None,
+            FleetSource::Query(q) => {
+                Some(q.history(node, span, step).await.map_err(|e| e.to_string()))
+            }
         }
     }
 

@@ -13,6 +13,7 @@ use super::exposition::MetricSample;
 use super::http::ScrapeLimits;
 use super::{dcgm, node_exporter, prom_api};
 use crate::config::{Config, HttpAuth};
+use crate::domain::fleet::GpuSeries;
 use crate::domain::{NodeId, ScrapeOutcome};
 
 /// Why the API gave nothing usable.
@@ -200,11 +201,15 @@ impl QueryCollector {
         Ok(Some(token))
     }
 
-    /// One instant query; the answer's series as samples.
-    pub async fn query(&self, promql: &str) -> Result<Vec<MetricSample>, QueryError> {
-        let url = format!("{}/api/v1/query", self.base);
+    /// GET an API path with auth and the deadline; (status, body).
+    async fn api_get(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<(u16, String), QueryError> {
+        let url = format!("{}{path}", self.base);
         let fut = async {
-            let mut req = self.client.get(&url).query(&[("query", promql)]);
+            let mut req = self.client.get(&url).query(params);
             if let Some(b) = self.auth.as_ref().and_then(|a| a.basic.as_ref()) {
                 req = req.basic_auth(&b.username, Some(&b.password));
             }
@@ -226,20 +231,86 @@ impl QueryCollector {
                     self.limits.max_body_bytes >> 20
                 )));
             }
-            // Prometheus answers errors as JSON with a 4xx/5xx status.
-            match prom_api::samples(&body) {
-                Ok(s) if (200..300).contains(&status) => Ok(s),
-                Ok(_) => Err(QueryError::Status {
-                    url: url.clone(),
-                    status,
-                }),
-                Err(e) if (200..300).contains(&status) => Err(QueryError::Answer(e.to_string())),
-                Err(e) => Err(QueryError::Answer(format!("HTTP {status}: {e}"))),
-            }
+            Ok((status, body))
         };
         tokio::time::timeout(self.limits.timeout, fut)
             .await
             .unwrap_or(Err(QueryError::Timeout(self.limits.timeout)))
+    }
+
+    /// One instant query; the answer's series as samples.
+    pub async fn query(&self, promql: &str) -> Result<Vec<MetricSample>, QueryError> {
+        let (status, body) = self
+            .api_get("/api/v1/query", &[("query", promql.to_string())])
+            .await?;
+        // Prometheus answers errors as JSON with a 4xx/5xx status.
+        match prom_api::samples(&body) {
+            Ok(s) if (200..300).contains(&status) => Ok(s),
+            Ok(_) => Err(QueryError::Status {
+                url: format!("{}/api/v1/query", self.base),
+                status,
+            }),
+            Err(e) if (200..300).contains(&status) => Err(QueryError::Answer(e.to_string())),
+            Err(e) => Err(QueryError::Answer(format!("HTTP {status}: {e}"))),
+        }
+    }
+
+    /// A node's GPU history over `span` at `step` from `/api/v1/query_range`:
+    /// utilisation (either naming), temperature and power, per GPU index.
+    pub async fn history(
+        &self,
+        node: NodeId,
+        span: Duration,
+        step: Duration,
+    ) -> Result<Vec<(u32, GpuSeries)>, QueryError> {
+        let Some(key) = self.nodes.iter().find(|n| n.id == node) else {
+            return Ok(Vec::new());
+        };
+        let families = [
+            "DCGM_FI_DEV_GPU_UTIL",
+            "DCGM_FI_DEV_GPU_UTIL_RATIO",
+            "DCGM_FI_DEV_GPU_TEMP",
+            "DCGM_FI_DEV_GPU_TEMP_CELSIUS",
+            "DCGM_FI_DEV_POWER_USAGE",
+            "DCGM_FI_DEV_BOARD_POWER_WATTS",
+        ];
+        let ip = ip_regex(&key.ip);
+        let name: String = key
+            .name
+            .chars()
+            .filter(|c| *c != '"' && *c != '\\')
+            .collect();
+        let f = families.join("|");
+        // Whole-GPU series only (MIG instance series carry GPU_I_ID); the
+        // node by its scrape address or by the exporter's Hostname label.
+        let promql = format!(
+            "{{__name__=~\"{f}\",GPU_I_ID=\"\",instance=~\"{ip}(:[0-9]+)?\"}} or {{__name__=~\"{f}\",GPU_I_ID=\"\",Hostname=\"{name}\"}}"
+        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let step_s = step.as_secs_f64().max(1.0);
+        let start = now - span.as_secs_f64();
+        let params = [
+            ("query", promql),
+            ("start", format!("{start:.3}")),
+            ("end", format!("{now:.3}")),
+            ("step", format!("{step_s:.3}")),
+        ];
+        let (status, body) = self.api_get("/api/v1/query_range", &params).await?;
+        if !(200..300).contains(&status) {
+            return Err(QueryError::Status {
+                url: format!("{}/api/v1/query_range", self.base),
+                status,
+            });
+        }
+        series_from_matrix(
+            &body,
+            start,
+            step_s,
+            (span.as_secs_f64() / step_s).ceil() as usize + 1,
+        )
     }
 
     fn node_for(&self, s: &MetricSample) -> Option<NodeId> {
@@ -330,4 +401,62 @@ impl QueryCollector {
             })
             .collect()
     }
+}
+
+/// An address as a PromQL regex: dots as `[.]` (no backslashes, which
+/// PromQL strings would need doubled); anything unexpected dropped.
+fn ip_regex(ip: &str) -> String {
+    ip.chars()
+        .filter_map(|c| match c {
+            '.' => Some("[.]".to_string()),
+            c if c.is_ascii_alphanumeric() || c == '-' || c == ':' => Some(c.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Turns a matrix answer into per-GPU series on a fixed time grid, so gaps
+/// stay gaps (NaN) instead of squeezing the time axis.
+fn series_from_matrix(
+    body: &str,
+    start: f64,
+    step: f64,
+    points: usize,
+) -> Result<Vec<(u32, GpuSeries)>, QueryError> {
+    let v: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| QueryError::Answer(e.to_string()))?;
+    let result = v["data"]["result"]
+        .as_array()
+        .ok_or_else(|| QueryError::Answer("query_range answer has no data.result".into()))?;
+    let mut by_gpu: std::collections::BTreeMap<u32, GpuSeries> = std::collections::BTreeMap::new();
+    for series in result {
+        let m = &series["metric"];
+        let Some(gpu) = m["gpu"].as_str().and_then(|g| g.parse::<u32>().ok()) else {
+            continue;
+        };
+        let name = m["__name__"].as_str().unwrap_or("");
+        let (scale, pick): (f64, fn(&mut GpuSeries) -> &mut Vec<f64>) = match name {
+            "DCGM_FI_DEV_GPU_UTIL" => (1.0, |s| &mut s.util),
+            "DCGM_FI_DEV_GPU_UTIL_RATIO" => (100.0, |s| &mut s.util),
+            "DCGM_FI_DEV_GPU_TEMP" | "DCGM_FI_DEV_GPU_TEMP_CELSIUS" => (1.0, |s| &mut s.temp),
+            "DCGM_FI_DEV_POWER_USAGE" | "DCGM_FI_DEV_BOARD_POWER_WATTS" => (1.0, |s| &mut s.power),
+            _ => continue,
+        };
+        let entry = by_gpu.entry(gpu).or_default();
+        let out = pick(entry);
+        out.resize(points, f64::NAN);
+        for pt in series["values"].as_array().into_iter().flatten() {
+            let (Some(t), Some(val)) = (
+                pt[0].as_f64(),
+                pt[1].as_str().and_then(|x| x.parse::<f64>().ok()),
+            ) else {
+                continue;
+            };
+            let i = ((t - start) / step).round();
+            if i >= 0.0 && (i as usize) < points && val.is_finite() {
+                out[i as usize] = val * scale;
+            }
+        }
+    }
+    Ok(by_gpu.into_iter().collect())
 }
