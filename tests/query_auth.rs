@@ -49,9 +49,13 @@ async fn token_guarded_api(token_requests: Arc<AtomicUsize>) -> u16 {
                             r#"{"error":"invalid_client"}"#.to_string(),
                         )
                     }
-                } else if req
-                    .to_ascii_lowercase()
-                    .contains("authorization: bearer tok-1")
+                } else if [
+                    "authorization: bearer tok-1",
+                    "authorization: bearer static-tok",
+                    "authorization: basic dxnlcjpwdw==",
+                ]
+                .iter()
+                .any(|h| req.to_ascii_lowercase().contains(h))
                 {
                     // Only the GPU query gets the capture; `up` and host
                     // queries get an empty (valid) answer.
@@ -305,5 +309,42 @@ async fn tls_with_private_ca_and_client_certificate_against_real_prometheus() {
     assert!(
         e.to_string().starts_with("TLS setup: /nonexistent/ca.pem"),
         "{e}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_token_and_basic_auth_are_sent() {
+    let port = token_guarded_api(Arc::new(AtomicUsize::new(0))).await;
+    let url = format!("http://127.0.0.1:{port}");
+    for auth in [
+        HttpAuth {
+            bearer_token: Some("static-tok".into()),
+            ..HttpAuth::default()
+        },
+        HttpAuth {
+            basic: Some(aami_tui::config::BasicAuth {
+                username: "user".into(),
+                password: "pw".into(),
+            }),
+            ..HttpAuth::default()
+        },
+    ] {
+        let out = QueryCollector::from_config(&one_node_config(url.clone(), auth))
+            .unwrap()
+            .unwrap()
+            .refresh()
+            .await;
+        assert_eq!(out[0].gpus.as_ref().map(Vec::len), Ok(8));
+    }
+    // No credentials: the API's 401 is the reason.
+    let out = QueryCollector::from_config(&one_node_config(url, HttpAuth::default()))
+        .unwrap()
+        .unwrap()
+        .refresh()
+        .await;
+    let why = out[0].gpus.as_ref().unwrap_err();
+    assert!(
+        why.contains("HTTP 401") && why.contains("no token"),
+        "{why}"
     );
 }
