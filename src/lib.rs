@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod sim;
 pub mod sources;
+pub mod ssh;
 pub mod terminal;
 pub mod text;
 pub mod ui;

@@ -24,6 +24,8 @@ pub enum Action {
     CycleMetric,
     /// `g` in the heatmap: next grouping label.
     CycleGroup,
+    /// `l` in a node: scan its kernel log for Xids over SSH.
+    ScanKernelLog,
     /// `x`: open the Xid lookup popup.
     XidLookup,
     XidDigit(char),

@@ -31,6 +31,7 @@ pub const HELP: &[(&str, &str)] = &[
         "filter: text, label=value, temp>85, util<10, state=down",
     ),
     ("x", "Xid lookup: type a code; ↑↓ scroll; Esc closes"),
+    ("l", "in a node: scan its kernel log for Xids over SSH"),
     (
         "Enter on an Xid",
         "alerts or node pane: explain it, with that GPU's details",
@@ -72,6 +73,7 @@ pub fn action_for(key: KeyEvent, ui: &UiState) -> Option<Action> {
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Char('?') => Action::ToggleHelp,
         KeyCode::Char('x') => Action::XidLookup,
+        KeyCode::Char('l') if ui.open_node.is_some() => Action::ScanKernelLog,
         KeyCode::Esc => Action::Back,
         KeyCode::Enter => Action::Open,
         KeyCode::Tab => Action::NextPane,

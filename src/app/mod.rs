@@ -46,6 +46,8 @@ pub struct App {
 pub enum Request {
     /// Fetch a node's recent history (query mode).
     NodeHistory(NodeId),
+    /// Read a node's kernel log over SSH and scan it for Xids.
+    KernelLogScan(NodeId),
 }
 
 impl App {
@@ -71,6 +73,27 @@ impl App {
             } => {
                 self.fleet.apply_refresh(outcomes, started + took, took);
             }
+            CollectorEvent::KernelLog { node, report } => match report {
+                Ok(r) => {
+                    let name = self
+                        .fleet
+                        .nodes
+                        .get(node)
+                        .map(|n| n.spec.name.clone())
+                        .unwrap_or_default();
+                    let (mapped, unmapped) = self.fleet.record_kernel_xids(node, &r, self.now);
+                    self.notice = Some(format!(
+                        "{name}: kernel log has {} Xid event(s), {mapped} matched to a GPU{}",
+                        r.events.len(),
+                        if unmapped > 0 {
+                            format!(", {unmapped} on a PCI bus the exporter does not list")
+                        } else {
+                            String::new()
+                        }
+                    ));
+                }
+                Err(e) => self.notice = Some(format!("kernel log scan: {e}")),
+            },
             CollectorEvent::History { node, series } => match series {
                 Ok(s) => self.fleet.load_history(node, s),
                 Err(e) => self.notice = Some(format!("history: {e}")),
@@ -123,6 +146,15 @@ impl App {
                 };
             }
             XidLookup => self.ui.xid_popup = Some(view::XidPopup::default()),
+            ScanKernelLog => {
+                if let Some(id) = self.ui.open_node {
+                    self.requests.push(Request::KernelLogScan(id));
+                    self.notice = Some(format!(
+                        "{}: reading the kernel log over SSH…",
+                        self.fleet.nodes[id].spec.name
+                    ));
+                }
+            }
             XidDigit(c) => {
                 if let Some(p) = &mut self.ui.xid_popup
                     && p.input.len() < 4

@@ -16,6 +16,31 @@ use crate::ui::{self, theme::Theme};
 /// How often the header's "refreshed … ago" is brought up to date.
 const TICK: Duration = Duration::from_millis(500);
 
+/// How the event loop reaches nodes over SSH (kernel-log scans).
+#[derive(Debug, Clone)]
+pub struct SshContext {
+    /// One per node, in fleet order.
+    pub targets: Vec<crate::ssh::SshTarget>,
+    pub known_hosts: std::path::PathBuf,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+}
+
+impl SshContext {
+    pub fn from_config(c: &crate::config::Config) -> Self {
+        Self {
+            targets: c
+                .nodes
+                .iter()
+                .map(crate::ssh::SshTarget::from_node)
+                .collect(),
+            known_hosts: crate::ssh::default_known_hosts(),
+            connect_timeout: Duration::from_secs(c.ssh.connect_timeout),
+            command_timeout: Duration::from_secs(c.ssh.command_timeout),
+        }
+    }
+}
+
 /// Runs the TUI until the operator quits. The terminal is restored on every
 /// way out, panics included (see [`terminal::install_panic_hook`]).
 pub async fn run(
@@ -23,9 +48,18 @@ pub async fn run(
     collector: FleetSource,
     refresh: Duration,
     theme: Theme,
+    ssh: SshContext,
 ) -> color_eyre::Result<()> {
     let mut term = terminal::init()?;
-    let result = event_loop(&mut term, &mut app, collector, refresh, &theme).await;
+    let result = event_loop(
+        &mut term,
+        &mut app,
+        collector,
+        refresh,
+        &theme,
+        std::sync::Arc::new(ssh),
+    )
+    .await;
     terminal::restore();
     result
 }
@@ -36,6 +70,7 @@ async fn event_loop(
     collector: FleetSource,
     refresh: Duration,
     theme: &Theme,
+    ssh: std::sync::Arc<SshContext>,
 ) -> color_eyre::Result<()> {
     let (tx, mut rx) = mpsc::channel::<CollectorEvent>(4);
     let source = collector.clone();
@@ -75,6 +110,24 @@ async fn event_loop(
         }
         for req in app.requests.drain(..) {
             match req {
+                super::Request::KernelLogScan(node) => {
+                    let (ssh, tx) = (ssh.clone(), history_tx.clone());
+                    tokio::spawn(async move {
+                        let report = match ssh.targets.get(node) {
+                            Some(t) => crate::ssh::scan_kernel_log(
+                                t,
+                                crate::ssh::KERNEL_LOG_COMMAND,
+                                &ssh.known_hosts,
+                                ssh.connect_timeout,
+                                ssh.command_timeout,
+                            )
+                            .await
+                            .map_err(|e| e.to_string()),
+                            None => Err("no SSH settings for this node".into()),
+                        };
+                        let _ = tx.send(CollectorEvent::KernelLog { node, report }).await;
+                    });
+                }
                 super::Request::NodeHistory(node) => {
                     let (source, tx) = (source.clone(), history_tx.clone());
                     tokio::spawn(async move {

@@ -64,11 +64,13 @@ pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
         );
         app.notice = notice;
         let source = FleetSource::from_config(&config)?;
+        let ssh = crate::app::run::SshContext::from_config(&config);
         crate::app::run::run(
             app,
             source,
             config.refresh_interval(),
             Theme::from_env(&config.tui.theme),
+            ssh,
         )
         .await
     })?;
@@ -98,8 +100,15 @@ pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
             std::time::Instant::now(),
         );
         let source = FleetSource::Scrape(Collector::from_config(&config));
-        let result =
-            crate::app::run::run(app, source, refresh, Theme::from_env(&config.tui.theme)).await;
+        let ssh = crate::app::run::SshContext::from_config(&config);
+        let result = crate::app::run::run(
+            app,
+            source,
+            refresh,
+            Theme::from_env(&config.tui.theme),
+            ssh,
+        )
+        .await;
         drop(sim);
         result
     })?;

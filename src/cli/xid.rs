@@ -33,6 +33,12 @@ pub enum XidCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Read the kernel log of this configured node over SSH instead.
+        #[arg(long, conflicts_with = "file")]
+        node: Option<String>,
+        /// The command that prints the node's kernel log (with --node).
+        #[arg(long, requires = "node", default_value = crate::ssh::KERNEL_LOG_COMMAND)]
+        command: String,
     },
 }
 
@@ -76,11 +82,25 @@ pub fn run_explain(_flag: Option<&Path>, cmd: ExplainCommand) -> color_eyre::Res
 }
 
 pub fn run_xid(_flag: Option<&Path>, cmd: XidCommand) -> color_eyre::Result<i32> {
-    let XidCommand::Scan { file, json } = cmd;
-    let (label, bytes) = match file.as_deref() {
-        None => read_stdin(),
-        Some(p) if p == Path::new("-") => read_stdin(),
-        Some(p) => (p.display().to_string(), std::fs::read(p)),
+    let XidCommand::Scan {
+        file,
+        json,
+        node,
+        command,
+    } = cmd;
+    let (label, bytes) = match (&node, file.as_deref()) {
+        (Some(name), _) => match read_over_ssh(_flag, name, &command) {
+            Ok(b) => (format!("{name} over SSH"), Ok(b)),
+            Err(e) => {
+                eprintln!("error: {name}: {e}");
+                return Ok(2);
+            }
+        },
+        (None, file) => match file {
+            None => read_stdin(),
+            Some(p) if p == Path::new("-") => read_stdin(),
+            Some(p) => (p.display().to_string(), std::fs::read(p)),
+        },
     };
     let bytes = match bytes {
         Ok(b) => b,
@@ -508,6 +528,29 @@ pub fn render_report(r: &ScanReport) -> String {
         out.push_str("\nDetails: aami-tui explain xid <code>\n");
     }
     out
+}
+
+/// The kernel log of a configured node, read over SSH.
+fn read_over_ssh(flag: Option<&Path>, name: &str, command: &str) -> Result<Vec<u8>, String> {
+    let src = crate::config::locate(flag);
+    let config = crate::config::load_file(&src.path).map_err(|e| e.to_string())?;
+    let node = config
+        .nodes
+        .iter()
+        .find(|n| n.name == name)
+        .ok_or_else(|| format!("no node named {name:?} in {}", src.path.display()))?;
+    let target = crate::ssh::SshTarget::from_node(node);
+    let rt = super::runtime().map_err(|e| e.to_string())?;
+    let out = rt
+        .block_on(crate::ssh::run(
+            &target,
+            command,
+            &crate::ssh::default_known_hosts(),
+            std::time::Duration::from_secs(config.ssh.connect_timeout),
+            std::time::Duration::from_secs(config.ssh.command_timeout),
+        ))
+        .map_err(|e| e.to_string())?;
+    Ok(out.stdout.into_bytes())
 }
 
 #[cfg(test)]

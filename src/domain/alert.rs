@@ -75,6 +75,19 @@ pub fn evaluate(node: &NodeState) -> Vec<LocalAlert> {
                 xid: Some(x),
             });
         }
+        // Xids the node remembers (kernel log, or a gauge since reset).
+        for seen in node
+            .xid_history
+            .iter()
+            .filter(|s| s.gpu == g.index && Some(s.xid) != g.xid())
+        {
+            out.push(LocalAlert {
+                severity: Severity::Critical,
+                gpu: Some(g.index),
+                summary: format!("GPU {} had Xid {} in the last 24h", g.index, seen.xid),
+                xid: Some(seen.xid),
+            });
+        }
         if g.ecc_dbe.is_some_and(|v| v > 0.0) {
             out.push(LocalAlert {
                 severity: Severity::Critical,

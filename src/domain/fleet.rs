@@ -292,6 +292,49 @@ impl Fleet {
         node.alerts = alert::evaluate(node);
     }
 
+    /// Records the Xids a kernel-log scan found, matching each event's PCI
+    /// bus id to the GPU index from the exporter's labels. Returns (events
+    /// matched to a GPU, events on a bus the exporter does not list).
+    pub fn record_kernel_xids(
+        &mut self,
+        node: NodeId,
+        report: &crate::xid::ScanReport,
+        now: Instant,
+    ) -> (usize, usize) {
+        let Some(n) = self.nodes.get_mut(node) else {
+            return (0, 0);
+        };
+        let buses: Vec<(u32, String)> = n
+            .gpus
+            .iter()
+            .filter_map(|g| g.pci_bus_id.clone().map(|b| (g.index, b)))
+            .collect();
+        let (mut mapped, mut unmapped) = (0, 0);
+        for e in &report.events {
+            match crate::xid::gpu_index_for_bus(&e.pci_bus, &buses) {
+                Some(gpu) => {
+                    mapped += 1;
+                    match n
+                        .xid_history
+                        .iter_mut()
+                        .find(|s| s.gpu == gpu && s.xid == e.code)
+                    {
+                        Some(seen) => seen.last_seen = now,
+                        None => n.xid_history.push(XidSeen {
+                            gpu,
+                            xid: e.code,
+                            first_seen: now,
+                            last_seen: now,
+                        }),
+                    }
+                }
+                None => unmapped += 1,
+            }
+        }
+        n.alerts = alert::evaluate(n);
+        (mapped, unmapped)
+    }
+
     /// Replaces a node's history rings with series read from Prometheus
     /// (query mode opens a node with its last minutes already drawn).
     pub fn load_history(&mut self, node: NodeId, series: Vec<(u32, GpuSeries)>) {

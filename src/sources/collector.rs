@@ -37,6 +37,11 @@ pub enum CollectorEvent {
         started: Instant,
         took: Duration,
     },
+    /// A node's kernel log, scanned for Xids (read over SSH).
+    KernelLog {
+        node: NodeId,
+        report: Result<crate::xid::ScanReport, String>,
+    },
     /// History for a node that was opened (query mode).
     History {
         node: NodeId,

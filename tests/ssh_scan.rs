@@ -1,0 +1,259 @@
+//! Kernel-log Xid scans over SSH against a real OpenSSH sshd on 127.0.0.1:
+//! trust on first use, a changed host key refused and named, a wrong key
+//! named, and the scan's PCI bus ids mapped to the exporter's GPU indexes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aami_tui::app::{App, Mode};
+use aami_tui::domain::{Fleet, GpuSample, NodeSpec, ScrapeOutcome};
+use aami_tui::sources::CollectorEvent;
+use aami_tui::ssh::{self, SshError, SshTarget};
+
+struct Sshd {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keygen(path: &Path) {
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .stdout(Stdio::null())
+        .status()
+        .expect("ssh-keygen");
+    assert!(st.success());
+}
+
+fn start_sshd() -> Sshd {
+    common::require("/usr/sbin/sshd", "openssh-server");
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(&d.join("host_ed25519"));
+    keygen(&d.join("user_ed25519"));
+    keygen(&d.join("other_ed25519"));
+    std::fs::copy(d.join("user_ed25519.pub"), d.join("authorized_keys")).unwrap();
+    let port = common::servers::free_port();
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    std::fs::write(
+        d.join("sshd_config"),
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/host_ed25519\nAuthorizedKeysFile {0}/authorized_keys\nPidFile {0}/sshd.pid\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nAllowUsers {user}\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(d.join("sshd_config"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sshd");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "sshd did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Sshd { child, port, dir }
+}
+
+fn target(s: &Sshd, key: &str) -> SshTarget {
+    SshTarget {
+        host: "127.0.0.1".into(),
+        port: s.port,
+        user: std::env::var("USER").unwrap_or_else(|_| "root".into()),
+        key: s.dir.path().join(key),
+    }
+}
+
+const T: Duration = Duration::from_secs(10);
+
+fn fixture_cmd() -> String {
+    format!(
+        "cat {}",
+        common::fixture("xid/gpud_dmesg-with-xid-119_H100x8-XE9680.log").display()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_over_ssh_pins_the_host_key_and_refuses_a_changed_one() {
+    let sshd = start_sshd();
+    let known: PathBuf = sshd.dir.path().join("aami_known_hosts");
+    let t = target(&sshd, "user_ed25519");
+    let report = ssh::scan_kernel_log(&t, &fixture_cmd(), &known, T, T)
+        .await
+        .unwrap();
+    assert!(report.events.iter().all(|e| e.code == 119));
+    assert!(!report.events.is_empty());
+    assert!(
+        std::fs::read_to_string(&known)
+            .unwrap()
+            .contains(&format!("[127.0.0.1]:{}", sshd.port)),
+        "host key pinned"
+    );
+    // Second run uses the pinned key.
+    assert!(ssh::run(&t, "true", &known, T, T).await.is_ok());
+    // The node's host key changes: refused, with the file and line named.
+    let other = std::fs::read_to_string(sshd.dir.path().join("other_ed25519.pub")).unwrap();
+    let blob = other.split_whitespace().nth(1).unwrap();
+    std::fs::write(
+        &known,
+        format!("[127.0.0.1]:{} ssh-ed25519 {blob}\n", sshd.port),
+    )
+    .unwrap();
+    match ssh::run(&t, "true", &known, T, T).await {
+        Err(SshError::HostKeyChanged { line, .. }) => assert_eq!(line, 1),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_key_and_missing_key_are_named() {
+    let sshd = start_sshd();
+    let known = sshd.dir.path().join("kh");
+    match ssh::run(&target(&sshd, "other_ed25519"), "true", &known, T, T).await {
+        Err(SshError::AuthRejected { key, .. }) => assert!(key.ends_with("other_ed25519")),
+        other => panic!("{other:?}"),
+    }
+    match ssh::run(&target(&sshd, "no_such_key"), "true", &known, T, T).await {
+        Err(SshError::Key { path, .. }) => assert!(path.ends_with("no_such_key")),
+        other => panic!("{other:?}"),
+    }
+    let closed = SshTarget {
+        port: common::servers::free_port(),
+        ..target(&sshd, "user_ed25519")
+    };
+    assert!(matches!(
+        ssh::run(&closed, "true", &known, T, T).await,
+        Err(SshError::Connect { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scanned_xids_map_to_gpu_indexes_and_raise_alerts() {
+    let sshd = start_sshd();
+    let report = ssh::scan_kernel_log(
+        &target(&sshd, "user_ed25519"),
+        &fixture_cmd(),
+        &sshd.dir.path().join("kh"),
+        T,
+        T,
+    )
+    .await
+    .unwrap();
+    // The XE9680's GPU 4 is at PCI 0000:9b:00 (from the log's own "GPU at" line).
+    let gpu = |index: u32, bus: &str| GpuSample {
+        index,
+        pci_bus_id: Some(bus.into()),
+        ..Default::default()
+    };
+    let mut fleet = Fleet::new(
+        "c",
+        vec![NodeSpec {
+            name: "xe9680".into(),
+            ..Default::default()
+        }],
+        8,
+    );
+    let now = Instant::now();
+    fleet.apply_refresh(
+        vec![ScrapeOutcome {
+            node: 0,
+            gpus: Ok(vec![gpu(3, "00000000:8A:00.0"), gpu(4, "00000000:9B:00.0")]),
+            host: None,
+        }],
+        now,
+        Duration::ZERO,
+    );
+    let mut app = App::new(fleet, Mode::Live, now);
+    app.on_collector(CollectorEvent::KernelLog {
+        node: 0,
+        report: Ok(report),
+    });
+    let alerts = &app.fleet.nodes[0].alerts;
+    let a = alerts
+        .iter()
+        .find(|a| a.xid == Some(119))
+        .expect("an Xid 119 alert");
+    assert_eq!(a.gpu, Some(4), "bus 0000:9b:00 is GPU 4");
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("matched to a GPU"),
+        "{:?}",
+        app.notice
+    );
+}
+
+#[test]
+fn cli_scans_a_configured_node_over_ssh() {
+    let sshd = start_sshd();
+    let cfg = sshd.dir.path().join("config.yaml");
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    std::fs::write(
+        &cfg,
+        format!(
+            "nodes:\n  - name: xe9680\n    ip: 127.0.0.1\n    ssh_port: {}\n    ssh_user: {user}\n    ssh_key: {}\n",
+            sshd.port,
+            sshd.dir.path().join("user_ed25519").display()
+        ),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(common::bin())
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "xid",
+            "scan",
+            "--json",
+            "--node",
+            "xe9680",
+            "--command",
+            &fixture_cmd(),
+        ])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["code"] == 119)
+    );
+    let out = Command::new(common::bin())
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "xid",
+            "scan",
+            "--node",
+            "nope",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no node named \"nope\""));
+}
