@@ -63,12 +63,7 @@ pub fn wanted(name: &str) -> bool {
 
 /// Whether a page looks like all-smi's (any `all_smi_` family, GPUs or not).
 pub fn looks_like(text: &str) -> bool {
-    text.lines().any(|l| {
-        let l = l.trim_start();
-        l.starts_with("all_smi_")
-            || l.starts_with("# HELP all_smi_")
-            || l.starts_with("# TYPE all_smi_")
-    })
+    exposition::has_family_prefix(text, "all_smi_")
 }
 
 /// Parses an all-smi page into GPUs, ordered by index.

@@ -41,6 +41,13 @@ fn line_metric(line: &str) -> Option<&str> {
     Some(&rest[..end])
 }
 
+/// Whether any sample or HELP/TYPE line of `text` names a family starting
+/// with `prefix` (how each dialect recognises its own pages).
+pub fn has_family_prefix(text: &str, prefix: &str) -> bool {
+    text.lines()
+        .any(|l| line_metric(l).is_some_and(|m| m.starts_with(prefix)))
+}
+
 /// Parses the lines of `text` whose metric passes `wanted`.
 pub fn parse_filtered(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<MetricSample> {
     let lines = text

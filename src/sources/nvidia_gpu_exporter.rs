@@ -73,12 +73,7 @@ pub fn wanted(name: &str) -> bool {
 
 /// Whether a page looks like nvidia_gpu_exporter's.
 pub fn looks_like(text: &str) -> bool {
-    text.lines().any(|l| {
-        let l = l.trim_start();
-        l.starts_with("nvidia_smi_")
-            || l.starts_with("# HELP nvidia_smi_")
-            || l.starts_with("# TYPE nvidia_smi_")
-    })
+    exposition::has_family_prefix(text, "nvidia_smi_")
 }
 
 /// Parses an nvidia_gpu_exporter page into GPUs, ordered by index.
