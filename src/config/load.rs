@@ -182,6 +182,29 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
             ));
         }
     }
+    let theme = config.tui.theme.as_str();
+    let builtin = crate::ui::theme::BUILTIN.iter().any(|(n, _)| *n == theme);
+    let user_file = super::locate::user_dir()
+        .is_some_and(|d| d.join("themes").join(format!("{theme}.yaml")).exists());
+    if !builtin && !user_file {
+        let names: Vec<&str> = crate::ui::theme::BUILTIN.iter().map(|(n, _)| *n).collect();
+        let close = names
+            .iter()
+            .map(|n| (strsim::jaro_winkler(theme, n), *n))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .filter(|(s, _)| *s > 0.75)
+            .map(|(_, n)| format!("did you mean `{n}`? "))
+            .unwrap_or_default();
+        return Err(err(
+            "tui.theme".into(),
+            Some(("theme:", 1)),
+            format!("unknown theme {theme:?}"),
+            &format!(
+                "{close}built-in themes: {}; or put NAME.yaml in the config directory's themes/",
+                names.join(", ")
+            ),
+        ));
+    }
     if parse_duration(&config.tui.history).is_none() {
         return Err(err(
             "tui.history".into(),
