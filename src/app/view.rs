@@ -216,24 +216,33 @@ pub fn visible_nodes(fleet: &Fleet, ui: &UiState) -> Vec<NodeId> {
     let mut ids: Vec<NodeId> = (0..fleet.nodes.len())
         .filter(|&i| filter.matches(&fleet.nodes[i]))
         .collect();
-    let by = |a: &NodeState, b: &NodeState| -> Ordering {
+    // One key per node, computed once: the comparator runs n·log n times
+    // and health in particular walks every GPU.
+    let key = |n: &NodeState| -> Option<f64> {
         match ui.sort {
-            SortKey::Name => Ordering::Equal,
-            SortKey::State => state_rank(&a.status).cmp(&state_rank(&b.status)),
-            SortKey::Util => cmp_opt(a.avg_util(), b.avg_util()),
-            SortKey::Temp => cmp_opt(a.hottest().map(|h| h.1), b.hottest().map(|h| h.1)),
-            SortKey::Power => cmp_opt(a.power_w(), b.power_w()),
-            SortKey::Health => crate::domain::health::node_health(a)
-                .score
-                .cmp(&crate::domain::health::node_health(b).score),
-            SortKey::Alerts => alert_rank(a).cmp(&alert_rank(b)),
+            SortKey::Name => Some(0.0),
+            SortKey::State => Some(state_rank(&n.status) as f64),
+            SortKey::Util => n.avg_util(),
+            SortKey::Temp => n.hottest().map(|h| h.1),
+            SortKey::Power => n.power_w(),
+            SortKey::Health => Some(crate::domain::health::node_health(n).score as f64),
+            SortKey::Alerts => {
+                let (crit, all) = alert_rank(n);
+                Some(crit as f64 * 1e6 + all as f64)
+            }
         }
     };
-    ids.sort_by(|&x, &y| {
-        let (a, b) = (&fleet.nodes[x], &fleet.nodes[y]);
-        let primary = if ui.sort_desc { by(b, a) } else { by(a, b) };
-        primary.then_with(|| natural_cmp(&a.spec.name, &b.spec.name))
+    let mut keyed: Vec<(Option<f64>, NodeId)> =
+        ids.iter().map(|&i| (key(&fleet.nodes[i]), i)).collect();
+    keyed.sort_by(|(ka, x), (kb, y)| {
+        let primary = if ui.sort_desc {
+            cmp_opt(*kb, *ka)
+        } else {
+            cmp_opt(*ka, *kb)
+        };
+        primary.then_with(|| natural_cmp(&fleet.nodes[*x].spec.name, &fleet.nodes[*y].spec.name))
     });
+    ids = keyed.into_iter().map(|(_, i)| i).collect();
     ids
 }
 

@@ -88,6 +88,10 @@ pub struct QueryCollector {
     base: String,
     auth: Option<HttpAuth>,
     nodes: Arc<Vec<NodeKey>>,
+    /// Node ids by address and by name: every returned series is matched,
+    /// so a linear search per series would cost nodes × series per refresh.
+    by_ip: Arc<HashMap<String, NodeId>>,
+    by_name: Arc<HashMap<String, NodeId>>,
     limits: ScrapeLimits,
     token: Arc<Mutex<Option<CachedToken>>>,
 }
@@ -139,6 +143,22 @@ impl QueryCollector {
                             name: n.name.clone(),
                             ip: n.ip.clone(),
                         })
+                        .collect(),
+                ),
+                by_ip: Arc::new(
+                    config
+                        .nodes
+                        .iter()
+                        .enumerate()
+                        .map(|(id, n)| (n.ip.clone(), id))
+                        .collect(),
+                ),
+                by_name: Arc::new(
+                    config
+                        .nodes
+                        .iter()
+                        .enumerate()
+                        .map(|(id, n)| (n.name.clone(), id))
                         .collect(),
                 ),
                 limits: ScrapeLimits {
@@ -322,10 +342,10 @@ impl QueryCollector {
             }
         });
         let hostname = s.label("Hostname").or_else(|| s.label("nodename"));
-        self.nodes
-            .iter()
-            .find(|n| instance_host == Some(n.ip.as_str()) || hostname == Some(n.name.as_str()))
-            .map(|n| n.id)
+        instance_host
+            .and_then(|h| self.by_ip.get(h))
+            .or_else(|| hostname.and_then(|h| self.by_name.get(h)))
+            .copied()
     }
 
     /// One refresh of the whole fleet.
