@@ -36,12 +36,14 @@ fn wait_for(session: &str, what: &str, timeout: Duration) -> String {
     }
 }
 
-fn run_demo_in(width: &str, height: &str, name: &str) {
+/// Starts `aami-tui demo ARGS` in a detached tmux session of the given
+/// size; after the TUI exits the shell prints its exit code and the tty's
+/// icanon/echo modes, then waits so the screen can be read.
+fn start_demo(name: &str, width: &str, height: &str, env: &str, args: &str) -> Session {
     common::require("tmux", "tmux");
     let session = Session(format!("aami-{name}-{}", std::process::id()));
-    // After the TUI exits the shell prints its exit code and stty's modes.
     let script = format!(
-        "{} demo --nodes 12 --refresh 500ms; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 30",
+        "{env} {} demo {args}; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 30",
         common::bin()
     );
     let out = Command::new("tmux")
@@ -66,6 +68,11 @@ fn run_demo_in(width: &str, height: &str, name: &str) {
         "tmux: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    session
+}
+
+fn run_demo_in(width: &str, height: &str, name: &str) {
+    let session = start_demo(name, width, height, "", "--nodes 12 --refresh 500ms");
     let screen = wait_for(&session.0, "gpu-node-12", Duration::from_secs(20));
     assert!(screen.contains("DEMO"));
     // Wait for the first scrape to land.
@@ -112,29 +119,13 @@ fn demo_in_tmux_80x24_quits_and_restores_the_terminal() {
 
 #[test]
 fn a_panic_restores_the_terminal_before_the_report() {
-    common::require("tmux", "tmux");
-    let session = Session(format!("aami-panic-{}", std::process::id()));
-    let script = format!(
-        "RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 AAMI_TEST_PANIC=1 {} demo --nodes 2; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo; sleep 30",
-        common::bin()
+    let session = start_demo(
+        "panic",
+        "120",
+        "40",
+        "RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0 AAMI_TEST_PANIC=1",
+        "--nodes 2",
     );
-    let out = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &session.0,
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "sh",
-            "-c",
-            &script,
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
     let screen = wait_for(&session.0, "EXIT=", Duration::from_secs(20));
     assert!(
         screen.contains("The application panicked"),
