@@ -1,13 +1,15 @@
 //! aami-tui: a terminal cockpit for GPU clusters without Kubernetes.
 //!
-//! Data flows one way: collector tasks (`sources`) → channel → one [`app::App`]
-//! state → pure `ui::render` functions. The domain (`domain`, `xid`) knows
-//! nothing about terminals or networks.
+//! Data flows one way: collector and job tasks (`sources`, `ssh`, run by
+//! `runtime`) → channel → one [`app::App`] state → pure `ui::render`
+//! functions. The domain (`domain`, `xid`) knows nothing about terminals or
+//! networks; `app` does no I/O and knows nothing of `ui`.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod runtime;
 pub mod sim;
 pub mod sources;
 pub mod ssh;

@@ -1,46 +1,79 @@
-//! What a key (or a tick) asks the app to do.
+//! What a key (or a tick, or the renderer) asks the app to do.
 
 use std::time::Instant;
 
-use super::view::Pane;
+use super::mode::View;
+use super::view::Geometry;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Quit,
     Tick(Instant),
-    Resize(u16, u16),
-    NextPane,
-    PrevPane,
-    GoPane(Pane),
-    ToggleHelp,
-    /// Esc: close what is open, else clear the filter.
+    /// What the last frame's layout was, reported by the renderer so page
+    /// keys and heatmap rows move by what is on screen.
+    Geometry(Geometry),
+    NextTab,
+    PrevTab,
+    GoTab(View),
+    /// Esc: pop the top overlay, else leave the view, else clear the filter
+    /// and marks.
     Back,
-    Move(isize),
-    /// Enter: open the selected node.
+    /// Enter on a view: open what is under the cursor.
     Open,
+    Move(isize),
     /// Left/right in the heatmap.
     MoveCol(isize),
-    /// `m` in the heatmap: next metric.
-    CycleMetric,
-    /// `g` in the heatmap: next grouping label.
-    CycleGroup,
-    /// `l` in a node: scan its kernel log for Xids over SSH.
-    ScanKernelLog,
-    /// `x`: open the Xid lookup popup.
-    XidLookup,
-    XidDigit(char),
-    XidBackspace,
-    /// `z` in the heatmap: dense (one character per GPU) or wide cells.
-    ToggleDense,
     PageUp,
     PageDown,
     Top,
     Bottom,
+    ToggleHelp,
+    /// `:` opens the command line.
+    OpenCommand,
+    /// `/` opens the filter prompt.
+    StartFilter,
+    /// `x`: the Xid lookup popup.
+    XidLookup,
     CycleSort,
     ReverseSort,
-    StartFilter,
-    FilterChar(char),
-    FilterBackspace,
-    FilterApply,
-    FilterCancel,
+    /// `space`: mark or unmark the node under the cursor.
+    ToggleMark,
+    /// Mark every node the filter shows.
+    MarkVisible,
+    ClearMarks,
+    /// `a`: the onboarding form.
+    AddNode,
+    CycleMetric,
+    CycleGroup,
+    ToggleDense,
+    /// `l`: scan the kernel log of the target nodes over SSH.
+    ScanKernelLog,
+    /// `c` in the action log: cancel the selected job.
+    CancelJob,
+    // Text entry, for whichever overlay takes text.
+    /// A typed character (the table's row carries a placeholder).
+    Type(char),
+    Paste(String),
+    Backspace,
+    Delete,
+    CursorLeft,
+    CursorRight,
+    Home,
+    End,
+    ClearLine,
+    DeleteWord,
+    /// Enter in an overlay: apply the filter, run the command, submit the
+    /// form, answer the dialog.
+    Submit,
+    NextField,
+    PrevField,
+    HistoryPrev,
+    HistoryNext,
+    Complete,
+    /// `y` in a dialog.
+    Confirm,
+    /// `n` in a dialog.
+    Deny,
+    /// ←→ in a dialog or a choice field.
+    ToggleChoice(isize),
 }

@@ -1,25 +1,37 @@
-//! The one application state, and how actions change it.
+//! The one application state, and how actions and events change it.
 //!
-//! Keys become [`Action`]s (see [`keymap`]); actions and collector events are
-//! applied here; the UI only reads this state.
+//! Keys become [`Action`]s through the one table in [`bindings`]; actions and
+//! task events ([`Event`]) are applied here; the UI only reads this state.
+//! Nothing here does I/O: work is asked for through [`App::requests`] and
+//! its results come back as events.
 
 pub mod action;
+mod apply;
+pub mod bindings;
+pub mod command;
+pub mod confirm;
 pub mod filter;
-pub mod keymap;
-pub mod run;
+pub mod form;
+pub mod jobs;
+pub mod mode;
+pub mod text_input;
 pub mod view;
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub use action::Action;
-pub use view::{Pane, SortKey};
+pub use mode::{Context, Overlay, OverlayKind, View, ViewKind};
+pub use view::{Geometry, SortKey};
 
-use crate::domain::{Fleet, NodeId};
-use crate::sources::CollectorEvent;
+use crate::domain::fleet::{GpuSeries, ScrapeOutcome};
+use crate::domain::{Fleet, NodeId, NodeSpec};
+use crate::xid::Catalogue;
+use jobs::{JobBoard, JobEvent, JobId, JobSpec};
 
 /// Where the fleet comes from, shown in the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
+pub enum Origin {
     Live,
     Demo,
 }
@@ -28,75 +40,139 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub struct App {
     pub fleet: Fleet,
-    pub mode: Mode,
+    pub origin: Origin,
     /// The instant the screen is drawn for; set by ticks so rendering never
     /// reads the clock.
     pub now: Instant,
     pub ui: view::UiState,
+    /// The view and overlay stacks.
+    pub mode: mode::Mode,
     /// One line for the status bar: config problems, last error.
     pub notice: Option<String>,
     pub should_quit: bool,
     /// Work the event loop should start (the app itself never does I/O).
     pub requests: Vec<Request>,
+    pub jobs: JobBoard,
+    /// The Xid catalogue with the user's `xids.yaml` applied, loaded once.
+    pub xids: Arc<Catalogue>,
+    /// The theme in use, by name (`:theme` asks the runtime for another).
+    pub theme_name: String,
+    /// Commands run this session, oldest first.
+    pub command_history: Vec<String>,
+    /// Whether the source keeps history (query mode): opening a node then
+    /// loads its last minutes.
+    pub history_available: bool,
+    /// Whether nodes can be added (a config file backs the fleet).
+    pub can_add_nodes: bool,
 }
 
-/// Background work an action asks for; the event loop starts it and the
-/// answer comes back as a collector event.
+/// Background work the app asks for; the runtime starts it and the answer
+/// comes back as an [`Event`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// Fetch a node's recent history (query mode).
-    NodeHistory(NodeId),
-    /// Read a node's kernel log over SSH and scan it for Xids.
-    KernelLogScan(NodeId),
+    RunJob(JobSpec),
+    CancelJob(JobId),
+    /// Load and switch to a theme by name.
+    SetTheme(String),
+}
+
+/// What reaches the app from its tasks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// One collector refresh: every node's outcome.
+    Refresh {
+        outcomes: Vec<ScrapeOutcome>,
+        started: Instant,
+        took: Duration,
+    },
+    /// A job moved on.
+    Job(JobEvent),
+    /// A kernel-log scan's Xids on a node, as (PCI bus id, code) pairs.
+    KernelXids {
+        node: NodeId,
+        events: Vec<(String, u32)>,
+    },
+    /// A node's history from the time-series database.
+    History {
+        node: NodeId,
+        series: Vec<(u32, GpuSeries)>,
+    },
+    /// A node was written to the config; the fleet shows it from now on.
+    NodeAdded(NodeSpec),
+    /// The runtime switched theme, or could not (and says why).
+    Theme {
+        name: String,
+        problem: Option<String>,
+    },
 }
 
 impl App {
-    pub fn new(fleet: Fleet, mode: Mode, now: Instant) -> Self {
+    pub fn new(fleet: Fleet, origin: Origin, now: Instant) -> Self {
         Self {
             fleet,
-            mode,
+            origin,
             now,
             ui: view::UiState::default(),
+            mode: mode::Mode::default(),
             notice: None,
             should_quit: false,
             requests: Vec::new(),
+            jobs: JobBoard::default(),
+            xids: Arc::new(Catalogue::builtin().clone()),
+            theme_name: "dark".into(),
+            command_history: Vec::new(),
+            history_available: false,
+            can_add_nodes: false,
         }
     }
 
-    /// Eats one collector message.
-    pub fn on_collector(&mut self, event: CollectorEvent) {
+    /// Where the keys go now.
+    pub fn context(&self) -> Context {
+        self.mode.context()
+    }
+
+    pub fn view(&self) -> View {
+        self.mode.view()
+    }
+
+    /// Applies one event from a task.
+    pub fn on_event(&mut self, event: Event) {
         match event {
-            CollectorEvent::Refresh {
+            Event::Refresh {
                 outcomes,
                 started,
                 took,
-            } => {
-                self.fleet.apply_refresh(outcomes, started + took, took);
-            }
-            CollectorEvent::KernelLog { node, report } => match report {
-                Ok(r) => {
-                    let name = self
-                        .fleet
-                        .nodes
-                        .get(node)
-                        .map(|n| n.spec.name.clone())
-                        .unwrap_or_default();
-                    let (mapped, unmapped) = self.fleet.record_kernel_xids(node, &r, self.now);
-                    self.notice = Some(format!(
-                        "{name}: kernel log has {} Xid event(s), {mapped} matched to a GPU{}",
-                        r.events.len(),
-                        if unmapped > 0 {
-                            format!(", {unmapped} on a PCI bus the exporter does not list")
-                        } else {
-                            String::new()
+            } => self.fleet.apply_refresh(outcomes, started + took, took),
+            Event::Job(ev) => {
+                if let Some(job) = self.jobs.apply(ev, self.now) {
+                    let names = job.target_names.join(", ");
+                    match &job.state {
+                        jobs::JobState::Failed(why) => {
+                            self.notice = Some(format!(
+                                "{} on {names} failed: {why}  (L: action log)",
+                                job.kind.word()
+                            ));
                         }
-                    ));
+                        jobs::JobState::Ok(summary) if job.kind != jobs::JobKind::HistoryLoad => {
+                            self.notice = Some(format!("{names}: {summary}"));
+                        }
+                        _ => {}
+                    }
                 }
-                Err(e) => self.notice = Some(format!("kernel log scan: {e}")),
-            },
-            CollectorEvent::History { node, series } => match series {
-                Ok(s) => self.fleet.load_history(node, s),
-                Err(e) => self.notice = Some(format!("history: {e}")),
+            }
+            Event::KernelXids { node, events } => {
+                self.fleet.record_kernel_xids(node, &events, self.now);
+            }
+            Event::History { node, series } => self.fleet.load_history(node, series),
+            Event::NodeAdded(spec) => {
+                let name = spec.name.clone();
+                if self.fleet.nodes.iter().all(|n| n.spec.name != name) {
+                    self.fleet.add_node(spec);
+                }
+            }
+            Event::Theme { name, problem } => match problem {
+                None => self.theme_name = name,
+                Some(p) => self.notice = Some(p),
             },
         }
         self.keep_selection_valid();
@@ -116,140 +192,9 @@ impl App {
         if self.ui.selected.is_none_or(|s| !visible.contains(&s)) {
             self.ui.selected = visible.first().copied();
         }
-    }
-
-    /// Applies one action.
-    pub fn apply(&mut self, action: Action) {
-        use Action::*;
-        match action {
-            Quit => self.should_quit = true,
-            Tick(now) => self.now = now,
-            Resize(w, h) => {
-                self.ui.page_rows = h.saturating_sub(4).max(1) as usize;
-                self.ui.width = w;
-            }
-            NextPane => self.ui.pane = self.ui.pane.next(),
-            PrevPane => self.ui.pane = self.ui.pane.prev(),
-            GoPane(p) => self.ui.pane = p,
-            ToggleHelp => self.ui.show_help = !self.ui.show_help,
-            MoveCol(d) => self.move_heat_col(d),
-            CycleMetric => self.ui.heat.metric = self.ui.heat.metric.next(),
-            ToggleDense => {
-                let dense = self.ui.heat.is_dense(self.fleet.nodes.len());
-                self.ui.heat.dense = Some(!dense);
-            }
-            CycleGroup => {
-                self.ui.heat.group = match self.ui.heat.group.as_deref() {
-                    Some("rack") => Some("gpu_type".into()),
-                    Some(_) => None,
-                    None => Some("rack".into()),
-                };
-            }
-            XidLookup => self.ui.xid_popup = Some(view::XidPopup::default()),
-            ScanKernelLog => {
-                if let Some(id) = self.ui.open_node {
-                    self.requests.push(Request::KernelLogScan(id));
-                    self.notice = Some(format!(
-                        "{}: reading the kernel log over SSH…",
-                        self.fleet.nodes[id].spec.name
-                    ));
-                }
-            }
-            XidDigit(c) => {
-                if let Some(p) = &mut self.ui.xid_popup
-                    && p.input.len() < 4
-                {
-                    p.input.push(c);
-                    p.context = None;
-                    p.scroll = 0;
-                }
-            }
-            XidBackspace => {
-                if let Some(p) = &mut self.ui.xid_popup {
-                    p.input.pop();
-                    p.context = None;
-                    p.scroll = 0;
-                }
-            }
-            Open if self.ui.pane == Pane::Alerts => {
-                let alerts = self.alert_rows();
-                if let Some((id, a)) = alerts.get(self.ui.alert_selected)
-                    && let (Some(x), Some(g)) = (a.xid, a.gpu)
-                {
-                    self.open_xid(*id, g, x);
-                }
-            }
-            Open if self.ui.open_node.is_some() => {
-                if let Some(id) = self.ui.open_node
-                    && let Some(g) = self.fleet.nodes[id].gpus.get(self.ui.gpu_scroll)
-                    && let Some(x) = g.xid()
-                {
-                    let idx = g.index;
-                    self.open_xid(id, idx, x);
-                }
-            }
-            Open if self.ui.pane == Pane::Heatmap => {
-                let order = self.heat_order();
-                if let Some(&id) = order.get(self.ui.heat.node_pos) {
-                    self.ui.pane = Pane::Fleet;
-                    self.ui.selected = Some(id);
-                    self.ui.open_node = Some(id);
-                    self.ui.gpu_scroll = 0;
-                    self.requests.push(Request::NodeHistory(id));
-                }
-            }
-            Open => {
-                if self.ui.pane == Pane::Fleet && self.ui.open_node.is_none() {
-                    self.ui.open_node = self.ui.selected;
-                    self.ui.gpu_scroll = 0;
-                    if let Some(id) = self.ui.selected {
-                        self.requests.push(Request::NodeHistory(id));
-                    }
-                }
-            }
-            Back => {
-                if self.ui.xid_popup.is_some() {
-                    self.ui.xid_popup = None;
-                } else if self.ui.show_help {
-                    self.ui.show_help = false;
-                } else if self.ui.open_node.is_some() {
-                    self.ui.open_node = None;
-                } else if !self.ui.filter.is_empty() {
-                    self.ui.filter.clear();
-                    self.keep_selection_valid();
-                }
-            }
-            Move(delta) => self.move_selection(delta),
-            Top => self.move_selection(isize::MIN / 2),
-            Bottom => self.move_selection(isize::MAX / 2),
-            PageDown => self.move_selection(self.ui.page_rows as isize),
-            PageUp => self.move_selection(-(self.ui.page_rows as isize)),
-            CycleSort => {
-                self.ui.sort = self.ui.sort.next();
-                self.ui.sort_desc = self.ui.sort.default_desc();
-            }
-            ReverseSort => self.ui.sort_desc = !self.ui.sort_desc,
-            StartFilter => {
-                self.ui.filter_editing = true;
-                self.ui.filter_draft = self.ui.filter.clone();
-            }
-            FilterChar(c) => {
-                self.ui.filter_draft.push(c);
-                self.ui.filter = self.ui.filter_draft.clone();
-                self.keep_selection_valid();
-            }
-            FilterBackspace => {
-                self.ui.filter_draft.pop();
-                self.ui.filter = self.ui.filter_draft.clone();
-                self.keep_selection_valid();
-            }
-            FilterApply => self.ui.filter_editing = false,
-            FilterCancel => {
-                self.ui.filter_editing = false;
-                self.ui.filter.clear();
-                self.ui.filter_draft.clear();
-                self.keep_selection_valid();
-            }
+        let n = self.heat_order().len();
+        if self.ui.heat.node_pos >= n {
+            self.ui.heat.node_pos = n.saturating_sub(1);
         }
     }
 
@@ -261,19 +206,36 @@ impl App {
         })
     }
 
-    fn move_heat_col(&mut self, d: isize) {
-        let cols = crate::domain::heat::gpu_columns(&self.fleet) as isize;
-        let g = self.ui.heat.gpu as isize + d;
-        let n = self.heat_order().len();
-        if g < 0 && self.ui.heat.node_pos > 0 {
-            self.ui.heat.node_pos -= 1;
-            self.ui.heat.gpu = (cols - 1).max(0) as u32;
-        } else if g >= cols && self.ui.heat.node_pos + 1 < n {
-            self.ui.heat.node_pos += 1;
-            self.ui.heat.gpu = 0;
-        } else {
-            self.ui.heat.gpu = g.clamp(0, (cols - 1).max(0)) as u32;
+    /// The node under the cursor of the current view.
+    pub fn cursor_node(&self) -> Option<NodeId> {
+        match self.view() {
+            View::Node(id) => Some(id),
+            View::Fleet => self.ui.selected,
+            View::Heatmap => self.heat_order().get(self.ui.heat.node_pos).copied(),
+            View::Alerts => self
+                .alert_rows()
+                .get(self.ui.alert_selected)
+                .map(|(id, _)| *id),
+            View::Log => None,
         }
+    }
+
+    /// The nodes an action targets: the marked ones when there are marks,
+    /// else the one under the cursor.
+    pub fn targets(&self) -> Vec<NodeId> {
+        if self.ui.marks.is_empty() {
+            self.cursor_node().into_iter().collect()
+        } else {
+            self.ui.marks.iter().copied().collect()
+        }
+    }
+
+    pub fn node_name(&self, id: NodeId) -> String {
+        self.fleet
+            .nodes
+            .get(id)
+            .map(|n| crate::text::sanitize(&n.spec.name))
+            .unwrap_or_default()
     }
 
     /// Every alert with its node, worst first: the alerts pane's rows.
@@ -296,11 +258,18 @@ impl App {
         rows
     }
 
+    /// The action log's rows: jobs, newest first.
+    pub fn log_rows(&self) -> Vec<&jobs::Job> {
+        self.jobs.newest_first().collect()
+    }
+
     /// Opens the explain popup for `xid` seen on GPU `gpu` of node `id`.
     pub fn open_xid(&mut self, id: NodeId, gpu: u32, xid: u32) {
-        let n = &self.fleet.nodes[id];
+        let Some(n) = self.fleet.nodes.get(id) else {
+            return;
+        };
         let g = n.gpus.iter().find(|g| g.index == gpu);
-        self.ui.xid_popup = Some(view::XidPopup {
+        self.mode.push_overlay(Overlay::Xid(view::XidPopup {
             input: xid.to_string(),
             context: Some(view::XidContext {
                 node: n.spec.name.clone(),
@@ -310,58 +279,7 @@ impl App {
                 model: g.map(|g| g.model.clone()).unwrap_or_default(),
             }),
             scroll: 0,
-        });
-    }
-
-    fn move_selection(&mut self, delta: isize) {
-        if let Some(p) = &mut self.ui.xid_popup {
-            p.scroll = (p.scroll as isize + delta).clamp(0, 500) as u16;
-            return;
-        }
-        if self.ui.pane == Pane::Alerts {
-            let n = self.alert_rows().len();
-            self.ui.alert_selected = (self.ui.alert_selected as isize + delta)
-                .clamp(0, n.saturating_sub(1) as isize)
-                as usize;
-            return;
-        }
-        if self.ui.pane == Pane::Heatmap {
-            let n = self.heat_order().len();
-            let dense = self.ui.heat.is_dense(self.fleet.nodes.len());
-            let per_row =
-                crate::ui::heatmap::blocks_per_row(self.ui.width, &self.fleet, dense) as isize;
-            let step = if delta.abs() == 1 {
-                delta * per_row
-            } else {
-                delta.signum() * delta.abs().min(n as isize)
-            };
-            let pos = (self.ui.heat.node_pos as isize).saturating_add(step);
-            self.ui.heat.node_pos = pos.clamp(0, n.saturating_sub(1) as isize) as usize;
-            return;
-        }
-        if let Some(id) = self.ui.open_node {
-            let gpus = self.fleet.nodes.get(id).map(|n| n.gpus.len()).unwrap_or(0);
-            let max = gpus.saturating_sub(1) as isize;
-            self.ui.gpu_scroll = (self.ui.gpu_scroll as isize)
-                .saturating_add(delta)
-                .clamp(0, max) as usize;
-            return;
-        }
-        let visible = self.visible_nodes();
-        if visible.is_empty() {
-            self.ui.selected = None;
-            return;
-        }
-        let pos = self
-            .ui
-            .selected
-            .and_then(|s| visible.iter().position(|v| *v == s))
-            .unwrap_or(0) as isize;
-        let new = pos
-            .saturating_add(delta)
-            .clamp(0, visible.len() as isize - 1) as usize;
-        self.ui.selected = Some(visible[new]);
-        self.ui.scroll = scroll_for(new, self.ui.scroll, self.ui.page_rows);
+        }));
     }
 }
 

@@ -1,41 +1,11 @@
-//! What the operator is looking at: pane, selection, sort, filter.
+//! What the operator is looking at: selection, sort, filter, marks, and the
+//! layout the last frame had.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use super::filter::Filter;
 use crate::domain::{Fleet, NodeId, NodeState, NodeStatus};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Pane {
-    #[default]
-    Fleet,
-    Heatmap,
-    Alerts,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 3] = [Pane::Fleet, Pane::Heatmap, Pane::Alerts];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Fleet => "Fleet",
-            Pane::Heatmap => "Heatmap",
-            Pane::Alerts => "Alerts",
-        }
-    }
-
-    fn index(self) -> usize {
-        Self::ALL.iter().position(|p| *p == self).unwrap_or(0)
-    }
-
-    pub fn next(self) -> Self {
-        Self::ALL[(self.index() + 1) % Self::ALL.len()]
-    }
-
-    pub fn prev(self) -> Self {
-        Self::ALL[(self.index() + Self::ALL.len() - 1) % Self::ALL.len()]
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -80,34 +50,65 @@ impl SortKey {
             SortKey::Alerts => "alerts",
         }
     }
+
+    pub const ALL: [SortKey; 7] = [
+        SortKey::Name,
+        SortKey::State,
+        SortKey::Util,
+        SortKey::Temp,
+        SortKey::Power,
+        SortKey::Health,
+        SortKey::Alerts,
+    ];
+
+    pub fn parse(word: &str) -> Option<Self> {
+        let w = word.trim().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|k| k.word() == w)
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct UiState {
-    pub pane: Pane,
     pub selected: Option<NodeId>,
     pub sort: SortKey,
     pub sort_desc: bool,
     /// The filter in force (updated live while typing).
     pub filter: String,
-    pub filter_draft: String,
-    pub filter_editing: bool,
-    pub show_help: bool,
-    /// Rows a page key moves; set from the terminal height.
-    pub page_rows: usize,
     /// First visible row of the fleet table.
     pub scroll: usize,
-    /// The node whose GPUs fill the screen (Enter on a node; Esc closes).
-    pub open_node: Option<NodeId>,
-    /// First GPU row shown in the node pane.
+    /// The GPU under the cursor in the node view.
     pub gpu_scroll: usize,
     pub heat: HeatState,
-    /// The Xid popup, when open.
-    pub xid_popup: Option<XidPopup>,
     /// Selected row of the alerts pane.
     pub alert_selected: usize,
-    /// Terminal width, for layouts that move by screen columns.
-    pub width: u16,
+    /// Selected row of the action log (newest first).
+    pub log_selected: usize,
+    /// Marked nodes: actions that target nodes target these when any.
+    pub marks: BTreeSet<NodeId>,
+    /// What the renderer last laid out.
+    pub geometry: Geometry,
+}
+
+/// Sizes the renderer reports back after each frame, so keys move by what
+/// is on screen without the app re-deriving the layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// Rows of the list in the current view (fleet table, GPUs, alerts, jobs).
+    pub list_rows: usize,
+    /// Node blocks per heatmap row.
+    pub heat_blocks_per_row: usize,
+    /// Rows a popup shows at once (help, Xid, job output).
+    pub popup_rows: usize,
+}
+
+impl Default for Geometry {
+    fn default() -> Self {
+        Self {
+            list_rows: 20,
+            heat_blocks_per_row: 1,
+            popup_rows: 10,
+        }
+    }
 }
 
 /// The Xid lookup / explain popup.
@@ -158,25 +159,20 @@ impl HeatState {
 impl Default for UiState {
     fn default() -> Self {
         Self {
-            pane: Pane::Fleet,
             selected: None,
             sort: SortKey::Name,
             sort_desc: false,
             filter: String::new(),
-            filter_draft: String::new(),
-            filter_editing: false,
-            show_help: false,
-            page_rows: 20,
             scroll: 0,
-            open_node: None,
             gpu_scroll: 0,
             heat: HeatState {
                 group: Some("rack".into()),
                 ..HeatState::default()
             },
-            width: 80,
-            xid_popup: None,
             alert_selected: 0,
+            log_selected: 0,
+            marks: BTreeSet::new(),
+            geometry: Geometry::default(),
         }
     }
 }

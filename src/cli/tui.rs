@@ -4,12 +4,11 @@ use std::path::Path;
 
 use clap::Args;
 
-use crate::app::{App, Mode};
+use crate::app::{App, Origin};
 use crate::config::{self, Config, ConfigError, locate};
 use crate::domain::{Fleet, NodeSpec};
 use crate::sim::{PortMode, SimFleet, SimOptions};
 use crate::sources::{Collector, FleetSource};
-use crate::ui::theme::Theme;
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -22,6 +21,19 @@ pub struct DemoArgs {
     /// Refresh interval, e.g. 1s.
     #[arg(long, default_value = "2s")]
     pub refresh: String,
+}
+
+/// The Xid catalogue with the user's `xids.yaml` applied; a broken file is
+/// reported in the status line and the built-in catalogue is used.
+fn xid_catalogue() -> (std::sync::Arc<crate::xid::Catalogue>, Option<String>) {
+    let builtin = || std::sync::Arc::new(crate::xid::Catalogue::builtin().clone());
+    match locate::user_dir() {
+        Some(dir) => match crate::xid::Catalogue::with_user_overrides(&dir) {
+            Ok(c) => (std::sync::Arc::new(c), None),
+            Err(e) => (builtin(), Some(format!("xids.yaml not used: {e}"))),
+        },
+        None => (builtin(), None),
+    }
 }
 
 /// Builds the fleet the app starts with from a config.
@@ -59,22 +71,24 @@ pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
     rt.block_on(async move {
         let mut app = App::new(
             fleet_from_config(&config),
-            Mode::Live,
+            Origin::Live,
             std::time::Instant::now(),
         );
-        app.notice = notice;
+        let (xids, xid_problem) = xid_catalogue();
+        app.xids = xids;
+        app.notice = notice.or(xid_problem);
         let source = FleetSource::from_config(&config)?;
-        let ssh = crate::app::run::SshContext::from_config(&config);
-        crate::app::run::run(
+        let ssh = crate::runtime::SshContext::from_config(&config);
+        crate::runtime::run(crate::runtime::Setup {
             app,
             source,
-            config.refresh_interval(),
-            Theme::from_env(&config.tui.theme),
+            refresh: config.refresh_interval(),
+            theme_name: config.tui.theme.clone(),
             ssh,
-        )
+            config_path: Some(src.path.clone()),
+        })
         .await
-    })?;
-    Ok(0)
+    })
 }
 
 pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
@@ -94,23 +108,24 @@ pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
         .await?;
         let mut config = sim.config();
         config.tui.refresh = args.refresh.clone();
-        let app = App::new(
+        let mut app = App::new(
             fleet_from_config(&config),
-            Mode::Demo,
+            Origin::Demo,
             std::time::Instant::now(),
         );
+        app.xids = xid_catalogue().0;
         let source = FleetSource::Scrape(Collector::from_config(&config));
-        let ssh = crate::app::run::SshContext::from_config(&config);
-        let result = crate::app::run::run(
+        let ssh = crate::runtime::SshContext::from_config(&config);
+        let result = crate::runtime::run(crate::runtime::Setup {
             app,
             source,
             refresh,
-            Theme::from_env(&config.tui.theme),
+            theme_name: config.tui.theme.clone(),
             ssh,
-        )
+            config_path: None,
+        })
         .await;
         drop(sim);
         result
-    })?;
-    Ok(0)
+    })
 }

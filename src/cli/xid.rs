@@ -9,7 +9,7 @@ use clap::Subcommand;
 use crate::cli::table;
 use crate::config::locate;
 use crate::domain::Severity;
-use crate::xid::{Catalogue, LookupError, ScanReport, XidEntry, scan_with, severity_word};
+use crate::xid::{Catalogue, LookupError, ScanReport, XidEntry, scan_with};
 
 #[derive(Debug, Subcommand)]
 pub enum ExplainCommand {
@@ -330,7 +330,7 @@ fn badge(e: &XidEntry) -> String {
     } else {
         e.hardware_text()
     };
-    format!("{} · {second}", severity_word(e.severity))
+    format!("{} · {second}", e.severity.long_word())
 }
 
 fn severity_color(s: Severity) -> &'static str {
@@ -361,7 +361,7 @@ pub fn render_boxed(e: &XidEntry, cat: &Catalogue, width: usize, color: bool) ->
     let fixed = 6;
     // The title matters more than the badge: shorten the badge first.
     if fixed + badge_text.chars().count() + 1 + title.chars().count() > width {
-        badge_text = severity_word(e.severity).to_string();
+        badge_text = e.severity.long_word().to_string();
     }
     let max_title = width.saturating_sub(fixed + badge_text.chars().count() + 1);
     if title.chars().count() > max_title {
@@ -373,7 +373,7 @@ pub fn render_boxed(e: &XidEntry, cat: &Catalogue, width: usize, color: bool) ->
     }
     let fill = width - fixed - title.chars().count() - badge_text.chars().count();
     let badge_painted = if color {
-        let sev = severity_word(e.severity);
+        let sev = e.severity.long_word();
         match badge_text.strip_prefix(sev) {
             Some(rest) => format!("{}{rest}", paint(sev, severity_color(e.severity))),
             None => badge_text.clone(),
@@ -488,7 +488,7 @@ pub fn render_report(r: &ScanReport) -> String {
             .map(|g| {
                 vec![
                     g.pci_bus.clone(),
-                    severity_word(g.worst).to_string(),
+                    g.worst.long_word().to_string(),
                     g.events.to_string(),
                     g.codes
                         .iter()
@@ -512,7 +512,7 @@ pub fn render_report(r: &ScanReport) -> String {
                 vec![
                     c.code.to_string(),
                     c.severity
-                        .map(severity_word)
+                        .map(crate::domain::Severity::long_word)
                         .unwrap_or("unknown")
                         .to_string(),
                     c.events.to_string(),

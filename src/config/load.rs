@@ -183,11 +183,11 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
         }
     }
     let theme = config.tui.theme.as_str();
-    let builtin = crate::ui::theme::BUILTIN.iter().any(|(n, _)| *n == theme);
+    let builtin = super::themes::is_builtin(theme);
     let user_file = super::locate::user_dir()
         .is_some_and(|d| d.join("themes").join(format!("{theme}.yaml")).exists());
     if !builtin && !user_file {
-        let names: Vec<&str> = crate::ui::theme::BUILTIN.iter().map(|(n, _)| *n).collect();
+        let names = super::themes::builtin_names();
         let close = names
             .iter()
             .map(|n| (strsim::jaro_winkler(theme, n), *n))

@@ -10,6 +10,7 @@ pub mod load;
 pub mod locate;
 pub mod model;
 pub mod starter;
+pub mod themes;
 pub mod write;
 
 pub use error::ConfigError;

@@ -4,24 +4,7 @@
 use serde::Serialize;
 
 use super::fleet::{NodeState, NodeStatus};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-impl Severity {
-    pub fn word(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warn",
-            Severity::Critical => "crit",
-        }
-    }
-}
+pub use super::severity::Severity;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LocalAlert {

@@ -222,6 +222,13 @@ impl Fleet {
         }
     }
 
+    /// Adds a node at the end (ids of the others do not change); the next
+    /// refresh fills it in.
+    pub fn add_node(&mut self, spec: NodeSpec) -> NodeId {
+        self.nodes.push(NodeState::new(spec));
+        self.nodes.len() - 1
+    }
+
     /// Eats one refresh: every node's outcome at once.
     pub fn apply_refresh(&mut self, outcomes: Vec<ScrapeOutcome>, now: Instant, took: Duration) {
         for outcome in outcomes {
@@ -298,7 +305,7 @@ impl Fleet {
     pub fn record_kernel_xids(
         &mut self,
         node: NodeId,
-        report: &crate::xid::ScanReport,
+        events: &[(String, u32)],
         now: Instant,
     ) -> (usize, usize) {
         let Some(n) = self.nodes.get_mut(node) else {
@@ -310,19 +317,19 @@ impl Fleet {
             .filter_map(|g| g.pci_bus_id.clone().map(|b| (g.index, b)))
             .collect();
         let (mut mapped, mut unmapped) = (0, 0);
-        for e in &report.events {
-            match crate::xid::gpu_index_for_bus(&e.pci_bus, &buses) {
+        for (bus, code) in events {
+            match super::pci::gpu_index_for_bus(bus, &buses) {
                 Some(gpu) => {
                     mapped += 1;
                     match n
                         .xid_history
                         .iter_mut()
-                        .find(|s| s.gpu == gpu && s.xid == e.code)
+                        .find(|s| s.gpu == gpu && s.xid == *code)
                     {
                         Some(seen) => seen.last_seen = now,
                         None => n.xid_history.push(XidSeen {
                             gpu,
-                            xid: e.code,
+                            xid: *code,
                             first_seen: now,
                             last_seen: now,
                         }),

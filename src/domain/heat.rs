@@ -29,6 +29,34 @@ impl HeatMetric {
         }
     }
 
+    pub const ALL: [HeatMetric; 6] = [
+        HeatMetric::Util,
+        HeatMetric::Memory,
+        HeatMetric::Temperature,
+        HeatMetric::Power,
+        HeatMetric::Errors,
+        HeatMetric::Health,
+    ];
+
+    /// The one word `:heatmap WORD` takes.
+    pub fn word(self) -> &'static str {
+        match self {
+            HeatMetric::Util => "util",
+            HeatMetric::Memory => "memory",
+            HeatMetric::Temperature => "temp",
+            HeatMetric::Power => "power",
+            HeatMetric::Errors => "errors",
+            HeatMetric::Health => "health",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Self> {
+        let w = word.trim().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|m| {
+            m.word() == w || (m == &HeatMetric::Temperature && w == "temperature") || (m == &HeatMetric::Memory && w == "mem")
+        })
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             HeatMetric::Util => "utilisation %",

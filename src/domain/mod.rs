@@ -7,10 +7,13 @@ pub mod gpu;
 pub mod health;
 pub mod heat;
 pub mod history;
+pub mod pci;
 pub mod host;
+pub mod severity;
 pub mod throttle;
 
-pub use alert::{LocalAlert, Severity};
+pub use alert::LocalAlert;
+pub use severity::Severity;
 pub use fleet::{Fleet, NodeId, NodeSpec, NodeState, NodeStatus, ScrapeOutcome};
 pub use gpu::{GpuSample, MigInstance, Workload};
 pub use history::Ring;

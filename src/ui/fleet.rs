@@ -149,7 +149,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .max()
         .unwrap_or(4)
         .clamp(4, 20) as u16;
-    let cols = layout(area.width, name_w);
+    // Two columns go to the cursor and mark column.
+    let cols = layout(area.width.saturating_sub(1), name_w);
     let body_rows = area.height.saturating_sub(1) as usize;
     let sel_pos = app
         .ui
@@ -176,7 +177,12 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map(|(pos, &id)| {
             let n = &app.fleet.nodes[id];
             let selected = Some(pos) == sel_pos;
-            let marker = if selected { "▶" } else { " " };
+            let marker = match (selected, app.ui.marks.contains(&id)) {
+                (true, true) => "▶●",
+                (true, false) => "▶ ",
+                (false, true) => " ●",
+                (false, false) => "  ",
+            };
             let cells = std::iter::once(Cell::from(marker))
                 .chain(cols.iter().map(|(c, w)| cell(*c, *w, n, theme)));
             let row = Row::new(cells);
@@ -186,7 +192,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 row
             }
         });
-    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(2))
         .chain(cols.iter().map(|(_, w)| Constraint::Length(*w)))
         .collect();
     frame.render_widget(

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::format;
 use super::theme::Theme;
-use crate::app::{App, Mode, Pane};
+use crate::app::{App, Origin, View, mode::TABS};
 use crate::domain::Severity;
 
 pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -31,7 +31,7 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme.text(),
         ),
     ];
-    if app.mode == Mode::Demo {
+    if app.origin == Origin::Demo {
         parts.push((
             0,
             "DEMO".into(),
@@ -59,6 +59,21 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     if let Some(h) = crate::domain::health::cluster_score(&f.nodes) {
         let band = crate::domain::health::Band::of(h);
         parts.push((6, format!("health {h}"), theme.health(band)));
+    }
+    if !app.ui.marks.is_empty() {
+        parts.push((
+            0,
+            format!("{} marked", app.ui.marks.len()),
+            theme.title().add_modifier(Modifier::REVERSED),
+        ));
+    }
+    let active = app.jobs.active();
+    if active > 0 {
+        parts.push((
+            2,
+            format!("⟳ {active} job{}", if active == 1 { "" } else { "s" }),
+            theme.title(),
+        ));
     }
     if crit > 0 {
         parts.push((
@@ -118,26 +133,36 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 pub fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut spans = vec![Span::raw(" ")];
-    for (i, p) in Pane::ALL.iter().enumerate() {
-        let mut label = format!("[{} {}", i + 1, p.title());
-        if *p == Pane::Alerts {
-            let n = app
-                .fleet
-                .nodes
-                .iter()
-                .map(|n| n.alerts.len())
-                .sum::<usize>();
-            if n > 0 {
-                label.push_str(&format!(" ▲{n}"));
+    let current = app.mode.tab();
+    for (i, tab) in TABS.iter().enumerate() {
+        let mut label = format!("[{} {}", i + 1, tab.kind().title());
+        match tab {
+            View::Alerts => {
+                let n = app
+                    .fleet
+                    .nodes
+                    .iter()
+                    .map(|n| n.alerts.len())
+                    .sum::<usize>();
+                if n > 0 {
+                    label.push_str(&format!(" ▲{n}"));
+                }
             }
+            View::Log if app.jobs.active() > 0 => {
+                label.push_str(&format!(" ⟳{}", app.jobs.active()));
+            }
+            _ => {}
+        }
+        if let View::Node(id) = app.view()
+            && *tab == current
+        {
+            label.push_str(&format!(" › {}", app.node_name(id)));
         }
         label.push(']');
-        spans.push(Span::styled(label, theme.tab(app.ui.pane == *p)));
+        spans.push(Span::styled(label, theme.tab(*tab == current)));
         spans.push(Span::raw(" "));
     }
-    let filter = if app.ui.filter_editing {
-        format!("filter: {}▏", app.ui.filter_draft)
-    } else if !app.ui.filter.is_empty() {
+    let filter = if !app.ui.filter.is_empty() {
         format!("filter: {}", app.ui.filter)
     } else {
         String::new()

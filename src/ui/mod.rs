@@ -1,25 +1,35 @@
-//! Pure rendering: `render(&App, &Theme, &mut Frame)` and one module per
-//! pane. Nothing here reads a clock, a file or the network.
+//! Pure rendering: `render(&App, &Theme, &mut Frame)` draws the view and
+//! its overlays and returns the layout it used, so keys can move by what is
+//! on screen. One module per pane or overlay. Nothing here reads a clock, a
+//! file or the network.
 
 pub mod alerts;
+pub mod command_line;
+pub mod confirm;
 pub mod fleet;
 pub mod footer;
+pub mod form;
 pub mod format;
 pub mod header;
 pub mod heatmap;
 pub mod help;
+pub mod job_output;
+pub mod log;
 pub mod node;
+pub mod popup;
 pub mod theme;
+pub mod wrap;
 pub mod xid_popup;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::app::{App, Pane};
+use crate::app::{App, Geometry, Overlay, View};
 use theme::Theme;
 
-/// Draws the whole screen: header, tabs, the current pane, footer.
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
+/// Draws the whole screen: header, tabs, the current view, footer, then the
+/// overlays bottom to top.
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame) -> Geometry {
     let [head, tabs, body, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -29,19 +39,52 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     .areas(frame.area());
     header::render_header(app, theme, frame, head);
     header::render_tabs(app, theme, frame, tabs);
-    match app.ui.pane {
-        Pane::Fleet => match app.ui.open_node {
-            Some(id) => node::render(app, id, theme, frame, body),
-            None => fleet::render(app, theme, frame, body),
-        },
-        Pane::Heatmap => heatmap::render(app, theme, frame, body),
-        Pane::Alerts => alerts::render(app, theme, frame, body),
+    let mut geometry = Geometry {
+        // A header row above every list.
+        list_rows: body.height.saturating_sub(1).max(1) as usize,
+        heat_blocks_per_row: heatmap::blocks_per_row(
+            body.width,
+            &app.fleet,
+            app.ui.heat.is_dense(app.fleet.nodes.len()),
+        ),
+        popup_rows: 1,
+    };
+    match app.view() {
+        View::Fleet => fleet::render(app, theme, frame, body),
+        View::Node(id) => {
+            geometry.list_rows = node::render(app, id, theme, frame, body);
+        }
+        View::Heatmap => heatmap::render(app, theme, frame, body),
+        View::Alerts => alerts::render(app, theme, frame, body),
+        View::Log => log::render(app, theme, frame, body),
     }
     footer::render(app, theme, frame, foot);
-    if app.ui.show_help {
-        help::render(theme, frame, body);
+    for overlay in app.mode.overlays() {
+        let rows = render_overlay(app, overlay, theme, frame, body, foot);
+        geometry.popup_rows = rows.max(1);
     }
-    if let Some(p) = &app.ui.xid_popup {
-        xid_popup::render(p, theme, frame, body);
+    geometry
+}
+
+/// Draws one overlay; returns the rows of content it shows at once.
+fn render_overlay(
+    app: &App,
+    overlay: &Overlay,
+    theme: &Theme,
+    frame: &mut Frame,
+    body: Rect,
+    foot: Rect,
+) -> usize {
+    match overlay {
+        Overlay::Help { scroll } => help::render(app, *scroll, theme, frame, body),
+        Overlay::Xid(p) => xid_popup::render(p, &app.xids, theme, frame, body),
+        Overlay::JobOutput { job, scroll } => {
+            job_output::render(app, *job, *scroll, theme, frame, body)
+        }
+        Overlay::Confirm(c) => confirm::render(c, theme, frame, body),
+        Overlay::Form(f) => form::render(f, theme, frame, body),
+        Overlay::Command(c) => command_line::render(c, theme, frame, body, foot),
+        // The filter prompt lives in the footer (see footer.rs).
+        Overlay::Filter(_) => 1,
     }
 }

@@ -45,24 +45,29 @@ fn gib(bytes: f64) -> String {
     format!("{:.0}", bytes / (1u64 << 30) as f64)
 }
 
-fn host_line<'a>(n: &'a NodeState, theme: &Theme) -> Line<'a> {
-    let mut spans = vec![
-        Span::styled(
+/// The node's summary line. Parts carry a priority (0 stays longest) and
+/// the least important go first when the terminal is narrow, so no value is
+/// ever cut in half.
+fn host_line(n: &NodeState, theme: &Theme, width: u16) -> Line<'static> {
+    let mut parts: Vec<(u8, String, Style)> = vec![
+        (
+            0,
             format!(" {} ", crate::text::sanitize(&n.spec.name)),
             theme.title(),
         ),
-        Span::styled(format!(" {}  ", n.spec.address), theme.dim()),
+        (4, format!(" {}", crate::text::sanitize(&n.spec.address)), theme.dim()),
     ];
     if let Some(m) = n.model() {
-        spans.push(Span::raw(format!(
-            "{} ×{}  ",
-            crate::text::sanitize_max(m, 32),
-            n.gpus.len()
-        )));
+        parts.push((
+            3,
+            format!("{} ×{}", crate::text::sanitize_max(m, 32), n.gpus.len()),
+            theme.text(),
+        ));
     }
     if let Some(d) = n.gpus.first().and_then(|g| g.driver.as_deref()) {
-        spans.push(Span::styled(
-            format!("driver {}  ", crate::text::sanitize_max(d, 20)),
+        parts.push((
+            7,
+            format!("driver {}", crate::text::sanitize_max(d, 20)),
             theme.dim(),
         ));
     }
@@ -77,30 +82,44 @@ fn host_line<'a>(n: &'a NodeState, theme: &Theme) -> Line<'a> {
             theme.severity(Severity::Critical),
         ),
     };
-    spans.push(Span::styled(
-        format!("{}  ", crate::text::sanitize(&word)),
-        style,
-    ));
+    parts.push((0, crate::text::sanitize(&word), style));
     if !matches!(n.status, crate::domain::NodeStatus::Pending) {
         let h = crate::domain::health::node_health(n);
-        spans.push(Span::styled(
-            format!("health {}  ", h.score),
-            theme.health(h.band),
-        ));
+        parts.push((1, format!("health {}", h.score), theme.health(h.band)));
     }
     if let Some(h) = &n.host {
         if let Some(up) = h.uptime_seconds() {
-            spans.push(Span::raw(format!("uptime {}  ", format::uptime(up))));
+            parts.push((6, format!("uptime {}", format::uptime(up)), theme.text()));
         }
         if let Some(c) = n.cpu_busy_pct {
-            spans.push(Span::raw(format!("CPU {c:.0}%  ")));
+            parts.push((2, format!("CPU {c:.0}%"), theme.text()));
         }
         if let (Some(used), Some(total)) = (h.mem_used_bytes(), h.mem_total_bytes) {
-            spans.push(Span::raw(format!("MEM {}/{} GiB  ", gib(used), gib(total))));
+            parts.push((2, format!("MEM {}/{} GiB", gib(used), gib(total)), theme.text()));
         }
         if let Some(d) = h.disk_used_pct() {
-            spans.push(Span::raw(format!("/ {d:.0}%")));
+            parts.push((5, format!("/ {d:.0}%"), theme.text()));
         }
+    }
+    let fits = |ps: &[(u8, String, Style)]| {
+        ps.iter().map(|p| p.1.chars().count() + 2).sum::<usize>() <= width as usize
+    };
+    while !fits(&parts) {
+        let Some(worst) = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.0 > 0)
+            .max_by_key(|(i, p)| (p.0, *i))
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        parts.remove(worst);
+    }
+    let mut spans = Vec::new();
+    for (_, text, style) in parts {
+        spans.push(Span::styled(text, style));
+        spans.push(Span::raw("  "));
     }
     Line::from(spans)
 }
@@ -301,12 +320,13 @@ fn gpu_lines<'a>(
     lines
 }
 
-pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rect) {
+/// Draws the node view; returns the rows its GPU list has.
+pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rect) -> usize {
     let Some(n) = app.fleet.nodes.get(id) else {
-        return;
+        return 1;
     };
     let w = widths(area.width);
-    let mut lines = vec![host_line(n, theme)];
+    let mut lines = vec![host_line(n, theme, area.width)];
     let mut head = format!(
         " {:<4}{:<w1$}{:<w2$}{:<11}{:<11}",
         "GPU",
@@ -371,6 +391,7 @@ pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rec
         )));
     }
     frame.render_widget(Paragraph::new(lines), area);
+    area.height.saturating_sub(2).max(1) as usize
 }
 
 #[cfg(test)]

@@ -114,15 +114,7 @@ pub fn downgrade(c: Color, depth: ColorDepth) -> Color {
 }
 
 /// Built-in themes, embedded so the binary needs no files beside it.
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("dark", include_str!("../../themes/dark.yaml")),
-    ("light", include_str!("../../themes/light.yaml")),
-    (
-        "high-contrast",
-        include_str!("../../themes/high-contrast.yaml"),
-    ),
-    ("colorblind", include_str!("../../themes/colorblind.yaml")),
-];
+pub use crate::config::themes::BUILTIN;
 
 /// A theme file: every key optional, so a user file can override a few.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -254,28 +246,26 @@ impl Theme {
         self
     }
 
-    /// The theme for this process: `NO_COLOR` wins; otherwise the named
-    /// theme with the user's override file, fitted to the terminal.
-    pub fn from_env(name: &str) -> Self {
-        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-            return Self::mono();
+    /// The theme to draw with: `NO_COLOR` wins; otherwise the named theme
+    /// with the user's override file (path, text) on top, fitted to the
+    /// terminal. A broken file falls back to dark and says why, so the
+    /// status line can show it. Reading the file is the caller's job.
+    pub fn resolve(
+        name: &str,
+        user_file: Option<(&str, &str)>,
+        no_color: bool,
+        depth: ColorDepth,
+    ) -> (Self, Option<String>) {
+        if no_color {
+            return (Self::mono(), None);
         }
-        let user_path = crate::config::locate::user_dir()
-            .map(|d| d.join("themes").join(format!("{name}.yaml")));
-        let user_text = user_path
-            .as_ref()
-            .and_then(|p| std::fs::read_to_string(p).ok());
-        let user = match (&user_path, &user_text) {
-            (Some(p), Some(t)) => Some((p.to_str().unwrap_or("theme"), t.as_str())),
-            _ => None,
-        };
-        let depth = ColorDepth::detect(
-            std::env::var("COLORTERM").ok().as_deref(),
-            std::env::var("TERM").ok().as_deref(),
-        );
-        Self::load(name, user)
-            .unwrap_or_else(|_| Self::dark())
-            .for_depth(depth)
+        match Self::load(name, user_file) {
+            Ok(t) => (t.for_depth(depth), None),
+            Err(e) => (
+                Self::dark().for_depth(depth),
+                Some(format!("theme {name:?} not used ({e}); showing dark")),
+            ),
+        }
     }
 
     pub fn dark() -> Self {

@@ -31,7 +31,7 @@ fn section<'a>(
     }
 }
 
-pub fn render(p: &XidPopup, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(p: &XidPopup, cat: &Catalogue, theme: &Theme, frame: &mut Frame, area: Rect) -> usize {
     let width = area.width.saturating_sub(4).clamp(20, 100);
     let height = area.height.saturating_sub(2).max(5);
     let r = Rect {
@@ -40,7 +40,6 @@ pub fn render(p: &XidPopup, theme: &Theme, frame: &mut Frame, area: Rect) {
         width: width.min(area.width),
         height: height.min(area.height),
     };
-    let cat = Catalogue::builtin();
     let mut lines: Vec<Line> = Vec::new();
     let (title, badge) = match p.code().map(|c| (c, cat.get(c))) {
         None => {
@@ -108,7 +107,7 @@ pub fn render(p: &XidPopup, theme: &Theme, frame: &mut Frame, area: Rect) {
             )));
             let badge = format!(
                 " {} · {} ",
-                crate::xid::severity_word(e.severity),
+                e.severity.long_word(),
                 if e.unused {
                     "unused on current GPUs"
                 } else {
@@ -143,4 +142,5 @@ pub fn render(p: &XidPopup, theme: &Theme, frame: &mut Frame, area: Rect) {
             .scroll((p.scroll, 0)),
         r,
     );
+    r.height.saturating_sub(2) as usize
 }

@@ -51,10 +51,10 @@ impl XidEntry {
             format!(
                 "{} ({}, unused on current GPUs)",
                 self.name,
-                severity_word(self.severity)
+                self.severity.long_word()
             )
         } else {
-            format!("{} ({})", self.name, severity_word(self.severity))
+            format!("{} ({})", self.name, self.severity.long_word())
         }
     }
 
@@ -65,25 +65,6 @@ impl XidEntry {
         } else {
             "usually not hardware"
         }
-    }
-}
-
-/// The full lowercase word for a severity (`critical`, `warning`, `info`).
-pub fn severity_word(s: Severity) -> &'static str {
-    match s {
-        Severity::Info => "info",
-        Severity::Warning => "warning",
-        Severity::Critical => "critical",
-    }
-}
-
-/// Parses `critical | warning | info` (any case; `warn` and `crit` accepted).
-pub fn parse_severity(s: &str) -> Option<Severity> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "critical" | "crit" => Some(Severity::Critical),
-        "warning" | "warn" => Some(Severity::Warning),
-        "info" => Some(Severity::Info),
-        _ => None,
     }
 }
 
@@ -416,7 +397,7 @@ fn require_all(raw: &RawEntry) -> Result<(), String> {
 fn complete(raw: RawEntry, base: Option<XidEntry>) -> Result<XidEntry, String> {
     let severity = match &raw.severity {
         Some(s) => Some(
-            parse_severity(s)
+            crate::domain::Severity::parse(s)
                 .ok_or_else(|| format!("severity '{s}' must be critical, warning or info"))?,
         ),
         None => None,

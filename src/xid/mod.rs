@@ -11,9 +11,9 @@ pub mod scan;
 
 pub use catalogue::{
     Catalogue, CatalogueError, Generations, LookupError, Related, XidEntry, parse_code,
-    parse_severity, severity_word,
+
 };
+pub use crate::domain::pci::{gpu_index_for_bus, normalize_bus};
 pub use scan::{
-    CodeSummary, GpuSummary, NvrmLine, ScanReport, XidEvent, gpu_index_for_bus, normalize_bus,
-    scan, scan_with,
+    CodeSummary, GpuSummary, NvrmLine, ScanReport, XidEvent, scan, scan_with,
 };

@@ -1,0 +1,336 @@
+//! Background jobs as the app sees them: what was asked, on which nodes,
+//! how far it got and how it ended. The runtime runs them and reports back
+//! with [`JobEvent`]s; nothing here does I/O.
+
+use std::time::{Duration, Instant};
+
+use crate::domain::NodeId;
+
+pub type JobId = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// Read a node's kernel log over SSH and scan it for Xids.
+    KernelLogScan,
+    /// Load a node's recent history from Prometheus (query mode).
+    HistoryLoad,
+    /// Add a node to the config file.
+    AddNode,
+}
+
+impl JobKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            JobKind::KernelLogScan => "kernel-log scan",
+            JobKind::HistoryLoad => "history load",
+            JobKind::AddNode => "add node",
+        }
+    }
+
+    /// Short, file-name safe.
+    pub fn slug(self) -> &'static str {
+        match self {
+            JobKind::KernelLogScan => "klog",
+            JobKind::HistoryLoad => "history",
+            JobKind::AddNode => "add-node",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobState {
+    Queued,
+    Running,
+    Ok(String),
+    Failed(String),
+    Cancelled,
+}
+
+impl JobState {
+    pub fn is_active(&self) -> bool {
+        matches!(self, JobState::Queued | JobState::Running)
+    }
+
+    pub fn word(&self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Ok(_) => "ok",
+            JobState::Failed(_) => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What a job needs to run, handed to the runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSpec {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub targets: Vec<NodeId>,
+    /// Extra input (the node to add, …); never holds secrets.
+    pub input: JobInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobInput {
+    None,
+    AddNode(NodeDraft),
+}
+
+/// A node typed into the onboarding form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeDraft {
+    pub name: String,
+    pub address: String,
+    pub user: String,
+    pub port: Option<u16>,
+    pub key: String,
+    pub labels: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub targets: Vec<NodeId>,
+    /// Target names at submit time, for the log even if the fleet changes.
+    pub target_names: Vec<String>,
+    pub state: JobState,
+    /// (done, total) steps, when the job knows.
+    pub progress: Option<(u32, u32)>,
+    pub submitted: Instant,
+    pub started: Option<Instant>,
+    pub finished: Option<Instant>,
+    /// Captured output, newest last (the full copy is in the file).
+    pub output: Vec<String>,
+    /// Where the runtime keeps the full output.
+    pub output_file: Option<String>,
+}
+
+impl Job {
+    /// Run time so far, or in all once finished.
+    pub fn duration(&self, now: Instant) -> Option<Duration> {
+        let start = self.started?;
+        Some(self.finished.unwrap_or(now).saturating_duration_since(start))
+    }
+}
+
+/// How far a job got, reported by the runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEvent {
+    Started {
+        id: JobId,
+        output_file: Option<String>,
+    },
+    Progress {
+        id: JobId,
+        done: u32,
+        total: u32,
+    },
+    Output {
+        id: JobId,
+        line: String,
+    },
+    Finished {
+        id: JobId,
+        state: JobState,
+    },
+}
+
+impl JobEvent {
+    pub fn id(&self) -> JobId {
+        match self {
+            JobEvent::Started { id, .. }
+            | JobEvent::Progress { id, .. }
+            | JobEvent::Output { id, .. }
+            | JobEvent::Finished { id, .. } => *id,
+        }
+    }
+}
+
+/// Lines of output kept in memory per job.
+pub const OUTPUT_LINES: usize = 2000;
+/// Finished jobs kept in the log.
+pub const KEPT_JOBS: usize = 500;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobBoard {
+    jobs: Vec<Job>,
+    next_id: JobId,
+}
+
+impl JobBoard {
+    /// Queues a job unless one of the same kind is already active on any of
+    /// its targets (pressing `l` ten times starts one scan, not ten).
+    /// Returns the spec the runtime should run.
+    pub fn submit(
+        &mut self,
+        kind: JobKind,
+        targets: Vec<NodeId>,
+        target_names: Vec<String>,
+        input: JobInput,
+        now: Instant,
+    ) -> Result<JobSpec, JobId> {
+        if let Some(busy) = self.jobs.iter().find(|j| {
+            j.kind == kind && j.state.is_active() && j.targets.iter().any(|t| targets.contains(t))
+        }) {
+            return Err(busy.id);
+        }
+        self.next_id += 1;
+        let id = self.next_id;
+        self.jobs.push(Job {
+            id,
+            kind,
+            targets: targets.clone(),
+            target_names,
+            state: JobState::Queued,
+            progress: None,
+            submitted: now,
+            started: None,
+            finished: None,
+            output: Vec::new(),
+            output_file: None,
+        });
+        if self.jobs.len() > KEPT_JOBS
+            && let Some(old) = self.jobs.iter().position(|j| !j.state.is_active())
+        {
+            self.jobs.remove(old);
+        }
+        Ok(JobSpec {
+            id,
+            kind,
+            targets,
+            input,
+        })
+    }
+
+    pub fn get(&self, id: JobId) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.id == id)
+    }
+
+    /// Newest first: the action log's order.
+    pub fn newest_first(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.iter().rev()
+    }
+
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    pub fn active(&self) -> usize {
+        self.jobs.iter().filter(|j| j.state.is_active()).count()
+    }
+
+    /// Applies a runtime report; returns the job when it just finished.
+    pub fn apply(&mut self, ev: JobEvent, now: Instant) -> Option<&Job> {
+        let job = self.jobs.iter_mut().find(|j| j.id == ev.id())?;
+        match ev {
+            JobEvent::Started { output_file, .. } => {
+                if job.state == JobState::Queued {
+                    job.state = JobState::Running;
+                }
+                job.started = Some(now);
+                job.output_file = output_file;
+            }
+            JobEvent::Progress { done, total, .. } => job.progress = Some((done, total)),
+            JobEvent::Output { line, .. } => {
+                if job.output.len() >= OUTPUT_LINES {
+                    job.output.remove(0);
+                }
+                job.output.push(crate::text::sanitize(&line));
+            }
+            JobEvent::Finished { state, .. } => {
+                if !job.state.is_active() {
+                    return None;
+                }
+                job.state = state;
+                job.finished = Some(now);
+                job.started.get_or_insert(now);
+                return Some(job);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_active_job_of_a_kind_per_node() {
+        let mut b = JobBoard::default();
+        let now = Instant::now();
+        let names = || vec!["n".to_string()];
+        let first = b
+            .submit(JobKind::KernelLogScan, vec![1], names(), JobInput::None, now)
+            .expect("first");
+        for _ in 0..9 {
+            assert_eq!(
+                b.submit(JobKind::KernelLogScan, vec![1], names(), JobInput::None, now),
+                Err(first.id)
+            );
+        }
+        assert!(
+            b.submit(JobKind::HistoryLoad, vec![1], names(), JobInput::None, now)
+                .is_ok()
+        );
+        assert!(
+            b.submit(JobKind::KernelLogScan, vec![2], names(), JobInput::None, now)
+                .is_ok()
+        );
+        b.apply(
+            JobEvent::Finished {
+                id: first.id,
+                state: JobState::Failed("refused".into()),
+            },
+            now,
+        );
+        assert!(
+            b.submit(JobKind::KernelLogScan, vec![1], names(), JobInput::None, now)
+                .is_ok(),
+            "a finished job frees the node"
+        );
+        assert_eq!(b.len(), 4);
+    }
+
+    #[test]
+    fn durations_and_output() {
+        let mut b = JobBoard::default();
+        let t0 = Instant::now();
+        let s = b
+            .submit(JobKind::KernelLogScan, vec![0], vec![], JobInput::None, t0)
+            .expect("queued");
+        b.apply(
+            JobEvent::Started {
+                id: s.id,
+                output_file: None,
+            },
+            t0,
+        );
+        b.apply(
+            JobEvent::Output {
+                id: s.id,
+                line: "NVRM: Xid \u{1b}[31m79".into(),
+            },
+            t0,
+        );
+        let t1 = t0 + Duration::from_secs(3);
+        let done = b
+            .apply(
+                JobEvent::Finished {
+                    id: s.id,
+                    state: JobState::Ok("1 Xid".into()),
+                },
+                t1,
+            )
+            .expect("finished");
+        assert_eq!(done.duration(t1 + Duration::from_secs(9)), Some(Duration::from_secs(3)));
+        assert!(!done.output[0].contains('\u{1b}'), "output is sanitised");
+    }
+}

@@ -1,0 +1,172 @@
+//! The TUI's runtime: the only part of the TUI that does I/O. Terminal
+//! events, collector refreshes, job reports, signals and ticks feed one
+//! [`App`]; the screen is redrawn from it after each. Nothing here awaits the
+//! network: collectors and jobs run in their own tasks.
+
+pub mod jobs;
+pub mod ssh_context;
+pub mod state_dir;
+pub mod theme;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+pub use ssh_context::SshContext;
+
+use crate::app::{Action, App, Event, Request, bindings};
+use crate::sources::{CollectorEvent, FleetSource};
+use crate::terminal;
+use crate::ui;
+use jobs::{JobContext, JobRunner, TaskMsg};
+
+/// How often the header's "refreshed … ago" is brought up to date.
+const TICK: Duration = Duration::from_millis(500);
+
+/// What the TUI starts with.
+pub struct Setup {
+    pub app: App,
+    pub source: FleetSource,
+    pub refresh: Duration,
+    pub theme_name: String,
+    pub ssh: SshContext,
+    /// The config file behind the fleet; `None` for the demo.
+    pub config_path: Option<PathBuf>,
+}
+
+/// Runs the TUI until the operator quits or a signal ends it; returns the
+/// exit code (0, or 128 + the signal). The terminal is restored on every way
+/// out, panics included (see [`terminal::install_panic_hook`]).
+pub async fn run(setup: Setup) -> color_eyre::Result<i32> {
+    let mut term = terminal::init()?;
+    let result = event_loop(&mut term, setup).await;
+    terminal::restore();
+    result
+}
+
+async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Result<i32> {
+    let Setup {
+        mut app,
+        source,
+        refresh,
+        theme_name,
+        ssh,
+        config_path,
+    } = setup;
+    let (mut theme, problem) = theme::load(&theme_name);
+    app.theme_name = theme_name;
+    if let Some(p) = problem {
+        app.notice = Some(p);
+    }
+    app.history_available = matches!(source, FleetSource::Query(_));
+    app.can_add_nodes = config_path.is_some();
+
+    let (collector_tx, mut collector_rx) = mpsc::channel::<CollectorEvent>(4);
+    let (task_tx, mut task_rx) = mpsc::channel::<TaskMsg>(256);
+    let span = Duration::from_secs_f64(refresh.as_secs_f64() * app.fleet.history_capacity as f64);
+    let mut runner = JobRunner::new(
+        task_tx,
+        JobContext {
+            ssh,
+            source: source.clone(),
+            config_path,
+            state_dir: state_dir::state_dir(),
+            history_span: span,
+            history_step: refresh,
+        },
+    );
+    let mut collector_task = source.spawn(refresh, collector_tx.clone());
+
+    let mut events = EventStream::new();
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    // Test hooks: panic after the first frame (on this thread, or in a
+    // background task), so tests can see the terminal restored first.
+    let test_panic = std::env::var("AAMI_TEST_PANIC").ok();
+    let mut first_frame = true;
+    let outcome = loop {
+        let mut geometry = app.ui.geometry;
+        if let Err(e) = term.draw(|f| geometry = ui::render(&app, &theme, f)) {
+            break Err(e.into());
+        }
+        if geometry != app.ui.geometry {
+            app.apply(Action::Geometry(geometry));
+        }
+        if first_frame {
+            first_frame = false;
+            match test_panic.as_deref() {
+                Some("task") => {
+                    tokio::spawn(async { panic!("AAMI_TEST_PANIC=task: a background task panics") });
+                }
+                Some(_) => panic!("AAMI_TEST_PANIC is set: panicking after the first frame"),
+                None => {}
+            }
+        }
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(TermEvent::Key(key))) => {
+                    if let Some(a) = bindings::action_for(key, app.context()) {
+                        app.apply(a);
+                    }
+                }
+                Some(Ok(TermEvent::Paste(text))) => app.apply(Action::Paste(text)),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break Err(e.into()),
+                None => break Ok(0),
+            },
+            Some(msg) = collector_rx.recv() => {
+                if let CollectorEvent::Refresh { outcomes, started, took } = msg {
+                    app.on_event(Event::Refresh { outcomes, started, took });
+                }
+            }
+            Some(msg) = task_rx.recv() => match msg {
+                TaskMsg::App(ev) => {
+                    if let Event::Job(crate::app::jobs::JobEvent::Finished { id, .. }) = &ev {
+                        runner.forget(*id);
+                    }
+                    app.on_event(ev);
+                }
+                TaskMsg::Reconfigure(config) => {
+                    // The new node list: scrape it from the next refresh on.
+                    match FleetSource::from_config(&config) {
+                        Ok(s) => {
+                            collector_task.abort();
+                            collector_task = s.spawn(refresh, collector_tx.clone());
+                        }
+                        Err(e) => app.notice = Some(format!("config reloaded, but: {e}")),
+                    }
+                }
+            },
+            _ = ticker.tick() => app.apply(Action::Tick(tokio::time::Instant::now().into_std())),
+            _ = sigterm.recv() => break Ok(128 + 15),
+            _ = sighup.recv() => break Ok(128 + 1),
+            _ = sigint.recv() => break Ok(128 + 2),
+        }
+        for req in std::mem::take(&mut app.requests) {
+            match req {
+                Request::RunJob(spec) => runner.start(spec),
+                Request::CancelJob(id) => runner.cancel(id),
+                Request::SetTheme(name) => {
+                    let (t, problem) = theme::load(&name);
+                    if problem.is_none() {
+                        theme = t;
+                    }
+                    app.on_event(Event::Theme { name, problem });
+                }
+            }
+        }
+        if app.should_quit {
+            break Ok(0);
+        }
+    };
+    runner.abort_all();
+    collector_task.abort();
+    outcome
+}
