@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use aami_tui::app::{Action, App, Mode, Pane};
+use aami_tui::app::{Action, App, Origin, View};
 use aami_tui::cli::tui::fleet_from_config;
 use aami_tui::sim::{SimOptions, SimSpec};
 use aami_tui::ui::{self, theme::Theme};
@@ -22,8 +22,7 @@ fn app(nodes: usize, gpus: Option<u32>, t: f64) -> (App, SimSpec) {
     let mut fleet = fleet_from_config(&spec.config());
     let base = Instant::now();
     fleet.apply_refresh(spec.outcomes_at(t), base, Duration::ZERO);
-    let mut app = App::new(fleet, Mode::Demo, base + Duration::from_millis(800));
-    app.apply(Action::Resize(160, 48));
+    let mut app = App::new(fleet, Origin::Demo, base + Duration::from_millis(800));
     app.apply(Action::Move(0));
     (app, spec)
 }
@@ -49,9 +48,9 @@ impl Write for Counter {
     }
 }
 
-fn bytes_per_refresh(pane: Pane) -> (usize, usize) {
+fn bytes_per_refresh(pane: View) -> (usize, usize) {
     let (mut app, spec) = app(64, None, 10.0);
-    app.apply(Action::GoPane(pane));
+    app.apply(Action::GoTab(pane));
     let theme = Theme::dark();
     let counter = Counter::default();
     let mut term = Terminal::with_options(
@@ -61,7 +60,10 @@ fn bytes_per_refresh(pane: Pane) -> (usize, usize) {
         },
     )
     .unwrap();
-    term.draw(|f| ui::render(&app, &theme, f)).unwrap();
+    term.draw(|f| {
+        ui::render(&app, &theme, f);
+    })
+    .unwrap();
     let first = counter.get();
     let mut steady = Vec::new();
     for k in 1..=10 {
@@ -71,7 +73,10 @@ fn bytes_per_refresh(pane: Pane) -> (usize, usize) {
         app.fleet
             .apply_refresh(spec.outcomes_at(t), now, Duration::ZERO);
         app.apply(Action::Tick(now + Duration::from_millis(800)));
-        term.draw(|f| ui::render(&app, &theme, f)).unwrap();
+        term.draw(|f| {
+        ui::render(&app, &theme, f);
+    })
+    .unwrap();
         steady.push(counter.get() - before);
     }
     steady.sort();
@@ -79,7 +84,7 @@ fn bytes_per_refresh(pane: Pane) -> (usize, usize) {
 }
 
 fn main() {
-    for pane in [Pane::Fleet, Pane::Heatmap] {
+    for pane in [View::Fleet, View::Heatmap] {
         let (first, steady) = bytes_per_refresh(pane);
         println!(
             "bytes to terminal, 64 nodes, {pane:?} pane, 160x48: first frame {first} B, steady-state refresh median {steady} B ({:.1}% of a full frame)",
@@ -92,7 +97,7 @@ fn main() {
     let mut node_app = fleet_app.clone();
     node_app.apply(Action::Open);
     let mut heat_app = fleet_app.clone();
-    heat_app.apply(Action::GoPane(Pane::Heatmap));
+    heat_app.apply(Action::GoTab(View::Heatmap));
     let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
     let mut g = c.benchmark_group("render_1024x8_160x48");
     for (name, a) in [
@@ -102,7 +107,10 @@ fn main() {
     ] {
         g.bench_function(name, |b| {
             b.iter(|| {
-                term.draw(|f| ui::render(black_box(a), &theme, f)).unwrap();
+                term.draw(|f| {
+                    ui::render(black_box(a), &theme, f);
+                })
+                .unwrap();
             })
         });
     }

@@ -16,14 +16,18 @@ pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 
 static HOOK: Once = Once::new();
 
-/// Installs a panic hook that restores the terminal and then runs the hook
-/// that was there (color-eyre's report). Call after `color_eyre::install`.
+/// Installs a panic hook that restores the terminal, runs the hook that was
+/// there (color-eyre's report) and ends the process with 101. Ending it is
+/// the point: a panic in a background task would otherwise leave the TUI
+/// drawing on a terminal that is no longer in raw mode. Call after
+/// `color_eyre::install`.
 pub fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();
             previous(info);
+            std::process::exit(101);
         }));
     });
 }

@@ -138,8 +138,8 @@ async fn unreachable_api_marks_every_node_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opening_a_node_loads_its_history_with_query_range() {
-    use aami_tui::app::{Action, App, Mode, Request};
-    use aami_tui::sources::CollectorEvent;
+    use aami_tui::app::jobs::JobKind;
+    use aami_tui::app::{Action, App, Event, Origin, Request};
     let sim = SimFleet::start(SimOptions {
         nodes: 2,
         ports: PortMode::Ephemeral,
@@ -159,23 +159,28 @@ async fn opening_a_node_loads_its_history_with_query_range() {
     config.prometheus.url = Some(prom.url.clone());
     config.tui.refresh = "1s".into();
     let source = FleetSource::from_config(&config).unwrap();
-    let mut app = App::new(fleet_from_config(&config), Mode::Live, Instant::now());
-    app.on_collector(CollectorEvent::Refresh {
+    let mut app = App::new(fleet_from_config(&config), Origin::Live, Instant::now());
+    app.history_available = true;
+    app.on_event(Event::Refresh {
         outcomes: source.refresh().await,
         started: Instant::now(),
         took: Duration::ZERO,
     });
     app.apply(Action::Open);
-    assert_eq!(
-        app.requests,
-        vec![Request::NodeHistory(0)],
-        "opening a node asks for its history"
+    assert!(
+        matches!(app.requests.as_slice(), [Request::RunJob(spec)]
+            if spec.kind == JobKind::HistoryLoad && spec.targets == [0]),
+        "opening a node asks for its history: {:?}",
+        app.requests
     );
     let series = source
         .history(0, Duration::from_secs(60), Duration::from_secs(1))
         .await
         .expect("query mode keeps history");
-    app.on_collector(CollectorEvent::History { node: 0, series });
+    app.on_event(Event::History {
+        node: 0,
+        series: series.expect("history"),
+    });
     let h = &app.fleet.nodes[0].history;
     assert_eq!(h.len(), 8, "every GPU of the H100 node");
     for ring in h.values() {

@@ -2,19 +2,19 @@
 
 mod common;
 
-use aami_tui::app::{Action, Pane, SortKey};
+use aami_tui::app::{Action, SortKey, View};
+use crossterm::event::KeyCode;
 use aami_tui::domain::heat::HeatMetric;
 use aami_tui::ui::theme::Theme;
-use common::{draw, text};
+use common::{draw, frame, keys, press, text};
 
 const T: f64 = 50.0;
 
 #[test]
 fn heatmap_160x48_and_80x24() {
     let mut app = common::demo_app(40, T);
-    app.apply(Action::GoPane(Pane::Heatmap));
-    app.apply(Action::Resize(160, 48));
-    let s = text(&draw(&app, &Theme::mono(), 160, 48));
+    press(&mut app, KeyCode::Char('2'));
+    let s = frame(&mut app, &Theme::mono(), 160, 48);
     assert!(
         s.contains("utilisation %") && s.contains("fleet min"),
         "{s}"
@@ -24,22 +24,20 @@ fn heatmap_160x48_and_80x24() {
     assert!(s.contains("cursor: gpu-node-01 GPU 0"));
     snap!("heatmap_util_160x48", s);
     let s = text(&draw(&app, &Theme::mono(), 80, 24));
-    assert!(s.lines().all(|l| l.chars().count() <= 80));
+    let legend = s.lines().nth(2).unwrap_or_default();
+    assert!(legend.contains("max"), "the legend keeps the fleet max at 80 columns: {legend}");
     snap!("heatmap_util_80x24", s);
 }
 
 #[test]
 fn metric_cycles_and_cursor_moves_and_opens() {
     let mut app = common::demo_app(12, T);
-    app.apply(Action::GoPane(Pane::Heatmap));
-    app.apply(Action::Resize(80, 24));
-    app.apply(Action::CycleMetric);
-    app.apply(Action::CycleMetric);
+    press(&mut app, KeyCode::Char('2'));
+    frame(&mut app, &Theme::mono(), 80, 24);
+    keys(&mut app, "mm");
     assert_eq!(app.ui.heat.metric, HeatMetric::Temperature);
     // gpu-node-02 GPU 5 is the hot one: right past node 1's 8 GPUs wraps to node 2.
-    for _ in 0..13 {
-        app.apply(Action::MoveCol(1));
-    }
+    keys(&mut app, &"l".repeat(13));
     let s = text(&draw(&app, &Theme::mono(), 80, 24));
     let footer = s.lines().rev().nth(1).unwrap();
     assert!(
@@ -48,23 +46,23 @@ fn metric_cycles_and_cursor_moves_and_opens() {
     );
     snap!("heatmap_temp_cursor_80x24", s);
     // Right past the last GPU wraps to the next node.
-    for _ in 0..3 {
-        app.apply(Action::MoveCol(1));
-    }
+    keys(&mut app, "lll");
     assert_eq!(app.ui.heat.gpu, 0);
-    // Two blocks per row at 80 columns: down moves two nodes.
-    app.apply(Action::Move(1));
-    app.apply(Action::Move(-1));
     assert_eq!(app.ui.heat.node_pos, 2);
-    app.apply(Action::Open);
-    assert_eq!(app.ui.pane, Pane::Fleet);
-    assert_eq!(
-        app.ui
-            .open_node
-            .map(|id| app.fleet.nodes[id].spec.name.clone())
-            .as_deref(),
-        Some("gpu-node-03")
-    );
+    // Two blocks per row at 80 columns: down moves two nodes, up comes back.
+    assert_eq!(app.ui.geometry.heat_blocks_per_row, 2);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.ui.heat.node_pos, 4);
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.ui.heat.node_pos, 2);
+    press(&mut app, KeyCode::Enter);
+    let View::Node(id) = app.view() else {
+        panic!("Enter opens the node, got {:?}", app.view());
+    };
+    assert_eq!(app.fleet.nodes[id].spec.name, "gpu-node-03");
+    // Esc goes back to the heatmap it came from.
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view(), View::Heatmap);
 }
 
 #[test]
@@ -82,9 +80,9 @@ fn health_metric_and_sort() {
     assert_eq!(&order[..3], ["gpu-node-07", "gpu-node-06", "gpu-node-02"]);
     let s = text(&draw(&app, &Theme::mono(), 160, 20));
     assert!(s.contains("HEALTH") && s.contains("0 ✖"), "{s}");
-    app.apply(Action::GoPane(Pane::Heatmap));
+    press(&mut app, KeyCode::Char('2'));
     while app.ui.heat.metric != HeatMetric::Health {
-        app.apply(Action::CycleMetric);
+        press(&mut app, KeyCode::Char('m'));
     }
     let s = text(&draw(&app, &Theme::mono(), 160, 30));
     assert!(s.contains("health 0–100"));
@@ -93,9 +91,9 @@ fn health_metric_and_sort() {
 #[test]
 fn heatmap_1024_nodes_scrolls_to_the_cursor() {
     let mut app = common::demo_app(1024, T);
-    app.apply(Action::GoPane(Pane::Heatmap));
-    app.apply(Action::Resize(160, 48));
-    app.apply(Action::Move(100_000));
+    press(&mut app, KeyCode::Char('2'));
+    frame(&mut app, &Theme::mono(), 160, 48);
+    press(&mut app, KeyCode::End);
     let s = text(&draw(&app, &Theme::mono(), 160, 48));
     assert!(s.contains("gpu-node-1024"), "{s}");
     assert!(s.contains("cursor: gpu-node-1024"));
@@ -104,7 +102,7 @@ fn heatmap_1024_nodes_scrolls_to_the_cursor() {
 #[test]
 fn heatmap_colours_dark() {
     let mut app = common::demo_app(8, T);
-    app.apply(Action::GoPane(Pane::Heatmap));
+    press(&mut app, KeyCode::Char('2'));
     let b = draw(&app, &Theme::dark(), 100, 12);
     insta::with_settings!({ snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"), prepend_module_to_snapshot => false }, {
         insta::assert_debug_snapshot!("heatmap_dark_colours_100x12", b);
@@ -114,12 +112,11 @@ fn heatmap_colours_dark() {
 #[test]
 fn dense_cells_fit_more_nodes_and_toggle() {
     let mut app = common::demo_app(1024, T);
-    app.apply(Action::GoPane(Pane::Heatmap));
-    app.apply(Action::Resize(160, 48));
+    press(&mut app, KeyCode::Char('2'));
     assert!(app.ui.heat.is_dense(1024), "dense by default on big fleets");
     let dense = text(&draw(&app, &Theme::mono(), 160, 48));
     let dense_nodes = dense.matches("gpu-node-").count();
-    app.apply(Action::ToggleDense);
+    press(&mut app, KeyCode::Char('z'));
     let wide = text(&draw(&app, &Theme::mono(), 160, 48));
     let wide_nodes = wide.matches("gpu-node-").count();
     assert!(
@@ -130,25 +127,26 @@ fn dense_cells_fit_more_nodes_and_toggle() {
 }
 
 #[test]
-fn panes_fill_250x70() {
+fn panes_use_the_room_at_250x70() {
     let mut app = common::demo_app(64, T);
-    for pane in [Pane::Fleet, Pane::Heatmap, Pane::Alerts] {
-        app.apply(Action::GoPane(pane));
-        app.apply(Action::Resize(250, 70));
-        let s = text(&draw(&app, &Theme::mono(), 250, 70));
-        assert!(
-            s.lines().count() == 70 && s.contains("gpu-node-"),
-            "{pane:?}"
-        );
-    }
-    let s = text(&draw(&app, &Theme::mono(), 250, 70));
+    // 66 body rows hold all 64 nodes, one per line.
+    let s = frame(&mut app, &Theme::mono(), 250, 70);
+    assert_eq!(s.matches("gpu-node-").count(), 64, "{s}");
+    assert!(s.contains("gpu-node-64"));
+    // The heatmap puts several node blocks on a row and still shows all.
+    press(&mut app, KeyCode::Char('2'));
+    let s = frame(&mut app, &Theme::mono(), 250, 70);
+    assert!(app.ui.geometry.heat_blocks_per_row >= 4, "{:?}", app.ui.geometry);
+    assert_eq!(s.matches("gpu-node-").count(), 64 + 1, "64 blocks + the cursor line: {s}");
+    press(&mut app, KeyCode::Char('3'));
+    let s = frame(&mut app, &Theme::mono(), 250, 70);
     assert!(s.contains("crit"));
 }
 
 #[test]
 fn alerts_pane_snapshots() {
     let mut app = common::demo_app(12, T);
-    app.apply(Action::GoPane(Pane::Alerts));
+    press(&mut app, KeyCode::Char('3'));
     snap!("alerts_80x24", text(&draw(&app, &Theme::mono(), 80, 24)));
     snap!("alerts_160x48", text(&draw(&app, &Theme::mono(), 160, 48)));
 }

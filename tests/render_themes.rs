@@ -2,7 +2,7 @@
 
 mod common;
 
-use aami_tui::app::{Action, Pane};
+use aami_tui::app::{Action, View};
 use aami_tui::ui::theme::{BUILTIN, Theme};
 use common::draw;
 use ratatui::style::Color;
@@ -10,7 +10,7 @@ use ratatui::style::Color;
 #[test]
 fn a_colour_snapshot_per_theme() {
     let mut app = common::demo_app(6, 50.0);
-    app.apply(Action::GoPane(Pane::Heatmap));
+    app.apply(Action::GoTab(View::Heatmap));
     for (name, _) in BUILTIN {
         let theme = Theme::builtin(name).unwrap();
         let b = draw(&app, &theme, 90, 10);

@@ -3,51 +3,57 @@
 
 mod common;
 
-use aami_tui::app::{Action, Pane};
+use aami_tui::app::view::XidPopup;
+use aami_tui::app::{App, Overlay, View};
 use aami_tui::ui::theme::Theme;
-use common::{draw, text};
+use common::{draw, keys, press, text};
+use crossterm::event::KeyCode;
+
+fn popup(app: &App) -> Option<&XidPopup> {
+    match app.mode.overlay() {
+        Some(Overlay::Xid(p)) => Some(p),
+        _ => None,
+    }
+}
 
 const T: f64 = 50.0;
 
 #[test]
 fn lookup_popup_by_typing_a_code() {
     let mut app = common::demo_app(4, T);
-    app.apply(Action::XidLookup);
+    press(&mut app, KeyCode::Char('x'));
     let s = text(&draw(&app, &Theme::mono(), 100, 30));
     assert!(s.contains("Xid lookup") && s.contains("1–173, 185"), "{s}");
-    for c in "79".chars() {
-        app.apply(Action::XidDigit(c));
-    }
+    keys(&mut app, "79");
     let s = text(&draw(&app, &Theme::mono(), 100, 30));
     assert!(s.contains("Xid 79 —") && s.contains("critical"), "{s}");
     assert!(s.contains("Do now") && s.contains("What it means"));
     snap!("xid_lookup_79_100x30", s);
-    app.apply(Action::XidBackspace);
-    app.apply(Action::XidBackspace);
-    for c in "999".chars() {
-        app.apply(Action::XidDigit(c));
-    }
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    keys(&mut app, "999");
     let s = text(&draw(&app, &Theme::mono(), 100, 30));
     assert!(s.contains("Xid 999 is not in the catalogue"), "{s}");
-    app.apply(Action::Back);
-    assert!(app.ui.xid_popup.is_none());
+    press(&mut app, KeyCode::Esc);
+    assert!(popup(&app).is_none());
 }
 
 #[test]
 fn enter_on_an_xid_alert_explains_it_for_that_gpu() {
     let mut app = common::demo_app(12, T);
-    app.apply(Action::GoPane(Pane::Alerts));
+    press(&mut app, KeyCode::Char('3'));
     let rows = app.alert_rows();
     let pos = rows
         .iter()
         .position(|(_, a)| a.xid.is_some())
         .expect("an Xid alert");
-    app.apply(Action::Move(pos as isize));
+    for _ in 0..pos {
+        press(&mut app, KeyCode::Down);
+    }
     let s = text(&draw(&app, &Theme::mono(), 120, 24));
     assert!(s.contains("(Enter: explain)"), "{s}");
-    app.apply(Action::Open);
-    let popup = app.ui.xid_popup.clone().expect("popup open");
-    let ctx = popup.context.expect("GPU context");
+    press(&mut app, KeyCode::Enter);
+    let ctx = popup(&app).and_then(|p| p.context.clone()).expect("popup with GPU context");
     assert_eq!((ctx.node.as_str(), ctx.gpu), ("gpu-node-06", 2));
     assert_eq!(ctx.pci_bus_id.as_deref(), Some("00000000:75:00.0"));
     let s = text(&draw(&app, &Theme::mono(), 120, 40));
@@ -58,10 +64,11 @@ fn enter_on_an_xid_alert_explains_it_for_that_gpu() {
     assert!(s.contains("Xid 79"));
     snap!("xid_explain_from_alert_120x40", s);
     // Scrolling moves the text, Esc closes.
-    app.apply(Action::Move(3));
-    assert_eq!(app.ui.xid_popup.as_ref().unwrap().scroll, 3);
-    app.apply(Action::Back);
-    assert!(app.ui.xid_popup.is_none());
+    keys(&mut app, "jjj");
+    assert_eq!(popup(&app).map(|p| p.scroll), Some(3));
+    press(&mut app, KeyCode::Esc);
+    assert!(popup(&app).is_none());
+    assert_eq!(app.view(), View::Alerts, "Esc closed only the popup");
 }
 
 #[test]
@@ -74,15 +81,16 @@ fn enter_on_a_gpu_with_an_xid_in_the_node_pane() {
         .position(|n| n.spec.name == "gpu-node-06")
         .unwrap();
     app.ui.selected = Some(id);
-    app.apply(Action::Open);
-    app.apply(Action::Move(2));
+    press(&mut app, KeyCode::Enter);
+    keys(&mut app, "jj");
     let s = text(&draw(&app, &Theme::mono(), 120, 30));
     assert!(s.contains("Enter: explain this Xid"), "{s}");
-    app.apply(Action::Open);
-    assert_eq!(app.ui.xid_popup.as_ref().and_then(|p| p.code()), Some(79));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(popup(&app).and_then(|p| p.code()), Some(79));
     // On a GPU without an Xid, Enter does nothing.
-    app.apply(Action::Back);
-    app.apply(Action::Move(-1));
-    app.apply(Action::Open);
-    assert!(app.ui.xid_popup.is_none());
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::Enter);
+    assert!(popup(&app).is_none());
+    assert_eq!(app.view(), View::Node(id));
 }

@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aami_tui::app::{App, Mode};
+use aami_tui::app::{App, Event, Origin};
 use aami_tui::domain::{Fleet, GpuSample, NodeSpec, ScrapeOutcome};
-use aami_tui::sources::CollectorEvent;
 use aami_tui::ssh::{self, SshError, SshTarget};
 
 struct Sshd {
@@ -178,10 +177,14 @@ async fn scanned_xids_map_to_gpu_indexes_and_raise_alerts() {
         now,
         Duration::ZERO,
     );
-    let mut app = App::new(fleet, Mode::Live, now);
-    app.on_collector(CollectorEvent::KernelLog {
+    let mut app = App::new(fleet, Origin::Live, now);
+    app.on_event(Event::KernelXids {
         node: 0,
-        report: Ok(report),
+        events: report
+            .events
+            .iter()
+            .map(|e| (e.pci_bus.clone(), e.code))
+            .collect(),
     });
     let alerts = &app.fleet.nodes[0].alerts;
     let a = alerts

@@ -523,16 +523,27 @@ impl App {
                 self.ui.log_selected = clamp_add(self.ui.log_selected, delta, n);
             }
             View::Heatmap => {
-                let n = self.heat_order().len();
-                let per_row = self.ui.geometry.heat_blocks_per_row.max(1) as isize;
-                // One step is one screen row of node blocks; pages and
-                // Home/End move by nodes.
-                let step = if delta.abs() == 1 {
-                    delta * per_row
-                } else {
-                    delta.signum() * delta.abs().min(n as isize)
+                let order = self.heat_order();
+                let rows = crate::domain::heat::grid(
+                    &self.fleet,
+                    &order,
+                    self.ui.heat.group.as_deref(),
+                    self.ui.geometry.heat_blocks_per_row,
+                );
+                // Up and down move a screen row (same column); pages move
+                // a screen of rows; Home/End go to the ends.
+                self.ui.heat.node_pos = match delta {
+                    d if d >= isize::MAX / 4 => order.len().saturating_sub(1),
+                    d if d <= isize::MIN / 4 => 0,
+                    d => {
+                        let rows_down = if d.abs() == 1 {
+                            d
+                        } else {
+                            d.signum() * self.ui.geometry.list_rows.max(1) as isize
+                        };
+                        crate::domain::heat::grid_step(&rows, self.ui.heat.node_pos, rows_down)
+                    }
                 };
-                self.ui.heat.node_pos = clamp_add(self.ui.heat.node_pos, step, n);
             }
             View::Node(id) => {
                 let gpus = self.fleet.nodes.get(id).map(|n| n.gpus.len()).unwrap_or(0);

@@ -149,6 +149,8 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::Char('m'))], Scope::Views(&[V::Heatmap]), Action::CycleMetric, "m", "metric: util, memory, temperature, power, errors, health", Some("metric")),
     row(&[Key(KeyCode::Char('g'))], Scope::Views(&[V::Heatmap]), Action::CycleGroup, "g", "group rows by rack, gpu_type, or none", Some("group")),
     row(&[Key(KeyCode::Char('z'))], Scope::Views(&[V::Heatmap]), Action::ToggleDense, "z", "dense cells (one character per GPU) or wide", None),
+    row(&[Key(KeyCode::Home)], Scope::Views(&[V::Heatmap]), Action::Top, "Home End G", "first node, last node", None),
+    row(&[Key(KeyCode::End), Key(KeyCode::Char('G'))], Scope::Views(&[V::Heatmap]), Action::Bottom, "", "", None),
     // Alerts.
     row(&[Key(KeyCode::Enter)], Scope::Views(&[V::Alerts]), Action::Open, "Enter", "explain the selected Xid alert", Some("explain")),
     // Action log.

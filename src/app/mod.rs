@@ -153,7 +153,13 @@ impl App {
                                 job.kind.word()
                             ));
                         }
-                        jobs::JobState::Ok(summary) if job.kind != jobs::JobKind::HistoryLoad => {
+                        // Scans say what they matched when their Xids arrive.
+                        jobs::JobState::Ok(summary)
+                            if !matches!(
+                                job.kind,
+                                jobs::JobKind::HistoryLoad | jobs::JobKind::KernelLogScan
+                            ) =>
+                        {
                             self.notice = Some(format!("{names}: {summary}"));
                         }
                         _ => {}
@@ -161,7 +167,17 @@ impl App {
                 }
             }
             Event::KernelXids { node, events } => {
-                self.fleet.record_kernel_xids(node, &events, self.now);
+                let (mapped, unmapped) = self.fleet.record_kernel_xids(node, &events, self.now);
+                self.notice = Some(format!(
+                    "{}: kernel log has {} Xid event(s), {mapped} matched to a GPU{}",
+                    self.node_name(node),
+                    events.len(),
+                    if unmapped > 0 {
+                        format!(", {unmapped} on a PCI bus the exporter does not list")
+                    } else {
+                        String::new()
+                    }
+                ));
             }
             Event::History { node, series } => self.fleet.load_history(node, series),
             Event::NodeAdded(spec) => {

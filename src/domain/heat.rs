@@ -178,3 +178,37 @@ pub fn order(fleet: &Fleet, label: Option<&str>, keep: impl Fn(&NodeState) -> bo
 pub fn group_of<'a>(n: &'a NodeState, label: Option<&str>) -> &'a str {
     group_value(n, label)
 }
+
+/// The heatmap's rows: positions in the node order, at most `per_row` to a
+/// row, and a new row whenever the group changes, so a group label only
+/// ever starts a row.
+pub fn grid(fleet: &Fleet, order: &[NodeId], label: Option<&str>, per_row: usize) -> Vec<std::ops::Range<usize>> {
+    let per_row = per_row.max(1);
+    let mut rows = Vec::new();
+    let mut start = 0;
+    for pos in 0..order.len() {
+        let new_group = pos > start
+            && group_value(&fleet.nodes[order[pos]], label)
+                != group_value(&fleet.nodes[order[pos - 1]], label);
+        if pos - start == per_row || new_group {
+            rows.push(start..pos);
+            start = pos;
+        }
+    }
+    if start < order.len() {
+        rows.push(start..order.len());
+    }
+    rows
+}
+
+/// The position `rows` rows down (up when negative) from `pos`, in the same
+/// column where the row has one, else its last node.
+pub fn grid_step(rows: &[std::ops::Range<usize>], pos: usize, rows_down: isize) -> usize {
+    let Some(r) = rows.iter().position(|r| r.contains(&pos)) else {
+        return pos;
+    };
+    let col = pos - rows[r].start;
+    let target = (r as isize + rows_down).clamp(0, rows.len() as isize - 1) as usize;
+    let row = &rows[target];
+    (row.start + col).min(row.end - 1)
+}

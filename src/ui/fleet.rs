@@ -199,22 +199,6 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
     );
-    // A scroll position hint when the list is longer than the screen.
-    if visible.len() > body_rows && area.width > 20 {
-        let hint = format!(
-            " {}/{} ",
-            sel_pos.map(|p| p + 1).unwrap_or(0),
-            visible.len()
-        );
-        let w = hint.chars().count() as u16;
-        let r = Rect {
-            x: area.x + area.width - w,
-            y: area.y,
-            width: w,
-            height: 1,
-        };
-        frame.render_widget(Paragraph::new(hint).style(theme.dim()), r);
-    }
 }
 
 fn cell<'a>(c: Col, w: u16, n: &'a NodeState, theme: &Theme) -> Cell<'a> {

@@ -11,18 +11,28 @@ use crate::app::{App, Overlay, bindings};
 use crate::domain::Severity;
 
 /// The footer's key hints for the current context, fitted to `width`.
+/// The way to the help always shows, last, so a narrow footer that drops
+/// other keys still says where to find them.
 pub fn key_hints(app: &App, width: usize) -> String {
-    let mut s = String::new();
-    for b in bindings::footer(app.context()) {
+    let item = |b: &bindings::Binding| {
         let key = b.label.split(' ').next().unwrap_or(b.label);
-        let item = format!(" {key} {}", b.footer.unwrap_or(""));
-        if s.chars().count() + item.chars().count() + 1 > width {
+        format!(" {key} {} ", b.footer.unwrap_or(""))
+    };
+    let rows = bindings::footer(app.context());
+    let (help, rest): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|b| b.action == crate::app::Action::ToggleHelp);
+    let tail: String = help.iter().map(|b| item(b)).collect();
+    let room = width.saturating_sub(tail.chars().count());
+    let mut s = String::new();
+    for b in rest {
+        let it = item(b);
+        if s.chars().count() + it.chars().count() > room {
             break;
         }
-        s.push_str(&item);
-        s.push(' ');
+        s.push_str(&it);
     }
-    s
+    s + &tail
 }
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {

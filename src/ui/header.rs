@@ -172,14 +172,28 @@ pub fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         app.ui.sort.word(),
         if app.ui.sort_desc { " ↓" } else { " ↑" }
     );
+    let left_w = spans.iter().map(|s| s.width()).sum::<usize>() as u16;
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-    let right = if filter.is_empty() {
+    let mut right = if filter.is_empty() {
         sort
     } else {
         format!("{filter}   {sort}")
     };
+    // Where the cursor is when the table is longer than the screen.
+    if app.view() == View::Fleet {
+        let visible = app.visible_nodes();
+        if visible.len() > app.ui.geometry.list_rows
+            && let Some(pos) = app
+                .ui
+                .selected
+                .and_then(|s| visible.iter().position(|v| *v == s))
+        {
+            right = format!("{}/{}   {right}", pos + 1, visible.len());
+        }
+    }
     let w = right.chars().count() as u16 + 1;
-    if area.width > w + 24 {
+    // Only where it does not cover a tab.
+    if area.width >= w + left_w + 1 {
         let r = Rect {
             x: area.x + area.width - w,
             width: w,

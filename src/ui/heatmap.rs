@@ -51,6 +51,55 @@ fn cell_text(s: &str, dense: bool) -> String {
     }
 }
 
+/// The legend line: the scale and the fleet's spread, shortened step by
+/// step until it fits, so the fleet max is never the part that is cut.
+fn legend(
+    metric: heat::HeatMetric,
+    fleet: &Fleet,
+    dense: bool,
+    width: usize,
+    theme: &Theme,
+) -> Line<'static> {
+    let edges = metric.band_edges();
+    let spread = heat::spread(fleet, metric);
+    for compact in [false, true] {
+        let mut spans = vec![Span::styled(
+            if compact {
+                format!(" {} ", metric.word())
+            } else {
+                format!(" {}  ", metric.title())
+            },
+            theme.title(),
+        )];
+        for (i, g) in GLYPHS.iter().enumerate() {
+            let label = match i {
+                0 => format!("<{}", edges[0]),
+                4 => format!(">{}", edges[3]),
+                _ if compact => format!("{}", edges[i - 1]),
+                _ => format!("{}–{}", edges[i - 1], edges[i]),
+            };
+            let glyph = if compact { cell_text(g, true) } else { cell_text(g, dense) };
+            spans.push(Span::styled(glyph, theme.heat(i)));
+            spans.push(Span::raw(if compact { format!("{label} ") } else { format!(" {label}  ") }));
+        }
+        if let Some((lo, med, hi)) = spread {
+            spans.push(Span::styled(
+                if compact {
+                    format!(" min {lo:.0} med {med:.0} max {hi:.0}")
+                } else {
+                    format!("fleet min {lo:.0} median {med:.0} max {hi:.0}")
+                },
+                theme.dim(),
+            ));
+        }
+        let line = Line::from(spans);
+        if line.width() <= width || compact {
+            return line;
+        }
+    }
+    Line::from("")
+}
+
 /// The band (0–4) of a level in 0..=1.
 pub fn band(level: f64) -> usize {
     ((level * 5.0).floor() as usize).min(4)
@@ -66,28 +115,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let per_row = blocks_per_row(area.width, fleet, dense);
     let mut lines: Vec<Line> = Vec::new();
 
-    // Legend: the scale and the fleet's spread.
-    let edges = metric.band_edges();
-    let mut legend = vec![Span::styled(
-        format!(" {}  ", metric.title()),
-        theme.title(),
-    )];
-    for (i, g) in GLYPHS.iter().enumerate() {
-        let label = match i {
-            0 => format!("<{}", edges[0]),
-            4 => format!(">{}", edges[3]),
-            _ => format!("{}–{}", edges[i - 1], edges[i]),
-        };
-        legend.push(Span::styled(cell_text(g, dense), theme.heat(i)));
-        legend.push(Span::raw(format!(" {label}  ")));
-    }
-    if let Some((lo, med, hi)) = heat::spread(fleet, metric) {
-        legend.push(Span::styled(
-            format!("fleet min {lo:.0} median {med:.0} max {hi:.0}"),
-            theme.dim(),
-        ));
-    }
-    lines.push(Line::from(legend));
+    lines.push(legend(metric, fleet, dense, area.width as usize, theme));
 
     // GPU index header for each block.
     let mut head = String::new();
@@ -105,30 +133,30 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     lines.push(Line::from(Span::styled(head, theme.dim())));
 
     let body_rows = (area.height as usize).saturating_sub(3).max(1);
-    let cursor_row = app.ui.heat.node_pos / per_row;
-    let first_row = (cursor_row / body_rows) * body_rows;
     let group = app.ui.heat.group.as_deref();
-    for row in first_row..first_row + body_rows {
-        let start = row * per_row;
-        if start >= order.len() {
-            break;
-        }
+    let rows = heat::grid(fleet, &order, group, per_row);
+    let cursor_row = rows
+        .iter()
+        .position(|r| r.contains(&app.ui.heat.node_pos))
+        .unwrap_or(0);
+    let first_row = (cursor_row / body_rows) * body_rows;
+    for row in rows.iter().skip(first_row).take(body_rows) {
         let mut spans = Vec::new();
-        for (k, &id) in order.iter().enumerate().skip(start).take(per_row) {
+        for k in row.clone() {
+            let id = order[k];
             let n = &fleet.nodes[id];
-            let g = heat::group_of(n, group);
-            let prev_group = k
-                .checked_sub(1)
-                .map(|p| heat::group_of(&fleet.nodes[order[p]], group));
-            let g_label = if prev_group != Some(g) || k == start {
-                fit(g, GROUP_W - 1)
+            // The group label starts its row only (rows break at groups).
+            let g_label = if k == row.start {
+                fit(heat::group_of(n, group), GROUP_W - 2)
             } else {
                 String::new()
             };
+            let mark = if app.ui.marks.contains(&id) { "●" } else { " " };
             spans.push(Span::styled(
-                format!("{g_label:<w$}", w = GROUP_W),
+                format!("{g_label:<w$}", w = GROUP_W - 1),
                 theme.dim(),
             ));
+            spans.push(Span::styled(mark, theme.title()));
             let on_cursor_node = k == app.ui.heat.node_pos;
             let name_style = if on_cursor_node {
                 theme.selected()
@@ -146,27 +174,20 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             let down = n.status.is_down();
             for c in 0..cols as u32 {
                 let gpu = n.gpus.iter().find(|g| g.index == c);
+                let crit = theme.severity(crate::domain::Severity::Critical);
                 let (text, style) = match (down, gpu) {
-                    (true, _) if (c as usize) < n.gpus_expected.max(1) => (
-                        "✖✖".to_string(),
-                        theme.severity(crate::domain::Severity::Critical),
-                    ),
+                    (true, _) if (c as usize) < n.gpus_expected.max(1) => ("✖✖".to_string(), crit),
+                    // An Xid marks the cell whatever the metric, in the
+                    // critical style: an Xid GPU must never look idle.
+                    (false, Some(g)) if g.xid().is_some() => ("X!".to_string(), crit),
                     (false, Some(g)) => match metric.value(g) {
                         Some(v) => {
                             let b = band(metric.level(v));
-                            let mut t = GLYPHS[b].to_string();
-                            if g.xid().is_some() {
-                                // An Xid marks the cell whatever the metric.
-                                t = "X!".into();
-                            }
-                            (t, theme.heat(b))
+                            (GLYPHS[b].to_string(), theme.heat(b))
                         }
                         None => (" ?".into(), theme.dim()),
                     },
-                    (false, None) if (c as usize) < n.gpus_expected => (
-                        "--".into(),
-                        theme.severity(crate::domain::Severity::Critical),
-                    ),
+                    (false, None) if (c as usize) < n.gpus_expected => ("--".into(), crit),
                     _ => ("  ".into(), theme.dim()),
                 };
                 let style = if on_cursor_node && c == app.ui.heat.gpu {

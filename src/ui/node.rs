@@ -52,14 +52,14 @@ fn host_line(n: &NodeState, theme: &Theme, width: u16) -> Line<'static> {
     let mut parts: Vec<(u8, String, Style)> = vec![
         (
             0,
-            format!(" {} ", crate::text::sanitize(&n.spec.name)),
+            format!(" {}", crate::text::sanitize(&n.spec.name)),
             theme.title(),
         ),
         (4, format!(" {}", crate::text::sanitize(&n.spec.address)), theme.dim()),
     ];
     if let Some(m) = n.model() {
         parts.push((
-            3,
+            2,
             format!("{} ×{}", crate::text::sanitize_max(m, 32), n.gpus.len()),
             theme.text(),
         ));
@@ -92,7 +92,7 @@ fn host_line(n: &NodeState, theme: &Theme, width: u16) -> Line<'static> {
             parts.push((6, format!("uptime {}", format::uptime(up)), theme.text()));
         }
         if let Some(c) = n.cpu_busy_pct {
-            parts.push((2, format!("CPU {c:.0}%"), theme.text()));
+            parts.push((3, format!("CPU {c:.0}%"), theme.text()));
         }
         if let (Some(used), Some(total)) = (h.mem_used_bytes(), h.mem_total_bytes) {
             parts.push((2, format!("MEM {}/{} GiB", gib(used), gib(total)), theme.text()));

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use aami_tui::app::{App, Mode};
+use aami_tui::app::{App, Origin, bindings};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use aami_tui::cli::tui::fleet_from_config;
 use aami_tui::sim::{SimOptions, SimSpec};
 use aami_tui::ui::{self, theme::Theme};
@@ -56,9 +57,36 @@ pub fn demo_app(nodes: usize, t: f64) -> App {
         base + Duration::from_secs(2),
         Duration::from_millis(12),
     );
-    let mut app = App::new(fleet, Mode::Demo, base + Duration::from_millis(2800));
+    let mut app = App::new(fleet, Origin::Demo, base + Duration::from_millis(2800));
     app.apply(aami_tui::app::Action::Move(0));
     app
+}
+
+/// One key, through the binding table, as the runtime sends it.
+pub fn press(app: &mut App, code: KeyCode) {
+    press_with(app, code, KeyModifiers::NONE);
+}
+
+pub fn press_with(app: &mut App, code: KeyCode, mods: KeyModifiers) {
+    if let Some(a) = bindings::action_for(KeyEvent::new(code, mods), app.context()) {
+        app.apply(a);
+    }
+}
+
+/// Types each character as a key press.
+pub fn keys(app: &mut App, s: &str) {
+    for c in s.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+/// Draws a frame and feeds its layout back to the app, as the runtime does.
+pub fn frame(app: &mut App, theme: &Theme, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut g = app.ui.geometry;
+    t.draw(|f| g = ui::render(app, theme, f)).unwrap();
+    app.apply(aami_tui::app::Action::Geometry(g));
+    text(t.backend().buffer())
 }
 
 /// Whether a program is on PATH; a test that needs it fails loudly with the
@@ -78,7 +106,10 @@ pub fn require(program: &str, package: &str) {
 
 pub fn draw(app: &aami_tui::app::App, theme: &Theme, w: u16, h: u16) -> Buffer {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| ui::render(app, theme, f)).unwrap();
+    t.draw(|f| {
+        ui::render(app, theme, f);
+    })
+    .unwrap();
     t.backend().buffer().clone()
 }
 
