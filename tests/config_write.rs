@@ -77,13 +77,33 @@ fn writer_killed_mid_save_leaves_the_old_file_intact() {
     assert_eq!(leftovers, 0, "the dead writer's temp file is cleaned up");
 }
 
+/// One `nodes add` killed after a random delay: where it got to (the save
+/// steps it reported), and whether the kill landed or it had already exited.
+struct Kill {
+    delay_ms: u64,
+    steps: Vec<String>,
+    killed: bool,
+    temp_left: bool,
+}
+
+fn temp_files(dir: &std::path::Path) -> usize {
+    fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+        .count()
+}
+
 #[test]
-fn killed_at_random_points_the_file_is_always_whole() {
+fn killed_at_random_points_the_file_is_old_or_new_never_torn() {
+    use std::os::unix::process::ExitStatusExt;
+    const PAUSE_MS: u64 = 40;
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.yaml");
-    // A big file makes each save take long enough to be hit.
+    let steps_file = dir.path().join("steps");
+    // Enough nodes that half a temp file is a real partial config.
     let mut text = String::from(BASE);
-    for i in 0..3000 {
+    for i in 0..300 {
         text.push_str(&format!(
             "  - name: bulk-{i}\n    ip: 127.2.{}.{}\n    labels: {{rack: r{}}}\n",
             i / 250,
@@ -92,22 +112,110 @@ fn killed_at_random_points_the_file_is_always_whole() {
         ));
     }
     fs::write(&cfg, &text).unwrap();
-    for i in 0..25u64 {
-        let mut child = add(
+    let writer = |i: u64| {
+        let mut c = add(
             cfg.to_str().unwrap(),
             &format!("new-{i}"),
             &format!("127.3.0.{}", i + 1),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-        std::thread::sleep(Duration::from_micros(500 + (i * 997) % 8000));
+        );
+        c.env(config::write::PAUSE_ENV, PAUSE_MS.to_string())
+            .env(config::write::STEPS_ENV, &steps_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        c
+    };
+    // How long a whole save takes here, pauses included: kills are drawn
+    // from that span so they fall before, during and after the save.
+    let t0 = Instant::now();
+    assert!(writer(99).status().unwrap().success());
+    let span_ms = t0.elapsed().as_millis() as u64 + PAUSE_MS;
+    let seed = fastrand::u64(..);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut kills = Vec::new();
+    for i in 0..40u64 {
+        let old = fs::read_to_string(&cfg).unwrap();
+        let node = config::NodeConfig {
+            name: format!("new-{i}"),
+            ip: format!("127.3.0.{}", i + 1),
+            labels: [("rack".to_string(), "r2".to_string())]
+                .into_iter()
+                .collect(),
+            ..config::NodeConfig::default()
+        };
+        let new = config::write::text_with_nodes_added(&old, &[node]);
+        let _ = fs::remove_file(&steps_file);
+        let mut child = writer(i).spawn().unwrap();
+        let delay_ms = rng.u64(0..=span_ms);
+        std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill();
-        child.wait().unwrap();
-        let c = config::load_file(&cfg).expect("config parses after a kill");
-        assert!(c.nodes.len() >= 3001, "no node lost");
+        let status = child.wait().unwrap();
+        let k = Kill {
+            delay_ms,
+            steps: fs::read_to_string(&steps_file)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string)
+                .collect(),
+            killed: status.signal() == Some(9),
+            temp_left: temp_files(dir.path()) > 0,
+        };
+        let now = fs::read_to_string(&cfg).unwrap();
+        let what = format!(
+            "seed {seed}, kill {i} at {} ms of {span_ms}, steps {:?}",
+            k.delay_ms, k.steps
+        );
+        assert!(now == old || now == new, "torn file: {what}");
+        let renamed = k.steps.iter().any(|s| s == "renamed");
+        let synced = k.steps.iter().any(|s| s == "temp-synced");
+        if renamed || !k.killed {
+            assert_eq!(now, new, "saved, yet not the new file: {what}");
+        }
+        if !synced {
+            assert_eq!(now, old, "not yet renamed, yet not the old file: {what}");
+        }
+        config::load_file(&cfg).expect("config parses after a kill");
+        kills.push((k, now == new));
     }
+    let count = |f: &dyn Fn(&Kill, bool) -> bool| kills.iter().filter(|(k, n)| f(k, *n)).count();
+    let summary = kills
+        .iter()
+        .map(|(k, n)| {
+            format!(
+                "{}ms:{:?}:{}",
+                k.delay_ms,
+                k.steps.last(),
+                if *n { "new" } else { "old" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Kills landed inside the save, with the temp file on disk: half
+    // written, and whole just before the rename. The old file survived.
+    assert!(
+        count(&|k, new| k.killed
+            && k.steps.last().is_some_and(|s| s == "temp-half")
+            && k.temp_left
+            && !new)
+            > 0,
+        "no kill landed while the temp file was half written (seed {seed}): {summary}"
+    );
+    assert!(
+        count(&|k, new| k.killed
+            && k.steps.last().is_some_and(|s| s == "temp-synced")
+            && k.temp_left
+            && !new)
+            > 0,
+        "no kill landed between the fsync and the rename (seed {seed}): {summary}"
+    );
+    // Kills landed right after the rename, before the writer finished.
+    assert!(
+        count(&|k, new| k.killed && k.steps.last().is_some_and(|s| s == "renamed") && new) > 0,
+        "no kill landed just after the rename (seed {seed}): {summary}"
+    );
+    assert!(
+        count(&|_, new| !new) > 0 && count(&|_, new| new) > 0,
+        "both outcomes: {summary}"
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Nodes that misbehave are the normal case: each misbehaviour gets a server
 //! that misbehaves that way, and the node's status names the cause.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aami_tui::sources::ScrapeLimits;
@@ -12,11 +14,22 @@ use tokio::net::TcpListener;
 /// One 8-GPU line set from the H100 capture (fixture), for valid bodies.
 const GOOD_LINE: &str = "DCGM_FI_DEV_GPU_TEMP{gpu=\"0\",UUID=\"GPU-c4529c8d-69c4-b61d-e0bc-7b2460096005\",pci_bus_id=\"00000000:53:00.0\",device=\"nvidia0\",modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"gpu-node-1\",DCGM_FI_DRIVER_VERSION=\"580.105.08\"} 30\n";
 
+/// What a `Huge` server managed to hand to the kernel before the reader
+/// hung up: whole chunks written, and whether the server has stopped.
+#[derive(Default)]
+struct BodyMeter {
+    bytes: AtomicUsize,
+    stopped: AtomicBool,
+}
+
 #[derive(Clone)]
 enum Behaviour {
     Raw(Vec<u8>),
     Trickle,
-    Huge { with_length: bool },
+    Huge {
+        with_length: bool,
+        meter: Arc<BodyMeter>,
+    },
     Truncated,
 }
 
@@ -44,7 +57,7 @@ async fn serve(b: Behaviour) -> u16 {
                             tokio::time::sleep(Duration::from_millis(50)).await;
                         }
                     }
-                    Behaviour::Huge { with_length } => {
+                    Behaviour::Huge { with_length, meter } => {
                         let total: usize = 200 << 20;
                         let head = if with_length {
                             format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\n\r\n")
@@ -56,10 +69,12 @@ async fn serve(b: Behaviour) -> u16 {
                         let mut sent = 0;
                         while sent < total {
                             if s.write_all(chunk.as_bytes()).await.is_err() {
-                                return;
+                                break;
                             }
                             sent += chunk.len();
+                            meter.bytes.store(sent, Ordering::SeqCst);
                         }
+                        meter.stopped.store(true, Ordering::SeqCst);
                     }
                     Behaviour::Truncated => {
                         let body = GOOD_LINE.repeat(4);
@@ -146,16 +161,82 @@ async fn trickling_server_times_out_on_schedule() {
     assert!(t0.elapsed() < Duration::from_secs(2));
 }
 
+/// Bytes the kernel can hold between a writer and a reader that stopped
+/// reading on loopback: the sender's and the receiver's largest socket
+/// buffers (`tcp_wmem` and `tcp_rmem` maxima), plus 1 MiB for the client's
+/// own read buffers.
+fn in_flight_bound() -> usize {
+    let max_of = |f: &str| {
+        std::fs::read_to_string(f)
+            .expect(f)
+            .split_whitespace()
+            .last()
+            .and_then(|v| v.parse::<usize>().ok())
+            .expect(f)
+    };
+    max_of("/proc/sys/net/ipv4/tcp_wmem") + max_of("/proc/sys/net/ipv4/tcp_rmem") + (1 << 20)
+}
+
+/// Scrapes a 200 MB page with a generous deadline (so only the size cap
+/// can stop the read) and returns the reason and the bytes the server
+/// managed to send before the reader hung up.
+async fn huge_page(with_length: bool) -> (Result<Vec<aami_tui::domain::GpuSample>, String>, usize) {
+    let meter = Arc::new(BodyMeter::default());
+    let port = serve(Behaviour::Huge {
+        with_length,
+        meter: Arc::clone(&meter),
+    })
+    .await;
+    let t = Target {
+        node: 0,
+        gpu_url: Some(format!("http://127.0.0.1:{port}/metrics")),
+        ..Target::default()
+    };
+    let limits = ScrapeLimits {
+        timeout: Duration::from_secs(60),
+        ..LIMITS
+    };
+    let r = scrape_node(&client(), &t, limits).await.gpus;
+    // The server stops when its writes fail, i.e. once the reader closed.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !meter.stopped.load(Ordering::SeqCst) {
+        assert!(
+            Instant::now() < deadline,
+            "server still writing after the scrape ended ({} bytes)",
+            meter.bytes.load(Ordering::SeqCst)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sent = meter.bytes.load(Ordering::SeqCst);
+    eprintln!("with_length {with_length}: the server sent {sent} bytes before the reader hung up");
+    (r, sent)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn huge_pages_are_refused_without_reading_them_all() {
-    let r = reason(Behaviour::Huge { with_length: true }).await;
-    assert_eq!(r.unwrap_err(), "body over 1 MiB");
-    let t0 = Instant::now();
-    let r = reason(Behaviour::Huge { with_length: false }).await;
+    let total: usize = 200 << 20;
+    let cap = LIMITS.max_body_bytes;
+    let bound = in_flight_bound();
+    assert!(
+        cap + bound < total / 2,
+        "socket buffers ({bound} bytes) too large for this test to tell"
+    );
+    // With a Content-Length the page is refused from its header.
+    let (r, sent) = huge_page(true).await;
     assert_eq!(r.unwrap_err(), "body over 1 MiB");
     assert!(
-        t0.elapsed() < Duration::from_secs(2),
-        "stopped reading at the cap"
+        sent <= bound,
+        "refused from the header, yet {sent} bytes sent"
+    );
+    // Without one, reading stops at the cap: the server could only send
+    // the cap plus what the socket buffers hold, not the 200 MB.
+    let (r, sent) = huge_page(false).await;
+    assert_eq!(r.unwrap_err(), "body over 1 MiB");
+    assert!(sent >= cap, "the reader read up to the cap ({sent} bytes)");
+    assert!(
+        sent <= cap + bound,
+        "reading stopped near the 1 MiB cap: server sent {sent} of {total} bytes (bound {})",
+        cap + bound
     );
 }
 

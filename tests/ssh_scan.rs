@@ -1,6 +1,8 @@
 //! Kernel-log Xid scans over SSH against a real OpenSSH sshd on 127.0.0.1:
 //! trust on first use, a changed host key refused and named, a wrong key
-//! named, and the scan's PCI bus ids mapped to the exporter's GPU indexes.
+//! named, the scan's PCI bus ids mapped to the exporter's GPU indexes, and
+//! the default kernel-log command run for real in the sshd session (journal,
+//! or dmesg when journalctl is absent or has no entries).
 
 mod common;
 
@@ -36,6 +38,12 @@ fn keygen(path: &Path) {
 }
 
 fn start_sshd() -> Sshd {
+    start_sshd_with("")
+}
+
+/// An sshd whose config ends with `extra` (e.g. `SetEnv PATH=...` for the
+/// session's commands).
+fn start_sshd_with(extra: &str) -> Sshd {
     common::require("/usr/sbin/sshd", "openssh-server");
     std::fs::create_dir_all("/run/sshd").unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -49,7 +57,7 @@ fn start_sshd() -> Sshd {
     std::fs::write(
         d.join("sshd_config"),
         format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/host_ed25519\nAuthorizedKeysFile {0}/authorized_keys\nPidFile {0}/sshd.pid\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nAllowUsers {user}\n",
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/host_ed25519\nAuthorizedKeysFile {0}/authorized_keys\nPidFile {0}/sshd.pid\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nAllowUsers {user}\n{extra}\n",
             d.display()
         ),
     )
@@ -95,8 +103,8 @@ async fn scan_over_ssh_pins_the_host_key_and_refuses_a_changed_one() {
     let report = ssh::scan_kernel_log(&t, &fixture_cmd(), &known, T, T)
         .await
         .unwrap();
+    assert!(!report.events.is_empty(), "the fixture's Xid 119 events");
     assert!(report.events.iter().all(|e| e.code == 119));
-    assert!(!report.events.is_empty());
     assert!(
         std::fs::read_to_string(&known)
             .unwrap()
@@ -204,7 +212,10 @@ async fn scanned_xids_map_to_gpu_indexes_and_raise_alerts() {
 
 #[test]
 fn cli_scans_a_configured_node_over_ssh() {
-    let sshd = start_sshd();
+    // A node without journalctl: the CLI's default command falls back to dmesg.
+    let tools = tempfile::tempdir().unwrap();
+    let fake = FakeLogTools::new(tools.path(), None);
+    let sshd = start_sshd_with(&fake.path_only());
     let cfg = sshd.dir.path().join("config.yaml");
     let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
     std::fs::write(
@@ -226,8 +237,6 @@ fn cli_scans_a_configured_node_over_ssh() {
             "--json",
             "--node",
             "xe9680",
-            "--command",
-            &fixture_cmd(),
         ])
         .env("HOME", home.path())
         .env("XDG_CONFIG_HOME", home.path())
@@ -239,13 +248,10 @@ fn cli_scans_a_configured_node_over_ssh() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(
-        v["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["code"] == 119)
-    );
+    let events = v["events"].as_array().unwrap();
+    assert!(!events.is_empty(), "the dmesg fixture's Xid 119 events");
+    assert!(events.iter().all(|e| e["code"] == 119));
+    assert_eq!(fake.calls(), ["dmesg -T"]);
     let out = Command::new(common::bin())
         .args([
             "--config",
@@ -259,4 +265,132 @@ fn cli_scans_a_configured_node_over_ssh() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no node named \"nope\""));
+}
+
+/// The journal as `journalctl -k` prints it (derived from the dmesg capture,
+/// see tests/fixtures/xid/PROVENANCE.md) and the real `dmesg -T` capture.
+const JOURNAL_FIXTURE: &str = "xid/derived_journalctl-k_xid119_from-gpud-XE9680.log";
+const DMESG_FIXTURE: &str = "xid/gpud_dmesg-with-xid-119_H100x8-XE9680.log";
+
+/// Stand-ins for a node's `journalctl` and `dmesg`, put first on the sshd
+/// session's PATH. Each records how it was called and prints a fixture.
+struct FakeLogTools {
+    bin: PathBuf,
+    calls: PathBuf,
+}
+
+enum Journal {
+    /// The journal holds the kernel log.
+    Entries,
+    /// No journal files, as systemd 252's journalctl answers on a machine
+    /// without a journal (checked on Debian 12): "-- No entries --" on
+    /// stdout unless `-q`, a note on stderr, exit status 0.
+    NoEntries,
+}
+
+impl FakeLogTools {
+    /// `journal: None` installs no journalctl at all.
+    fn new(dir: &Path, journal: Option<Journal>) -> Self {
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let calls = dir.join("calls");
+        std::fs::write(&calls, "").unwrap();
+        let log_call = |name: &str| format!("echo \"{name} $*\" >> {}", calls.display());
+        let script = |name: &str, body: String| {
+            use std::os::unix::fs::PermissionsExt;
+            let p = bin.join(name);
+            std::fs::write(&p, format!("#!/bin/sh\n{}\n{body}\n", log_call(name))).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        // Absolute paths: a session PATH without /usr/bin must still work.
+        let cat = |rel: &str| format!("exec /bin/cat {}", common::fixture(rel).display());
+        script("dmesg", cat(DMESG_FIXTURE));
+        match journal {
+            Some(Journal::Entries) => script("journalctl", cat(JOURNAL_FIXTURE)),
+            Some(Journal::NoEntries) => script(
+                "journalctl",
+                "case \" $* \" in *\" -q \"*) ;; *) echo '-- No entries --' ;; esac\n\
+                 echo 'No journal files were found.' >&2\nexit 0"
+                    .into(),
+            ),
+            None => {}
+        }
+        Self { bin, calls }
+    }
+
+    /// sshd config: the fakes first, then the system's tools.
+    fn path_first(&self) -> String {
+        format!("SetEnv PATH={}:/usr/bin:/bin", self.bin.display())
+    }
+
+    /// sshd config: only the fakes, so a missing one is really missing.
+    fn path_only(&self) -> String {
+        format!("SetEnv PATH={}", self.bin.display())
+    }
+
+    fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.calls)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+const JOURNALCTL_CALL: &str = "journalctl -q -k --since -24h --no-pager";
+
+/// Runs the default kernel-log command in a session whose PATH the sshd
+/// config sets; the report and the fakes' calls.
+async fn default_scan(
+    journal: Option<Journal>,
+    path_only: bool,
+) -> (aami_tui::xid::ScanReport, Vec<String>) {
+    let tools = tempfile::tempdir().unwrap();
+    let fake = FakeLogTools::new(tools.path(), journal);
+    let sshd = start_sshd_with(&if path_only {
+        fake.path_only()
+    } else {
+        fake.path_first()
+    });
+    let report = ssh::scan_kernel_log(
+        &target(&sshd, "user_ed25519"),
+        ssh::KERNEL_LOG_COMMAND,
+        &sshd.dir.path().join("kh"),
+        T,
+        T,
+    )
+    .await
+    .unwrap();
+    assert!(
+        !report.events.is_empty(),
+        "no events; the fakes were called as {:?}",
+        fake.calls()
+    );
+    assert!(report.events.iter().all(|e| e.code == 119));
+    (report, fake.calls())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_command_reads_the_kernel_journal() {
+    let (report, calls) = default_scan(Some(Journal::Entries), false).await;
+    assert_eq!(calls, [JOURNALCTL_CALL], "dmesg not needed");
+    // The journal's own time format, not dmesg -T's "Sun Feb 23 ... 2025".
+    let time = report.events[0].time.as_deref().unwrap_or("");
+    assert!(time.starts_with("Feb 23 16:"), "{time}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_command_falls_back_to_dmesg_when_the_journal_is_empty() {
+    let (report, calls) = default_scan(Some(Journal::NoEntries), false).await;
+    assert_eq!(calls, [JOURNALCTL_CALL, "dmesg -T"]);
+    let time = report.events[0].time.as_deref().unwrap_or("");
+    assert!(time.starts_with("Sun Feb 23 16:"), "{time}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_command_falls_back_to_dmesg_without_journalctl() {
+    let (report, calls) = default_scan(None, true).await;
+    assert_eq!(calls, ["dmesg -T"]);
+    let time = report.events[0].time.as_deref().unwrap_or("");
+    assert!(time.starts_with("Sun Feb 23 16:"), "{time}");
 }

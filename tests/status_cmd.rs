@@ -61,6 +61,52 @@ fn status_prints_the_fleet_and_exits_nonzero_when_a_node_is_down() {
     drop(sim);
 }
 
+/// The GPU exporter answers but node_exporter stops: the node is `degraded`
+/// (not up, not down) with node_exporter named, through the same collector
+/// the TUI uses.
+#[test]
+fn node_exporter_down_with_the_gpu_exporter_up_is_degraded() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt
+        .block_on(SimFleet::start(SimOptions {
+            nodes: 1,
+            ports: PortMode::Ephemeral,
+            ..SimOptions::default()
+        }))
+        .unwrap();
+    let mut config = sim.config();
+    let node_exporter = common::servers::node_exporter(&config.nodes[0].ip);
+    let port: u16 = node_exporter
+        .url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    config.nodes[0].exporters.node = Some(port);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &config);
+    let status = || {
+        let out = common::run(&["--config", cfg.to_str().unwrap(), "status", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", common::stdout(&out), common::stderr(&out)));
+        (out.status.code(), v["nodes"][0].clone())
+    };
+    // Both exporters answer: up.
+    let (code, node) = status();
+    assert_eq!(code, Some(0), "{node}");
+    assert_eq!(node["status"], "up", "{node}");
+    drop(node_exporter);
+    let (code, node) = status();
+    assert_eq!(node["status"], "degraded", "{node}");
+    assert_eq!(
+        node["reason"], "node_exporter: connection refused",
+        "{node}"
+    );
+    assert_eq!(node["gpus"], 8, "the GPUs are still read");
+    assert_eq!(code, Some(0), "degraded is not down");
+    drop(sim);
+}
+
 #[test]
 fn help_and_completions() {
     let out = common::run(&["--help"]);

@@ -19,9 +19,49 @@ use super::error::{ConfigError, Located};
 use super::load;
 use super::model::{Config, NodeConfig};
 
-/// Test hook: milliseconds to pause halfway through writing the temp file,
-/// so a test can kill the writer mid-save. Unset in normal use.
+/// Test hook: milliseconds to pause after each step of a save (see
+/// [`SaveStep`]), so a test can kill the writer mid-save. Unset in normal use.
 pub const PAUSE_ENV: &str = "AAMI_TEST_SAVE_PAUSE_MS";
+
+/// Test hook: a file each step of a save is appended to as it completes, so
+/// a test can tell where a kill landed. Unset in normal use.
+pub const STEPS_ENV: &str = "AAMI_TEST_SAVE_STEPS";
+
+/// The points of a save the test hooks report, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveStep {
+    /// Half of the new text is in the temp file.
+    TempHalf,
+    /// The whole temp file is written and fsynced; the rename comes next.
+    TempSynced,
+    /// The temp file was renamed over the config.
+    Renamed,
+}
+
+impl SaveStep {
+    pub fn name(self) -> &'static str {
+        match self {
+            SaveStep::TempHalf => "temp-half",
+            SaveStep::TempSynced => "temp-synced",
+            SaveStep::Renamed => "renamed",
+        }
+    }
+}
+
+/// Reports `step` to the test hooks; does nothing when they are unset.
+fn test_hook(step: SaveStep) {
+    if let Some(log) = std::env::var_os(STEPS_ENV)
+        && let Ok(mut f) = OpenOptions::new().create(true).append(true).open(log)
+    {
+        let _ = writeln!(f, "{}", step.name());
+    }
+    if let Some(ms) = std::env::var(PAUSE_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
 
 /// Holds the lock for the life of the value.
 pub struct ConfigLock {
@@ -140,13 +180,7 @@ pub fn save_atomic(path: &Path, text: &str, secret: bool) -> Result<(), ConfigEr
         let bytes = text.as_bytes();
         let half = bytes.len() / 2;
         f.write_all(&bytes[..half]).map_err(werr(&tmp))?;
-        if let Some(ms) = std::env::var(PAUSE_ENV)
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-        {
-            f.flush().map_err(werr(&tmp))?;
-            std::thread::sleep(Duration::from_millis(ms));
-        }
+        test_hook(SaveStep::TempHalf);
         f.write_all(&bytes[half..]).map_err(werr(&tmp))?;
         #[cfg(unix)]
         if secret {
@@ -157,6 +191,7 @@ pub fn save_atomic(path: &Path, text: &str, secret: bool) -> Result<(), ConfigEr
         }
         f.sync_all().map_err(werr(&tmp))?;
     }
+    test_hook(SaveStep::TempSynced);
     if path.exists() {
         let bak = backup_path(path);
         let _ = fs::remove_file(&bak);
@@ -165,6 +200,7 @@ pub fn save_atomic(path: &Path, text: &str, secret: bool) -> Result<(), ConfigEr
         }
     }
     fs::rename(&tmp, path).map_err(werr(path))?;
+    test_hook(SaveStep::Renamed);
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }

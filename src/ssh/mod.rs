@@ -228,9 +228,13 @@ pub async fn run(
 }
 
 /// What to run for "scan this node's kernel log": the last day of the
-/// kernel journal, or dmesg where there is no journal.
-pub const KERNEL_LOG_COMMAND: &str =
-    "journalctl -k --since -24h --no-pager 2>/dev/null || dmesg -T 2>/dev/null || dmesg";
+/// kernel journal, or dmesg where there is no journal. journalctl without a
+/// journal prints "-- No entries --" and exits 0, so falling back on its
+/// exit status alone would never reach dmesg: `-q` drops that line and an
+/// empty answer (or no journalctl at all) falls back. Shell builtins only,
+/// so it runs on nodes with nothing but a POSIX shell and dmesg.
+pub const KERNEL_LOG_COMMAND: &str = "log=$(journalctl -q -k --since -24h --no-pager 2>/dev/null); \
+     if [ -n \"$log\" ]; then printf '%s\\n' \"$log\"; else dmesg -T 2>/dev/null || dmesg; fi";
 
 /// Reads a node's kernel log over SSH and scans it for Xid events.
 pub async fn scan_kernel_log(

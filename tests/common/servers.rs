@@ -1,5 +1,5 @@
-//! Real Prometheus and VictoriaMetrics (Debian packages) as plain processes
-//! on 127.0.0.1 with temp dirs and free ports; stopped on drop.
+//! Real Prometheus, VictoriaMetrics and node_exporter (Debian packages) as
+//! plain processes on loopback with temp dirs and free ports; stopped on drop.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -75,6 +75,35 @@ fn start_prometheus(jobs: &[(&str, Vec<String>)], web: Option<&std::path::Path>)
     Server {
         child,
         url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
+/// node_exporter on `ip` (any loopback address), answering once its port is
+/// open.
+pub fn node_exporter(ip: &str) -> Server {
+    let bin = "/usr/bin/prometheus-node-exporter";
+    super::require(bin, "prometheus-node-exporter");
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind((ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(bin)
+        .arg(format!("--web.listen-address={ip}:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start node_exporter");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect((ip, port)).is_err() {
+        assert!(Instant::now() < deadline, "node_exporter did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server {
+        child,
+        url: format!("http://{ip}:{port}"),
         _dir: dir,
     }
 }
