@@ -511,3 +511,248 @@ fn series_from_matrix(
     }
     Ok(by_gpu.into_iter().collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Exporters, NodeConfig};
+
+    fn collector(nodes: &[(&str, &str)]) -> QueryCollector {
+        let mut config = Config::default();
+        config.prometheus.url = Some("http://127.0.0.1:9/".into());
+        config.nodes = nodes
+            .iter()
+            .map(|(name, ip)| NodeConfig {
+                name: (*name).into(),
+                ip: (*ip).into(),
+                ..NodeConfig::default()
+            })
+            .collect();
+        QueryCollector::from_config(&config)
+            .expect("prometheus.url is set")
+            .expect("plain HTTP client")
+    }
+
+    fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> MetricSample {
+        MetricSample {
+            name: name.into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+            value,
+        }
+    }
+
+    #[test]
+    fn gpu_query_asks_for_every_family_of_every_dialect() {
+        let q = gpu_query();
+        let inner = q
+            .strip_prefix("{__name__=~\"")
+            .and_then(|r| r.strip_suffix("\"}"))
+            .expect("one name regex");
+        let names: Vec<&str> = inner.split('|').collect();
+        for d in GPU_DIALECTS {
+            for f in d.families() {
+                assert!(names.contains(&f), "{f}");
+            }
+        }
+        assert_eq!(names.len(), dialect::gpu_families().len());
+        assert!(names.contains(&"DCGM_FI_DEV_RETIRED_SBE"));
+        assert!(names.contains(&"DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_TOTAL"));
+    }
+
+    #[test]
+    fn instance_host_strips_the_port_only() {
+        assert_eq!(instance_host("10.0.0.1:9400"), "10.0.0.1");
+        assert_eq!(instance_host("gpu-node-1:9400"), "gpu-node-1");
+        assert_eq!(instance_host("[fe80::1]:9400"), "fe80::1");
+        assert_eq!(instance_host("fe80::1"), "fe80::1");
+        assert_eq!(instance_host("gpu-node-1"), "gpu-node-1");
+    }
+
+    #[test]
+    fn series_are_matched_by_address_then_by_name() {
+        let c = collector(&[
+            ("n0", "10.0.0.1"),
+            ("n1", "fe80::1"),
+            ("gpu-node-2", "10.0.0.3"),
+            ("n3", "10.0.0.4"),
+        ]);
+        let at = |labels: &[(&str, &str)]| c.node_for(&sample("x", labels, 1.0));
+        assert_eq!(at(&[("instance", "10.0.0.1:9400")]), Some(0));
+        assert_eq!(at(&[("instance", "[fe80::1]:9400")]), Some(1));
+        // instance is a DNS name, not the configured address.
+        assert_eq!(at(&[("instance", "gpu-node-2:9400")]), Some(2));
+        assert_eq!(
+            at(&[("instance", "dcgm.svc:9400"), ("Hostname", "n3")]),
+            Some(3),
+            "dcgm-exporter's Hostname"
+        );
+        assert_eq!(at(&[("instance", "x:9100"), ("nodename", "n0")]), Some(0));
+        assert_eq!(at(&[("instance", "x:1"), ("hostname", "n1")]), Some(1));
+        assert_eq!(at(&[("instance", "10.9.9.9:9400")]), None);
+        assert_eq!(at(&[]), None);
+    }
+
+    fn dcgm(name: &str, instance: &str, gpu: &str, value: f64) -> MetricSample {
+        sample(
+            name,
+            &[("instance", instance), ("gpu", gpu), ("UUID", "GPU-x")],
+            value,
+        )
+    }
+
+    fn up(instance: &str, value: f64) -> MetricSample {
+        sample("up", &[("instance", instance)], value)
+    }
+
+    #[test]
+    fn outcomes_per_node_from_the_three_answers() {
+        let c = collector(&[
+            ("ok", "10.0.0.1"),
+            ("down", "10.0.0.2"),
+            ("no-gpus", "10.0.0.3"),
+            ("host-exporter-down", "10.0.0.4"),
+        ]);
+        let gpus = vec![
+            dcgm("DCGM_FI_DEV_GPU_UTIL_RATIO", "10.0.0.1:9400", "0", 0.5),
+            dcgm("DCGM_FI_DEV_RETIRED_SBE", "10.0.0.1:9400", "0", 2.0),
+            dcgm("DCGM_FI_DEV_RETIRED_DBE", "10.0.0.1:9400", "0", 1.0),
+            dcgm("DCGM_FI_DEV_GPU_UTIL", "10.0.0.4:9400", "0", 7.0),
+            // A stored series of a target Prometheus now sees down.
+            dcgm("DCGM_FI_DEV_GPU_UTIL", "10.0.0.2:9400", "0", 9.0),
+        ];
+        let hosts = vec![sample(
+            "node_memory_MemTotal_bytes",
+            &[("instance", "10.0.0.3:9100")],
+            64.0,
+        )];
+        let ups = vec![
+            up("10.0.0.1:9400", 1.0),
+            up("10.0.0.2:9400", 0.0),
+            up("10.0.0.3:9100", 1.0),
+            up("10.0.0.4:9400", 1.0),
+            up("10.0.0.4:9100", 0.0),
+        ];
+        let out = c.outcomes(Ok(gpus), Ok(hosts), Ok(ups));
+        assert_eq!(out.iter().map(|o| o.node).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        let ok = out[0].gpus.as_ref().expect("node 0 has GPUs");
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].util_pct, Some(50.0));
+        assert_eq!(ok[0].retired_pages, Some(3.0));
+        assert_eq!(
+            out[1].gpus,
+            Err("exporter target down in Prometheus (up == 0)".into())
+        );
+        assert_eq!(
+            out[2].gpus,
+            Err("no GPU series in Prometheus for this node".into())
+        );
+        assert_eq!(
+            out[2]
+                .host
+                .as_ref()
+                .and_then(|h| h.as_ref().ok()?.mem_total_bytes),
+            Some(64.0)
+        );
+        assert!(
+            out[3].gpus.is_ok(),
+            "node_exporter down does not hide the GPUs: {:?}",
+            out[3].gpus
+        );
+    }
+
+    #[test]
+    fn a_failed_gpu_query_marks_every_node_and_others_lose_only_their_part() {
+        let c = collector(&[("a", "10.0.0.1"), ("b", "10.0.0.2")]);
+        let out = c.outcomes(
+            Err(QueryError::Timeout(Duration::from_secs(2))),
+            Ok(Vec::new()),
+            Ok(Vec::new()),
+        );
+        assert!(
+            out.iter()
+                .all(|o| o.gpus == Err("query mode: timeout after 2.0s".into()))
+        );
+        let answer = || Err(QueryError::Answer("bad".into()));
+        let out = c.outcomes(
+            Ok(vec![dcgm(
+                "DCGM_FI_DEV_GPU_UTIL",
+                "10.0.0.1:9400",
+                "0",
+                1.0,
+            )]),
+            answer(),
+            answer(),
+        );
+        assert!(out[0].gpus.is_ok());
+        assert_eq!(out[0].host, None);
+    }
+
+    #[test]
+    fn a_pinned_dialect_picks_its_reader_else_the_first_with_gpus() {
+        let nvgpu = sample(
+            "nvidia_smi_utilization_gpu_ratio",
+            &[("uuid", "GPU-a")],
+            0.25,
+        );
+        let amd = sample("gpu_gfx_activity", &[("gpu_id", "0")], 40.0);
+        let both = [amd.clone(), nvgpu.clone()];
+        let g = gpus_of_node(&both, None);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].util_pct, Some(25.0), "nvidia_gpu_exporter comes first");
+        let g = gpus_of_node(&both, Some(Dialect::Amd));
+        assert_eq!(g[0].util_pct, Some(40.0));
+        assert!(gpus_of_node(&[amd], Some(Dialect::Dcgm)).is_empty());
+        // A pin that is not an exposition dialect falls back to detection.
+        assert_eq!(gpus_of_node(&[nvgpu], Some(Dialect::CustomJson)).len(), 1);
+        let mut config = Config::default();
+        config.prometheus.url = Some("http://127.0.0.1:9".into());
+        config.nodes = vec![NodeConfig {
+            name: "n".into(),
+            ip: "10.0.0.1".into(),
+            exporters: Exporters {
+                all_smi: Some(9090),
+                ..Exporters::default()
+            },
+            ..NodeConfig::default()
+        }];
+        let c = QueryCollector::from_config(&config).unwrap().unwrap();
+        assert_eq!(
+            c.nodes[0].dialect,
+            Some(Dialect::AllSmi),
+            "implied by all_smi"
+        );
+    }
+
+    #[test]
+    fn ip_regex_escapes_dots_and_drops_the_unexpected() {
+        assert_eq!(ip_regex("10.0.0.1"), "10[.]0[.]0[.]1");
+        assert_eq!(ip_regex("fe80::1"), "fe80::1");
+        assert_eq!(ip_regex("a\"b|c"), "abc");
+    }
+
+    #[test]
+    fn matrix_keeps_gaps_and_scales_ratios() {
+        let body = r#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL_RATIO","gpu":"1"},"values":[[100,"0.5"],[102,"0.25"]]},
+            {"metric":{"__name__":"DCGM_FI_DEV_GPU_TEMP_CELSIUS","gpu":"1"},"values":[[101,"60"]]},
+            {"metric":{"__name__":"DCGM_FI_DEV_BOARD_POWER_WATTS","gpu":"0"},"values":[[100,"300"],[150,"1"]]},
+            {"metric":{"__name__":"DCGM_FI_DEV_FB_USED","gpu":"0"},"values":[[100,"5"]]},
+            {"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL"},"values":[[100,"5"]]}
+        ]}}"#;
+        let s = series_from_matrix(body, 100.0, 1.0, 3).unwrap();
+        assert_eq!(s.iter().map(|(g, _)| *g).collect::<Vec<_>>(), [0, 1]);
+        let g1 = &s[1].1;
+        assert_eq!(g1.util[0], 50.0);
+        assert!(g1.util[1].is_nan(), "a gap stays a gap");
+        assert_eq!(g1.util[2], 25.0);
+        assert!(g1.temp[0].is_nan() && g1.temp[1] == 60.0);
+        let g0 = &s[0].1;
+        assert_eq!(g0.power.len(), 3, "points past the grid are dropped");
+        assert_eq!(g0.power[0], 300.0);
+        assert!(g0.util.is_empty(), "FB_USED feeds no history series");
+        assert!(series_from_matrix("{}", 0.0, 1.0, 1).is_err());
+    }
+}
