@@ -220,11 +220,13 @@ async fn dcgm_47_pages_read_the_same_through_prometheus_as_scraped() {
     let series = pages::sample_lines(&a100) + pages::sample_lines(&t4);
     let a100_page = PageServer::start("127.0.4.1", a100).await;
     let t4_page = PageServer::start("127.0.4.2", t4).await;
-    let mut config = Config::default();
-    config.nodes = vec![
-        dcgm_node("ub20-a100-k8s", &a100_page),
-        dcgm_node("cp-bm14r7", &t4_page),
-    ];
+    let config = Config {
+        nodes: vec![
+            dcgm_node("ub20-a100-k8s", &a100_page),
+            dcgm_node("cp-bm14r7", &t4_page),
+        ],
+        ..Config::default()
+    };
     let prom = servers::prometheus(&[("dcgm", vec![a100_page.target(), t4_page.target()])]);
     servers::wait_for_value(
         &prom.url,

@@ -58,14 +58,16 @@ async fn unhealthy_nodes_through_prometheus() {
     let by_hostname = PageServer::start("127.0.0.1", a100.clone()).await;
     let by_hostname_target = format!("localhost:{}", by_hostname.port);
 
-    let mut config = Config::default();
-    config.nodes = vec![
-        node("gone", "127.0.5.1"),
-        node("host-only", "127.0.5.2"),
-        node("stops", "127.0.5.3"),
-        // dcgm-exporter's Hostname label on the NVIDIA docs sample.
-        node("ub20-a100-k8s", "10.255.0.9"),
-    ];
+    let mut config = Config {
+        nodes: vec![
+            node("gone", "127.0.5.1"),
+            node("host-only", "127.0.5.2"),
+            node("stops", "127.0.5.3"),
+            // dcgm-exporter's Hostname label on the NVIDIA docs sample.
+            node("ub20-a100-k8s", "10.255.0.9"),
+        ],
+        ..Config::default()
+    };
     let prom = servers::prometheus(&[
         (
             "dcgm",

@@ -71,7 +71,7 @@ impl ExpositionDialect for DeviceMetricsExporter {
     fn looks_like(&self, text: &str) -> bool {
         looks_like(text)
     }
-    fn from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
+    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
         from_samples(samples)
     }
 }

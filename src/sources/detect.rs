@@ -348,7 +348,7 @@ fn parse_exposition(text: &str, kind: Dialect) -> Result<Parsed, InspectError> {
         .into_iter()
         .map(|(node, s)| NodeGpus {
             node,
-            gpus: reader.from_samples(&s),
+            gpus: reader.gpus_from_samples(&s),
         })
         .filter(|n| !n.gpus.is_empty())
         .collect();

@@ -25,11 +25,11 @@ pub trait ExpositionDialect: Sync {
     /// Whether a page is this dialect's.
     fn looks_like(&self, text: &str) -> bool;
     /// GPUs from one host's samples, ordered by index.
-    fn from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample>;
+    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample>;
 
     /// Parses a page of this dialect into GPUs.
     fn parse(&self, text: &str) -> Vec<GpuSample> {
-        self.from_samples(&exposition::parse_filtered(text, |n| self.wanted(n)))
+        self.gpus_from_samples(&exposition::parse_filtered(text, |n| self.wanted(n)))
     }
 }
 

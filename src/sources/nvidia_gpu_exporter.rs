@@ -96,7 +96,7 @@ impl ExpositionDialect for NvidiaGpuExporter {
     fn looks_like(&self, text: &str) -> bool {
         looks_like(text)
     }
-    fn from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
+    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
         from_samples(samples)
     }
 }

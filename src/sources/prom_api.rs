@@ -190,7 +190,7 @@ pub fn gpus_from_samples(samples: &[MetricSample]) -> Vec<(String, Vec<GpuSample
                     if mine.is_empty() {
                         Vec::new()
                     } else {
-                        d.from_samples(&mine)
+                        d.gpus_from_samples(&mine)
                     }
                 })
                 .collect::<Vec<_>>();

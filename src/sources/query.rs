@@ -448,7 +448,7 @@ fn gpus_of_node(samples: &[MetricSample], pinned: Option<Dialect>) -> Vec<GpuSam
                 .filter(|s| d.wanted(&s.name))
                 .cloned()
                 .collect();
-            d.from_samples(&mine)
+            d.gpus_from_samples(&mine)
         })
         .find(|g| !g.is_empty())
         .unwrap_or_default()
