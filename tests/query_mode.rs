@@ -1,6 +1,7 @@
 //! Query mode against a real Prometheus and a real VictoriaMetrics scraping
 //! the simulated fleet: the fleet model read back through the API equals the
-//! one scraped directly.
+//! one scraped directly, for the simulated fleet and for a page in DCGM 4.7
+//! names.
 
 mod common;
 
@@ -11,6 +12,7 @@ use aami_tui::config::Config;
 use aami_tui::domain::{Fleet, NodeStatus};
 use aami_tui::sim::{PortMode, SimFleet, SimOptions};
 use aami_tui::sources::{Collector, FleetSource};
+use common::pages::{self, PageServer};
 use common::servers;
 
 async fn frozen_sim() -> SimFleet {
@@ -52,25 +54,18 @@ async fn read(config: &Config) -> Fleet {
     fleet
 }
 
+/// Every field of every GPU (the whole `GpuSample`, MIG instances
+/// included) and every host figure, node by node.
 fn assert_same_fleet(direct: &Fleet, queried: &Fleet) {
+    assert_eq!(direct.nodes.len(), queried.nodes.len());
     for (d, q) in direct.nodes.iter().zip(&queried.nodes) {
         assert_eq!(d.status, q.status, "{}", d.spec.name);
-        assert_eq!(d.gpus.len(), q.gpus.len(), "{}", d.spec.name);
-        for (a, b) in d.gpus.iter().zip(&q.gpus) {
-            assert_eq!(a.index, b.index);
-            assert_eq!(a.uuid, b.uuid);
-            assert_eq!(a.model, b.model);
-            assert_eq!(a.util_pct, b.util_pct, "{} GPU {}", d.spec.name, a.index);
-            assert_eq!(a.temp_c, b.temp_c);
-            assert_eq!(a.power_w, b.power_w);
-            assert_eq!(a.mem_used_mib, b.mem_used_mib);
-            assert_eq!(a.mem_total_mib, b.mem_total_mib);
-            assert_eq!(a.throttle_reasons, b.throttle_reasons);
-            assert_eq!(a.last_xid, b.last_xid);
-            assert_eq!(a.mig.len(), b.mig.len());
-        }
-        let mem = |f: &aami_tui::domain::NodeState| f.host.as_ref().and_then(|h| h.mem_total_bytes);
-        assert_eq!(mem(d), mem(q), "host figures through the API");
+        assert_eq!(d.gpus, q.gpus, "{}: GPUs through the API", d.spec.name);
+        assert_eq!(
+            d.host, q.host,
+            "{}: host figures through the API",
+            d.spec.name
+        );
     }
 }
 
@@ -197,4 +192,74 @@ async fn opening_a_node_loads_its_history_with_query_range() {
             .await
             .is_none()
     );
+}
+
+/// A node reading the page `server` serves, from dcgm-exporter's port.
+fn dcgm_node(name: &str, server: &PageServer) -> aami_tui::config::NodeConfig {
+    aami_tui::config::NodeConfig {
+        name: name.into(),
+        ip: server.ip.to_string(),
+        exporters: aami_tui::config::Exporters {
+            dcgm: Some(server.port),
+            node: None,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// The bug this guards: query mode once asked Prometheus for 26 of the 49
+/// dcgm names, so a DCGM 4.7 exporter's retired pages, NVLink errors and
+/// slowdown temperature never reached the fleet. Both pages are derived
+/// from real captures (see tests/fixtures/dcgm/PROVENANCE.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dcgm_47_pages_read_the_same_through_prometheus_as_scraped() {
+    let a100 = std::fs::read_to_string(common::fixture(
+        "dcgm/derived_A100x1_MIG-1g.5gb_dcgm-4.7-names_retired-nvlink-slowdown.prom",
+    ))
+    .unwrap();
+    let t4 = std::fs::read_to_string(common::fixture(
+        "dcgm/derived_TeslaT4x1_dcgm-4.7-metric-names.prom",
+    ))
+    .unwrap();
+    let series = pages::sample_lines(&a100) + pages::sample_lines(&t4);
+    let a100_page = PageServer::start("127.0.4.1", a100).await;
+    let t4_page = PageServer::start("127.0.4.2", t4).await;
+    let config = Config {
+        nodes: vec![
+            dcgm_node("ub20-a100-k8s", &a100_page),
+            dcgm_node("cp-bm14r7", &t4_page),
+        ],
+        ..Config::default()
+    };
+    let prom = servers::prometheus(&[("dcgm", vec![a100_page.target(), t4_page.target()])]);
+    servers::wait_for_value(
+        &prom.url,
+        "count({job=\"dcgm\",__name__=~\"DCGM_.*\"})",
+        series as f64,
+        Duration::from_secs(40),
+    )
+    .await;
+
+    let direct = read(&config).await;
+    let mut q = config.clone();
+    q.prometheus.url = Some(prom.url.clone());
+    let queried = read(&q).await;
+    assert_same_fleet(&direct, &queried);
+
+    // The comparison covers the families the old list missed: they are
+    // there to compare, not both absent.
+    let a = &queried.nodes[0].gpus[0];
+    assert_eq!(a.retired_pages, Some(3.0), "RETIRED_SBE + RETIRED_DBE");
+    assert_eq!(a.nvlink_errors, Some(4.0), "the four NVLINK_*_ERROR_TOTAL");
+    assert_eq!(a.slowdown_temp_c, Some(90.0));
+    assert_eq!(a.temp_c, Some(61.0), "GPU_TEMP_CELSIUS");
+    assert_eq!(a.power_w, Some(409.692), "BOARD_POWER_WATTS");
+    assert_eq!(a.mem_total_mib, Some(4845.0 + 35690.0));
+    assert_eq!(a.last_xid, Some(0), "XID_ERROR");
+    assert_eq!(a.mig.len(), 1, "the 1g.5gb instance");
+    let t = &queried.nodes[1].gpus[0];
+    assert_eq!(t.model, "Tesla T4");
+    assert!((t.util_pct.unwrap() - 91.0).abs() < 1e-9, "ratio 0.91");
+    assert_eq!(t.pcie_replays, Some(0.0), "PCIE_REPLAY_TOTAL");
 }

@@ -28,12 +28,14 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
+use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use crate::domain::GpuSample;
+use crate::sources::Dialect;
 use crate::sources::ScrapeError;
-use crate::sources::detect::{self, InspectError, NodeGpus, Parsed, SourceKind};
+use crate::sources::detect::{self, InspectError, NodeGpus, Parsed};
 use crate::sources::http::{self, ScrapeLimits};
 
 /// The JSON schema version printed as `schema_version`.
@@ -48,36 +50,37 @@ pub struct InspectArgs {
     pub json: bool,
     /// Parse as this dialect instead of detecting it.
     #[arg(long, value_enum)]
-    pub dialect: Option<DialectArg>,
+    pub dialect: Option<Dialect>,
 }
 
-/// `--dialect` values (the config's `exporters.dialect` names, plus `amd`
-/// and `prometheus_api`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum DialectArg {
-    Dcgm,
-    #[value(alias = "all-smi")]
-    AllSmi,
-    #[value(alias = "nvidia-gpu-exporter")]
-    NvidiaGpuExporter,
-    Amd,
-    #[value(alias = "custom-json")]
-    CustomJson,
-    #[value(alias = "prometheus-api")]
-    PrometheusApi,
-}
+/// `--dialect` values: every dialect but node_exporter (which has no GPUs
+/// to pin), in snake_case with a kebab-case alias.
+impl ValueEnum for Dialect {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            Dialect::Dcgm,
+            Dialect::AllSmi,
+            Dialect::NvidiaGpuExporter,
+            Dialect::Amd,
+            Dialect::CustomJson,
+            Dialect::PrometheusApi,
+        ]
+    }
 
-impl From<DialectArg> for SourceKind {
-    fn from(d: DialectArg) -> Self {
-        match d {
-            DialectArg::Dcgm => Self::Dcgm,
-            DialectArg::AllSmi => Self::AllSmi,
-            DialectArg::NvidiaGpuExporter => Self::NvidiaGpuExporter,
-            DialectArg::Amd => Self::Amd,
-            DialectArg::CustomJson => Self::CustomJson,
-            DialectArg::PrometheusApi => Self::PrometheusApi,
-        }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let kebab = match self {
+            Dialect::AllSmi => Some("all-smi"),
+            Dialect::NvidiaGpuExporter => Some("nvidia-gpu-exporter"),
+            Dialect::CustomJson => Some("custom-json"),
+            Dialect::PrometheusApi => Some("prometheus-api"),
+            Dialect::NodeExporter => return None,
+            Dialect::Dcgm | Dialect::Amd => None,
+        };
+        let value = PossibleValue::new(self.name());
+        Some(match kebab {
+            Some(alias) => value.alias(alias),
+            None => value,
+        })
     }
 }
 
@@ -93,7 +96,7 @@ pub struct NodeReport<'a> {
 pub struct InspectReport<'a> {
     pub schema_version: u32,
     pub source: String,
-    pub dialect: Option<SourceKind>,
+    pub dialect: Option<Dialect>,
     pub gpu_count: usize,
     pub nodes: Vec<NodeReport<'a>>,
     pub warnings: &'a [String],
@@ -175,7 +178,7 @@ pub fn run(_flag: Option<&Path>, args: InspectArgs) -> color_eyre::Result<i32> {
         }
         Err(ReadError::NotMetrics(e)) => return report_error(&args, &e),
     };
-    let parsed = detect::parse_kind(&text, args.dialect.map(SourceKind::from));
+    let parsed = detect::parse_any(&text, args.dialect);
     match parsed {
         Ok(mut p) => {
             if is_url(&args.source)

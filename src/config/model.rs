@@ -86,13 +86,41 @@ impl Exporters {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a page is: the exporter dialect that wrote it. One type for the
+/// config's `exporters.dialect`, `inspect --dialect` and detection; what
+/// each dialect reads lives in `crate::sources::dialect`.
+///
+/// The config accepts only the GPU dialects it could always pin (`dcgm`,
+/// `all_smi`, `nvidia_gpu_exporter`, `custom_json`); the others are
+/// detected, or pinned on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dialect {
     Dcgm,
     AllSmi,
     NvidiaGpuExporter,
+    #[serde(skip_deserializing)]
+    Amd,
+    #[serde(skip_deserializing)]
+    NodeExporter,
     CustomJson,
+    #[serde(skip_deserializing)]
+    PrometheusApi,
+}
+
+impl Dialect {
+    /// The snake_case name used in the config, JSON output and `--dialect`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Dcgm => "dcgm",
+            Self::AllSmi => "all_smi",
+            Self::NvidiaGpuExporter => "nvidia_gpu_exporter",
+            Self::Amd => "amd",
+            Self::NodeExporter => "node_exporter",
+            Self::CustomJson => "custom_json",
+            Self::PrometheusApi => "prometheus_api",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -8,9 +8,9 @@
 //! unrendered `{{UTIL_0}}` placeholders) are skipped by the parser, so such
 //! a GPU comes out with its identity and no readings.
 
-use std::collections::BTreeMap;
-
+use super::dialect::{Dialect, ExpositionDialect, FieldTable};
 use super::exposition::{self, MetricSample};
+use super::gpu_table::GpuTable;
 use crate::domain::{GpuSample, MigInstance};
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -36,29 +36,55 @@ enum Field {
     MigMemTotal,
 }
 
-fn field_of(name: &str) -> Option<Field> {
-    use Field::*;
-    Some(match name {
-        "all_smi_gpu_utilization" => Util,
-        "all_smi_gpu_memory_used_bytes" => MemUsed,
-        "all_smi_gpu_memory_total_bytes" => MemTotal,
-        "all_smi_gpu_temperature_celsius" => Temp,
-        "all_smi_gpu_power_consumption_watts" => Power,
-        "all_smi_gpu_power_limit_current_watts" => PowerLimit,
-        "all_smi_gaudi_power_max_watts" => PowerMax,
-        "all_smi_gpu_frequency_mhz" => Freq,
-        "all_smi_gpu_temperature_threshold_slowdown_celsius" => Slowdown,
-        "all_smi_gpu_info" => Info,
-        "all_smi_mig_instance_utilization_gpu" => MigUtil,
-        "all_smi_mig_instance_memory_used_bytes" => MigMemUsed,
-        "all_smi_mig_instance_memory_total_bytes" => MigMemTotal,
-        _ => return None,
-    })
+const FIELDS: FieldTable<Field> = FieldTable(&[
+    ("all_smi_gpu_utilization", Field::Util),
+    ("all_smi_gpu_memory_used_bytes", Field::MemUsed),
+    ("all_smi_gpu_memory_total_bytes", Field::MemTotal),
+    ("all_smi_gpu_temperature_celsius", Field::Temp),
+    ("all_smi_gpu_power_consumption_watts", Field::Power),
+    ("all_smi_gpu_power_limit_current_watts", Field::PowerLimit),
+    ("all_smi_gaudi_power_max_watts", Field::PowerMax),
+    ("all_smi_gpu_frequency_mhz", Field::Freq),
+    (
+        "all_smi_gpu_temperature_threshold_slowdown_celsius",
+        Field::Slowdown,
+    ),
+    ("all_smi_gpu_info", Field::Info),
+    ("all_smi_mig_instance_utilization_gpu", Field::MigUtil),
+    ("all_smi_mig_instance_memory_used_bytes", Field::MigMemUsed),
+    (
+        "all_smi_mig_instance_memory_total_bytes",
+        Field::MigMemTotal,
+    ),
+]);
+
+/// The all-smi dialect.
+pub struct AllSmi;
+
+impl ExpositionDialect for AllSmi {
+    fn dialect(&self) -> Dialect {
+        Dialect::AllSmi
+    }
+    fn node_labels(&self) -> &'static [&'static str] {
+        NODE_LABELS
+    }
+    fn families(&self) -> Vec<&'static str> {
+        FIELDS.families()
+    }
+    fn wanted(&self, name: &str) -> bool {
+        wanted(name)
+    }
+    fn looks_like(&self, text: &str) -> bool {
+        looks_like(text)
+    }
+    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
+        from_samples(samples)
+    }
 }
 
 /// Whether a metric family is one this parser reads.
 pub fn wanted(name: &str) -> bool {
-    field_of(name).is_some()
+    FIELDS.field_of(name).is_some()
 }
 
 /// Whether a page looks like all-smi's (any `all_smi_` family, GPUs or not).
@@ -85,10 +111,9 @@ fn first_label<'a>(s: &'a MetricSample, keys: &[&str]) -> Option<&'a str> {
 
 /// Builds GPUs from already-parsed samples (one host's).
 pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
-    let mut gpus: BTreeMap<u32, Partial> = BTreeMap::new();
-    let mut migs: BTreeMap<(u32, String), MigInstance> = BTreeMap::new();
+    let mut table: GpuTable<u32, Partial> = GpuTable::default();
     for s in samples {
-        let Some(field) = field_of(&s.name) else {
+        let Some(field) = FIELDS.field_of(&s.name) else {
             continue;
         };
         let Some(index) =
@@ -96,7 +121,7 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
         else {
             continue;
         };
-        let p = gpus.entry(index).or_default();
+        let p = table.entry(index);
         fill_identity(&mut p.gpu, index, s);
         if field == Field::Info {
             if p.gpu.driver.is_none() {
@@ -118,13 +143,19 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             let key = first_label(s, &["mig_uuid", "mig_instance", "gpu_instance_id"])
                 .unwrap_or("")
                 .to_string();
-            let m = migs.entry((index, key)).or_insert_with(|| MigInstance {
-                instance_id: first_label(s, &["gpu_instance_id", "mig_instance"])
-                    .unwrap_or("")
-                    .to_string(),
-                profile: s.label("mig_profile").unwrap_or("").to_string(),
-                ..Default::default()
-            });
+            let (_, m) = table.mig(
+                index,
+                |_| Partial::default(),
+                key,
+                || MigInstance {
+                    instance_id: first_label(s, &["gpu_instance_id", "mig_instance"])
+                        .unwrap_or("")
+                        .to_string(),
+                    profile: s.label("mig_profile").unwrap_or("").to_string(),
+                    ..Default::default()
+                },
+            );
+            let m = &mut m.instance;
             match field {
                 Field::MigUtil => m.util_pct = Some(v),
                 Field::MigMemUsed => m.mem_used_mib = Some(v / MIB),
@@ -146,20 +177,13 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             Field::Info | Field::MigUtil | Field::MigMemUsed | Field::MigMemTotal => {}
         }
     }
-    for ((index, _), m) in migs {
-        if let Some(p) = gpus.get_mut(&index) {
-            p.gpu.mig.push(m);
+    table.finish(|p, _| {
+        let mut g = p.gpu;
+        if g.power_limit_w.is_none() {
+            g.power_limit_w = p.power_max;
         }
-    }
-    gpus.into_values()
-        .map(|p| {
-            let mut g = p.gpu;
-            if g.power_limit_w.is_none() {
-                g.power_limit_w = p.power_max;
-            }
-            g
-        })
-        .collect()
+        g
+    })
 }
 
 fn fill_identity(g: &mut GpuSample, index: u32, s: &MetricSample) {

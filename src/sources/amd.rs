@@ -7,7 +7,9 @@
 //! Units: VRAM is published in MB, which the exporter takes from amdsmi's
 //! MiB figures, so it is used as MiB unchanged.
 
+use super::dialect::{Dialect, ExpositionDialect, FieldTable};
 use super::exposition::{self, MetricSample};
+use super::gpu_table::GpuTable;
 use crate::domain::{GpuSample, Workload};
 
 /// Labels that name the host a series is from.
@@ -31,30 +33,52 @@ enum Field {
     PcieReplay,
 }
 
-fn field_of(name: &str) -> Option<Field> {
-    use Field::*;
-    Some(match name {
-        "gpu_gfx_activity" | "gpu_usage" => Util,
-        "gpu_used_vram" => MemUsed,
-        "gpu_total_vram" | "gpu_total_memory" => MemTotal,
-        "gpu_free_vram" => MemFree,
-        "gpu_junction_temperature" => TempJunction,
-        "gpu_edge_temperature" => TempEdge,
-        "gpu_memory_temperature" => MemTemp,
-        "gpu_package_power" => PackagePower,
-        "gpu_power_usage" => PowerUsage,
-        "gpu_average_package_power" => AveragePower,
-        "gpu_clock" => Clock,
-        "gpu_ecc_correct_total" => EccCorrectable,
-        "gpu_ecc_uncorrect_total" => EccUncorrectable,
-        "pcie_replay_count" => PcieReplay,
-        _ => return None,
-    })
+const FIELDS: FieldTable<Field> = FieldTable(&[
+    ("gpu_gfx_activity", Field::Util),
+    ("gpu_usage", Field::Util),
+    ("gpu_used_vram", Field::MemUsed),
+    ("gpu_total_vram", Field::MemTotal),
+    ("gpu_total_memory", Field::MemTotal),
+    ("gpu_free_vram", Field::MemFree),
+    ("gpu_junction_temperature", Field::TempJunction),
+    ("gpu_edge_temperature", Field::TempEdge),
+    ("gpu_memory_temperature", Field::MemTemp),
+    ("gpu_package_power", Field::PackagePower),
+    ("gpu_power_usage", Field::PowerUsage),
+    ("gpu_average_package_power", Field::AveragePower),
+    ("gpu_clock", Field::Clock),
+    ("gpu_ecc_correct_total", Field::EccCorrectable),
+    ("gpu_ecc_uncorrect_total", Field::EccUncorrectable),
+    ("pcie_replay_count", Field::PcieReplay),
+]);
+
+/// The ROCm device-metrics-exporter dialect.
+pub struct DeviceMetricsExporter;
+
+impl ExpositionDialect for DeviceMetricsExporter {
+    fn dialect(&self) -> Dialect {
+        Dialect::Amd
+    }
+    fn node_labels(&self) -> &'static [&'static str] {
+        NODE_LABELS
+    }
+    fn families(&self) -> Vec<&'static str> {
+        FIELDS.families()
+    }
+    fn wanted(&self, name: &str) -> bool {
+        wanted(name)
+    }
+    fn looks_like(&self, text: &str) -> bool {
+        looks_like(text)
+    }
+    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
+        from_samples(samples)
+    }
 }
 
 /// Whether a metric family is one this parser reads.
 pub fn wanted(name: &str) -> bool {
-    field_of(name).is_some()
+    FIELDS.field_of(name).is_some()
 }
 
 /// Whether a page looks like device-metrics-exporter's: one of the GPU
@@ -81,7 +105,6 @@ pub fn parse(text: &str) -> Vec<GpuSample> {
 
 #[derive(Default)]
 struct Partial {
-    key: String,
     gpu: GpuSample,
     index: Option<u32>,
     junction: Option<f64>,
@@ -104,31 +127,31 @@ fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
+/// The key a GPU's series share: its `gpu_id`, or in the early format its
+/// UUID.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum GpuKey {
+    Id(u32),
+    Uuid(String),
+}
+
 /// Builds GPUs from already-parsed samples (one host's).
 pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
-    let mut parts: Vec<Partial> = Vec::new();
+    let mut table: GpuTable<GpuKey, Partial> = GpuTable::default();
     for s in samples {
-        let Some(field) = field_of(&s.name) else {
+        let Some(field) = FIELDS.field_of(&s.name) else {
             continue;
         };
         let id = s.label("gpu_id").and_then(|g| g.parse::<u32>().ok());
         let key = match (id, label(s, &["gpu_uuid", "GPU_UUID"])) {
-            (Some(i), _) => format!("id:{i}"),
-            (None, Some(u)) => format!("uuid:{u}"),
+            (Some(i), _) => GpuKey::Id(i),
+            (None, Some(u)) => GpuKey::Uuid(u.to_string()),
             (None, None) => continue,
         };
-        let pos = match parts.iter().position(|p| p.key == key) {
-            Some(pos) => pos,
-            None => {
-                parts.push(Partial {
-                    key,
-                    index: id,
-                    ..Default::default()
-                });
-                parts.len() - 1
-            }
-        };
-        let p = &mut parts[pos];
+        let p = table.entry_with(key, |_| Partial {
+            index: id,
+            ..Default::default()
+        });
         fill_identity(&mut p.gpu, s);
         let v = s.value;
         if !v.is_finite() {
@@ -156,30 +179,24 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             Field::PcieReplay => g.pcie_replays = Some(v),
         }
     }
-    let mut gpus: Vec<(u32, GpuSample)> = parts
-        .into_iter()
-        .enumerate()
-        .map(|(seen, p)| {
-            let mut g = p.gpu;
-            g.index = p.index.unwrap_or(seen as u32);
-            // MI3xx publishes the junction (hotspot) temperature, MI2xx the edge one.
-            g.temp_c = p.junction.or(p.edge);
-            g.power_w = p.package_power.or(p.power_usage).or(p.average_power);
-            if g.mem_used_mib.is_none()
-                && let (Some(total), Some(free)) = (g.mem_total_mib, p.mem_free)
-            {
-                g.mem_used_mib = Some((total - free).max(0.0));
-            }
-            g.sm_clock_mhz = mean(&p.sys_clocks);
-            g.mem_clock_mhz = mean(&p.mem_clocks);
-            if g.model.is_empty() {
-                g.model = "AMD GPU".to_string();
-            }
-            (g.index, g)
-        })
-        .collect();
-    gpus.sort_by_key(|(i, _)| *i);
-    gpus.into_iter().map(|(_, g)| g).collect()
+    table.finish(|p, seen| {
+        let mut g = p.gpu;
+        g.index = p.index.unwrap_or(seen as u32);
+        // MI3xx publishes the junction (hotspot) temperature, MI2xx the edge one.
+        g.temp_c = p.junction.or(p.edge);
+        g.power_w = p.package_power.or(p.power_usage).or(p.average_power);
+        if g.mem_used_mib.is_none()
+            && let (Some(total), Some(free)) = (g.mem_total_mib, p.mem_free)
+        {
+            g.mem_used_mib = Some((total - free).max(0.0));
+        }
+        g.sm_clock_mhz = mean(&p.sys_clocks);
+        g.mem_clock_mhz = mean(&p.mem_clocks);
+        if g.model.is_empty() {
+            g.model = "AMD GPU".to_string();
+        }
+        g
+    })
 }
 
 fn fill_identity(g: &mut GpuSample, s: &MetricSample) {

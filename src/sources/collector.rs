@@ -283,7 +283,7 @@ pub fn parse_gpu_page_as(
     let mut nodes = parsed.nodes;
     // An exporter page is one node whatever host name it gives itself; a
     // `/v1/collect` answer lists many, so it must name this one.
-    if nodes.len() == 1 && kind != detect::SourceKind::CustomJson {
+    if nodes.len() == 1 && kind != Dialect::CustomJson {
         return Ok(nodes.remove(0).gpus);
     }
     match nodes

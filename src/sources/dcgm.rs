@@ -2,12 +2,10 @@
 //! the classic one and the DCGM 4.7 / exporter 4.9 one (GPU_UTIL_RATIO 0–1,
 //! GPU_TEMP_CELSIUS, BOARD_POWER_WATTS, XID_ERROR, …).
 
-use std::collections::BTreeMap;
-
+use super::dialect::{Dialect, ExpositionDialect, FieldTable};
 use super::exposition::{self, MetricSample};
+use super::gpu_table::GpuTable;
 use crate::domain::{GpuSample, MigInstance, Workload};
-
-const PREFIX: &str = "DCGM_FI_";
 
 /// Which field a DCGM metric fills, and how to scale it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,59 +35,156 @@ enum Field {
     Xid,
 }
 
-fn field_of(name: &str) -> Option<Field> {
-    use Field::*;
-    let short = name.strip_prefix(PREFIX)?;
-    Some(match short {
-        "DEV_GPU_UTIL" => UtilPct,
-        "DEV_GPU_UTIL_RATIO" => UtilRatio,
-        "DEV_FB_USED" | "DEV_FB_USED_MIB" => FbUsed,
-        "DEV_FB_FREE" | "DEV_FB_FREE_MIB" => FbFree,
-        "DEV_FB_TOTAL" | "DEV_FB_TOTAL_MIB" => FbTotal,
-        "DEV_FB_RESERVED" | "DEV_FB_RESERVED_MIB" => FbReserved,
-        "DEV_GPU_TEMP" | "DEV_GPU_TEMP_CELSIUS" => Temp,
-        "DEV_MEMORY_TEMP" | "DEV_MEMORY_TEMP_CELSIUS" => MemTemp,
-        "DEV_SLOWDOWN_TEMP" | "DEV_SLOWDOWN_TEMP_CELSIUS" => SlowdownTemp,
-        "DEV_POWER_USAGE" | "DEV_BOARD_POWER_WATTS" => Power,
-        "DEV_POWER_MGMT_LIMIT" | "DEV_ENFORCED_POWER_LIMIT" => PowerLimit,
-        "DEV_SM_CLOCK" | "DEV_SM_CLOCK_MHZ" => SmClock,
-        "DEV_MEM_CLOCK" | "DEV_MEM_CLOCK_MHZ" => MemClock,
-        "DEV_CLOCK_THROTTLE_REASONS" | "DEV_CLOCKS_EVENT_REASONS" => Throttle,
-        "DEV_ECC_SBE_VOL_TOTAL" | "DEV_ECC_SBE_AGG_TOTAL" => EccSbe,
-        "DEV_ECC_DBE_VOL_TOTAL" | "DEV_ECC_DBE_AGG_TOTAL" => EccDbe,
-        "DEV_RETIRED_SBE" | "DEV_RETIRED_DBE" => RetiredPages,
-        "DEV_UNCORRECTABLE_REMAPPED_ROWS" | "DEV_ROW_REMAP_UNCORRECTABLE_TOTAL" => {
-            RemapUncorrectable
-        }
-        "DEV_ROW_REMAP_FAILURE" | "DEV_ROW_REMAP_FAILED" => RemapFailed,
-        "DEV_PCIE_REPLAY_COUNTER" | "DEV_PCIE_REPLAY_TOTAL" => PcieReplay,
-        "DEV_NVLINK_BANDWIDTH_TOTAL" => NvlinkBandwidth,
-        "DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL"
-        | "DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL"
-        | "DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL"
-        | "DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL"
-        | "DEV_NVLINK_CRC_FLIT_ERROR_TOTAL"
-        | "DEV_NVLINK_CRC_DATA_ERROR_TOTAL"
-        | "DEV_NVLINK_REPLAY_ERROR_TOTAL"
-        | "DEV_NVLINK_RECOVERY_ERROR_TOTAL" => NvlinkErrors,
-        "DEV_XID_ERRORS" | "DEV_XID_ERROR" => Xid,
-        _ => return None,
-    })
+/// Every family read, in both namings.
+const FIELDS: FieldTable<Field> = FieldTable(&[
+    ("DCGM_FI_DEV_GPU_UTIL", Field::UtilPct),
+    ("DCGM_FI_DEV_GPU_UTIL_RATIO", Field::UtilRatio),
+    ("DCGM_FI_DEV_FB_USED", Field::FbUsed),
+    ("DCGM_FI_DEV_FB_USED_MIB", Field::FbUsed),
+    ("DCGM_FI_DEV_FB_FREE", Field::FbFree),
+    ("DCGM_FI_DEV_FB_FREE_MIB", Field::FbFree),
+    ("DCGM_FI_DEV_FB_TOTAL", Field::FbTotal),
+    ("DCGM_FI_DEV_FB_TOTAL_MIB", Field::FbTotal),
+    ("DCGM_FI_DEV_FB_RESERVED", Field::FbReserved),
+    ("DCGM_FI_DEV_FB_RESERVED_MIB", Field::FbReserved),
+    ("DCGM_FI_DEV_GPU_TEMP", Field::Temp),
+    ("DCGM_FI_DEV_GPU_TEMP_CELSIUS", Field::Temp),
+    ("DCGM_FI_DEV_MEMORY_TEMP", Field::MemTemp),
+    ("DCGM_FI_DEV_MEMORY_TEMP_CELSIUS", Field::MemTemp),
+    ("DCGM_FI_DEV_SLOWDOWN_TEMP", Field::SlowdownTemp),
+    ("DCGM_FI_DEV_SLOWDOWN_TEMP_CELSIUS", Field::SlowdownTemp),
+    ("DCGM_FI_DEV_POWER_USAGE", Field::Power),
+    ("DCGM_FI_DEV_BOARD_POWER_WATTS", Field::Power),
+    ("DCGM_FI_DEV_POWER_MGMT_LIMIT", Field::PowerLimit),
+    ("DCGM_FI_DEV_ENFORCED_POWER_LIMIT", Field::PowerLimit),
+    ("DCGM_FI_DEV_SM_CLOCK", Field::SmClock),
+    ("DCGM_FI_DEV_SM_CLOCK_MHZ", Field::SmClock),
+    ("DCGM_FI_DEV_MEM_CLOCK", Field::MemClock),
+    ("DCGM_FI_DEV_MEM_CLOCK_MHZ", Field::MemClock),
+    ("DCGM_FI_DEV_CLOCK_THROTTLE_REASONS", Field::Throttle),
+    ("DCGM_FI_DEV_CLOCKS_EVENT_REASONS", Field::Throttle),
+    ("DCGM_FI_DEV_ECC_SBE_VOL_TOTAL", Field::EccSbe),
+    ("DCGM_FI_DEV_ECC_SBE_AGG_TOTAL", Field::EccSbe),
+    ("DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", Field::EccDbe),
+    ("DCGM_FI_DEV_ECC_DBE_AGG_TOTAL", Field::EccDbe),
+    ("DCGM_FI_DEV_RETIRED_SBE", Field::RetiredPages),
+    ("DCGM_FI_DEV_RETIRED_DBE", Field::RetiredPages),
+    (
+        "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS",
+        Field::RemapUncorrectable,
+    ),
+    (
+        "DCGM_FI_DEV_ROW_REMAP_UNCORRECTABLE_TOTAL",
+        Field::RemapUncorrectable,
+    ),
+    ("DCGM_FI_DEV_ROW_REMAP_FAILURE", Field::RemapFailed),
+    ("DCGM_FI_DEV_ROW_REMAP_FAILED", Field::RemapFailed),
+    ("DCGM_FI_DEV_PCIE_REPLAY_COUNTER", Field::PcieReplay),
+    ("DCGM_FI_DEV_PCIE_REPLAY_TOTAL", Field::PcieReplay),
+    ("DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", Field::NvlinkBandwidth),
+    (
+        "DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL",
+        Field::NvlinkErrors,
+    ),
+    (
+        "DCGM_FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL",
+        Field::NvlinkErrors,
+    ),
+    (
+        "DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL",
+        Field::NvlinkErrors,
+    ),
+    (
+        "DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL",
+        Field::NvlinkErrors,
+    ),
+    (
+        "DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_TOTAL",
+        Field::NvlinkErrors,
+    ),
+    (
+        "DCGM_FI_DEV_NVLINK_CRC_DATA_ERROR_TOTAL",
+        Field::NvlinkErrors,
+    ),
+    ("DCGM_FI_DEV_NVLINK_REPLAY_ERROR_TOTAL", Field::NvlinkErrors),
+    (
+        "DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_TOTAL",
+        Field::NvlinkErrors,
+    ),
+    ("DCGM_FI_DEV_XID_ERRORS", Field::Xid),
+    ("DCGM_FI_DEV_XID_ERROR", Field::Xid),
+]);
+
+/// Labels that name the host a series is from.
+pub const NODE_LABELS: &[&str] = &["Hostname"];
+
+/// The dcgm-exporter dialect.
+pub struct DcgmExporter;
+
+impl ExpositionDialect for DcgmExporter {
+    fn dialect(&self) -> Dialect {
+        Dialect::Dcgm
+    }
+    fn node_labels(&self) -> &'static [&'static str] {
+        NODE_LABELS
+    }
+    fn families(&self) -> Vec<&'static str> {
+        FIELDS.families()
+    }
+    fn wanted(&self, name: &str) -> bool {
+        wanted(name)
+    }
+    fn looks_like(&self, text: &str) -> bool {
+        looks_like(text)
+    }
+    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
+        from_samples(samples)
+    }
 }
 
 /// Whether a metric family is one this parser reads.
 pub fn wanted(name: &str) -> bool {
-    field_of(name).is_some()
+    FIELDS.field_of(name).is_some()
 }
 
-/// Whether a page looks like dcgm-exporter's.
+/// Whether a page looks like dcgm-exporter's: a well-formed `DCGM_FI_`
+/// sample or HELP/TYPE line (the exporter's CSV of counters is not one).
 pub fn looks_like(text: &str) -> bool {
-    text.contains("DCGM_FI_DEV_")
+    text.contains("DCGM_FI_DEV_") && exposition::has_family_prefix(text, "DCGM_FI_")
 }
 
 /// Parses a dcgm-exporter page into GPUs, ordered by index.
 pub fn parse(text: &str) -> Vec<GpuSample> {
     from_samples(&exposition::parse_filtered(text, wanted))
+}
+
+/// The per-GPU history series a family feeds (query mode's
+/// `query_range`), and the factor to its unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistorySeries {
+    Util,
+    Temp,
+    Power,
+}
+
+/// The history series `name` feeds, with its scale to percent/°C/W.
+pub fn history_series(name: &str) -> Option<(HistorySeries, f64)> {
+    match FIELDS.field_of(name)? {
+        Field::UtilPct => Some((HistorySeries::Util, 1.0)),
+        Field::UtilRatio => Some((HistorySeries::Util, 100.0)),
+        Field::Temp => Some((HistorySeries::Temp, 1.0)),
+        Field::Power => Some((HistorySeries::Power, 1.0)),
+        _ => None,
+    }
+}
+
+/// The families that feed a history series.
+pub fn history_families() -> Vec<&'static str> {
+    FIELDS
+        .families()
+        .into_iter()
+        .filter(|n| history_series(n).is_some())
+        .collect()
 }
 
 #[derive(Default)]
@@ -102,12 +197,11 @@ struct Partial {
     nvlink_err: Option<f64>,
 }
 
-/// Builds GPUs from already-parsed samples.
+/// Builds GPUs from already-parsed samples (one host's, in any order).
 pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
-    let mut gpus: BTreeMap<u32, Partial> = BTreeMap::new();
-    let mut migs: BTreeMap<(u32, String), MigInstance> = BTreeMap::new();
+    let mut table: GpuTable<u32, Partial> = GpuTable::default();
     for s in samples {
-        let Some(field) = field_of(&s.name) else {
+        let Some(field) = FIELDS.field_of(&s.name) else {
             continue;
         };
         let Some(index) = s.label("gpu").and_then(|g| g.parse::<u32>().ok()) else {
@@ -117,26 +211,28 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             continue;
         }
         if let Some(instance) = s.label("GPU_I_ID") {
-            let m = migs
-                .entry((index, instance.to_string()))
-                .or_insert_with(|| MigInstance {
+            let (p, m) = table.mig(
+                index,
+                |_| Partial::default(),
+                instance.to_string(),
+                || MigInstance {
                     instance_id: instance.to_string(),
                     profile: s.label("GPU_I_PROFILE").unwrap_or("").to_string(),
                     ..Default::default()
-                });
+                },
+            );
+            // MIG series still identify the parent GPU.
+            fill_identity(&mut p.gpu, index, s);
             match field {
-                Field::UtilPct => m.util_pct = Some(s.value),
-                Field::UtilRatio => m.util_pct = Some(s.value * 100.0),
-                Field::FbUsed => m.mem_used_mib = Some(s.value),
-                Field::FbFree => m.mem_total_mib = Some(m.mem_used_mib.unwrap_or(0.0) + s.value),
+                Field::UtilPct => m.instance.util_pct = Some(s.value),
+                Field::UtilRatio => m.instance.util_pct = Some(s.value * 100.0),
+                Field::FbUsed => m.instance.mem_used_mib = Some(s.value),
+                Field::FbFree => m.mem_free_mib = Some(s.value),
                 _ => {}
             }
-            // MIG series still identify the parent GPU.
-            let p = gpus.entry(index).or_default();
-            fill_identity(&mut p.gpu, index, s);
             continue;
         }
-        let p = gpus.entry(index).or_default();
+        let p = table.entry(index);
         fill_identity(&mut p.gpu, index, s);
         let g = &mut p.gpu;
         let v = s.value;
@@ -166,23 +262,16 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             Field::Xid => g.last_xid = Some(v as u32),
         }
     }
-    for ((index, _), m) in migs {
-        if let Some(p) = gpus.get_mut(&index) {
-            p.gpu.mig.push(m);
-        }
-    }
-    gpus.into_values()
-        .map(|p| {
-            let mut g = p.gpu;
-            g.mem_total_mib = p.fb_total.or_else(|| {
-                let used = g.mem_used_mib?;
-                Some(used + p.fb_free? + p.fb_reserved.unwrap_or(0.0))
-            });
-            g.retired_pages = p.retired;
-            g.nvlink_errors = p.nvlink_err;
-            g
-        })
-        .collect()
+    table.finish(|p, _| {
+        let mut g = p.gpu;
+        g.mem_total_mib = p.fb_total.or_else(|| {
+            let used = g.mem_used_mib?;
+            Some(used + p.fb_free? + p.fb_reserved.unwrap_or(0.0))
+        });
+        g.retired_pages = p.retired;
+        g.nvlink_errors = p.nvlink_err;
+        g
+    })
 }
 
 fn fill_identity(g: &mut GpuSample, index: u32, s: &MetricSample) {

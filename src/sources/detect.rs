@@ -10,62 +10,12 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::exposition::{self, MetricSample};
-use super::{all_smi, amd, custom_json, dcgm, node_exporter, nvidia_gpu_exporter, prom_api};
-use crate::config::Dialect;
+use super::dialect::GPU_DIALECTS;
+use super::exposition::{self, MetricSample, strict_sample_name};
+use super::{custom_json, node_exporter, prom_api};
 use crate::domain::GpuSample;
 
-/// What a page is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    Dcgm,
-    AllSmi,
-    NvidiaGpuExporter,
-    Amd,
-    NodeExporter,
-    CustomJson,
-    PrometheusApi,
-}
-
-impl SourceKind {
-    /// The snake_case name used in JSON output and `--dialect`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Dcgm => "dcgm",
-            Self::AllSmi => "all_smi",
-            Self::NvidiaGpuExporter => "nvidia_gpu_exporter",
-            Self::Amd => "amd",
-            Self::NodeExporter => "node_exporter",
-            Self::CustomJson => "custom_json",
-            Self::PrometheusApi => "prometheus_api",
-        }
-    }
-
-    /// What a person calls it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Dcgm => "dcgm-exporter page",
-            Self::AllSmi => "all-smi page",
-            Self::NvidiaGpuExporter => "nvidia_gpu_exporter page",
-            Self::Amd => "AMD device-metrics-exporter page",
-            Self::NodeExporter => "node_exporter page",
-            Self::CustomJson => "custom /v1/collect JSON answer",
-            Self::PrometheusApi => "Prometheus API answer",
-        }
-    }
-}
-
-impl From<Dialect> for SourceKind {
-    fn from(d: Dialect) -> Self {
-        match d {
-            Dialect::Dcgm => Self::Dcgm,
-            Dialect::AllSmi => Self::AllSmi,
-            Dialect::NvidiaGpuExporter => Self::NvidiaGpuExporter,
-            Dialect::CustomJson => Self::CustomJson,
-        }
-    }
-}
+pub use super::dialect::Dialect;
 
 /// One node's GPUs. `node` is `None` when the page does not name its host
 /// (nvidia_gpu_exporter, or a dcgm-exporter page without `Hostname`).
@@ -78,7 +28,7 @@ pub struct NodeGpus {
 /// A page parsed into GPUs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
-    pub kind: SourceKind,
+    pub kind: Dialect,
     /// Nodes with at least one GPU; never empty.
     pub nodes: Vec<NodeGpus>,
     /// Things skipped on the way (values that are not numbers…).
@@ -107,13 +57,13 @@ pub enum InspectError {
     /// A page of a known (or no known) kind with no GPU series.
     #[error("{reason}")]
     NoGpus {
-        kind: Option<SourceKind>,
+        kind: Option<Dialect>,
         reason: String,
     },
     /// GPUs are listed but every reading failed to parse.
     #[error("{}: {gpus} GPU(s) listed but no readings: {detail}", .kind.label())]
     NoReadings {
-        kind: SourceKind,
+        kind: Dialect,
         gpus: usize,
         detail: String,
     },
@@ -121,7 +71,7 @@ pub enum InspectError {
 
 impl InspectError {
     /// The kind of page, where it was recognised.
-    pub fn kind(&self) -> Option<SourceKind> {
+    pub fn kind(&self) -> Option<Dialect> {
         match self {
             Self::NoGpus { kind, .. } => *kind,
             Self::NoReadings { kind, .. } => Some(*kind),
@@ -140,52 +90,21 @@ fn is_json(t: &str) -> bool {
 
 /// The exposition dialects whose families appear on the page, GPU
 /// exporters first, node_exporter last.
-fn exposition_kinds(text: &str) -> Vec<SourceKind> {
-    let checks: [(SourceKind, Wanted); 5] = [
-        (SourceKind::Dcgm, |t| {
-            dcgm::looks_like(t) && has_family(t, |n| n.starts_with("DCGM_FI_"))
-        }),
-        (SourceKind::AllSmi, |t| {
-            all_smi::looks_like(t) && has_family(t, |n| n.starts_with("all_smi_"))
-        }),
-        (SourceKind::NvidiaGpuExporter, |t| {
-            nvidia_gpu_exporter::looks_like(t) && has_family(t, |n| n.starts_with("nvidia_smi_"))
-        }),
-        (SourceKind::Amd, amd::looks_like),
-        (SourceKind::NodeExporter, |t| {
-            node_exporter::looks_like(t) && has_family(t, |n| n.starts_with("node_"))
-        }),
-    ];
-    checks
-        .into_iter()
-        .filter(|(_, f)| f(text))
-        .map(|(k, _)| k)
-        .collect()
-}
-
-/// Whether a well-formed sample line or a `# HELP`/`# TYPE` line names a
-/// family passing `pred` (`DCGM_FI_DEV_X ,  gauge` in a CSV does not).
-fn has_family(text: &str, pred: impl Fn(&str) -> bool) -> bool {
-    text.lines().any(|l| {
-        let l = l.trim_start();
-        match l
-            .strip_prefix("# HELP ")
-            .or_else(|| l.strip_prefix("# TYPE "))
-        {
-            Some(rest) => {
-                let name = rest.split_whitespace().next().unwrap_or("");
-                name.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-                    && pred(name)
-            }
-            None => strict_sample_name(l).is_some_and(&pred),
-        }
-    })
+fn exposition_kinds(text: &str) -> Vec<Dialect> {
+    let mut kinds: Vec<Dialect> = GPU_DIALECTS
+        .iter()
+        .filter(|d| d.looks_like(text))
+        .map(|d| d.dialect())
+        .collect();
+    if node_exporter::looks_like(text) && exposition::has_family_prefix(text, "node_") {
+        kinds.push(Dialect::NodeExporter);
+    }
+    kinds
 }
 
 /// What a page is, from its content; `None` for an empty page, HTML,
 /// unknown JSON or text without a known metric family.
-pub fn detect(text: &str) -> Option<SourceKind> {
+pub fn detect(text: &str) -> Option<Dialect> {
     let t = strip_bom(text).trim_start();
     if t.is_empty() || t.starts_with('<') {
         return None;
@@ -197,24 +116,19 @@ pub fn detect(text: &str) -> Option<SourceKind> {
     exposition_kinds(t).first().copied()
 }
 
-fn json_kind(v: &Value) -> Option<SourceKind> {
+fn json_kind(v: &Value) -> Option<Dialect> {
     if prom_api::is_api_value(v) {
-        Some(SourceKind::PrometheusApi)
+        Some(Dialect::PrometheusApi)
     } else if custom_json::is_collect_value(v) {
-        Some(SourceKind::CustomJson)
+        Some(Dialect::CustomJson)
     } else {
         None
     }
 }
 
 /// Parses a page of any known kind; `pinned` skips detection (the node's
-/// `exporters.dialect` setting).
+/// `exporters.dialect` setting, `inspect --dialect`).
 pub fn parse_any(text: &str, pinned: Option<Dialect>) -> Result<Parsed, InspectError> {
-    parse_kind(text, pinned.map(SourceKind::from))
-}
-
-/// Like [`parse_any`], pinning any [`SourceKind`] (`inspect --dialect`).
-pub fn parse_kind(text: &str, pinned: Option<SourceKind>) -> Result<Parsed, InspectError> {
     let text = strip_bom(text);
     let t = text.trim_start();
     if t.trim_end().is_empty() {
@@ -247,7 +161,7 @@ pub fn parse_kind(text: &str, pinned: Option<SourceKind>) -> Result<Parsed, Insp
             Err(e) => return Err(InspectError::Json(e.to_string())),
         };
         return match json_kind(&v) {
-            Some(SourceKind::PrometheusApi) => prometheus_api(&v),
+            Some(Dialect::PrometheusApi) => prometheus_api(&v),
             Some(_) => custom(&v),
             None => Err(InspectError::NotMetrics(
                 "JSON, but neither a Prometheus API answer nor a /v1/collect answer".into(),
@@ -259,7 +173,7 @@ pub fn parse_kind(text: &str, pinned: Option<SourceKind>) -> Result<Parsed, Insp
     for kind in kinds
         .iter()
         .copied()
-        .filter(|k| *k != SourceKind::NodeExporter)
+        .filter(|k| *k != Dialect::NodeExporter)
     {
         match parse_exposition(t, kind) {
             Ok(p) => return Ok(p),
@@ -271,9 +185,9 @@ pub fn parse_kind(text: &str, pinned: Option<SourceKind>) -> Result<Parsed, Insp
     if let Some(e) = first_err {
         return Err(e);
     }
-    if kinds.contains(&SourceKind::NodeExporter) {
+    if kinds.contains(&Dialect::NodeExporter) {
         return Err(no_gpus(
-            SourceKind::NodeExporter,
+            Dialect::NodeExporter,
             "host metrics only, no GPU series",
         ));
     }
@@ -281,16 +195,16 @@ pub fn parse_kind(text: &str, pinned: Option<SourceKind>) -> Result<Parsed, Insp
 }
 
 /// Parses `text` as `kind`, without detection.
-pub fn parse_as(text: &str, kind: SourceKind) -> Result<Parsed, InspectError> {
+pub fn parse_as(text: &str, kind: Dialect) -> Result<Parsed, InspectError> {
     match kind {
-        SourceKind::Dcgm | SourceKind::AllSmi | SourceKind::NvidiaGpuExporter | SourceKind::Amd => {
+        Dialect::Dcgm | Dialect::AllSmi | Dialect::NvidiaGpuExporter | Dialect::Amd => {
             parse_exposition(text, kind)
         }
-        SourceKind::NodeExporter => Err(no_gpus(kind, "host metrics only, no GPU series")),
-        SourceKind::CustomJson | SourceKind::PrometheusApi => {
+        Dialect::NodeExporter => Err(no_gpus(kind, "host metrics only, no GPU series")),
+        Dialect::CustomJson | Dialect::PrometheusApi => {
             let v: Value =
                 serde_json::from_str(text).map_err(|e| InspectError::Json(e.to_string()))?;
-            if kind == SourceKind::CustomJson {
+            if kind == Dialect::CustomJson {
                 custom(&v)
             } else {
                 prometheus_api(&v)
@@ -299,7 +213,7 @@ pub fn parse_as(text: &str, kind: SourceKind) -> Result<Parsed, InspectError> {
     }
 }
 
-fn no_gpus(kind: SourceKind, why: &str) -> InspectError {
+fn no_gpus(kind: Dialect, why: &str) -> InspectError {
     InspectError::NoGpus {
         kind: Some(kind),
         reason: format!("{}: {why}", kind.label()),
@@ -307,7 +221,7 @@ fn no_gpus(kind: SourceKind, why: &str) -> InspectError {
 }
 
 fn custom(v: &Value) -> Result<Parsed, InspectError> {
-    let kind = SourceKind::CustomJson;
+    let kind = Dialect::CustomJson;
     let nodes = custom_json::from_value(v).map_err(|e| match e {
         custom_json::CustomJsonError::Malformed(m) => InspectError::Json(m),
         other => InspectError::NoGpus {
@@ -338,7 +252,7 @@ fn custom(v: &Value) -> Result<Parsed, InspectError> {
 }
 
 fn prometheus_api(v: &Value) -> Result<Parsed, InspectError> {
-    let kind = SourceKind::PrometheusApi;
+    let kind = Dialect::PrometheusApi;
     let samples = prom_api::samples_from_value(v).map_err(|e| match e {
         prom_api::PromApiError::Malformed(m) => InspectError::Json(m),
         prom_api::PromApiError::ResultType(_) | prom_api::PromApiError::NotQuery => {
@@ -391,26 +305,6 @@ fn api_without_gpus(samples: &[MetricSample]) -> String {
     )
 }
 
-/// A predicate on metric names (a dialect's `wanted`, a page check).
-type Wanted = fn(&str) -> bool;
-type FromSamples = fn(&[MetricSample]) -> Vec<GpuSample>;
-/// A dialect's families, the labels naming the node, and its builder.
-type ExpositionDialect = (Wanted, &'static [&'static str], FromSamples);
-
-fn exposition_dialect(kind: SourceKind) -> Option<ExpositionDialect> {
-    Some(match kind {
-        SourceKind::Dcgm => (dcgm::wanted, &["Hostname"], dcgm::from_samples),
-        SourceKind::AllSmi => (all_smi::wanted, all_smi::NODE_LABELS, all_smi::from_samples),
-        SourceKind::NvidiaGpuExporter => (
-            nvidia_gpu_exporter::wanted,
-            nvidia_gpu_exporter::NODE_LABELS,
-            nvidia_gpu_exporter::from_samples,
-        ),
-        SourceKind::Amd => (amd::wanted, amd::NODE_LABELS, amd::from_samples),
-        _ => return None,
-    })
-}
-
 /// Groups samples by the first node label present (a federated page can
 /// hold several hosts), in order of first appearance.
 fn group_by_node(
@@ -444,16 +338,17 @@ fn has_reading(g: &GpuSample) -> bool {
     .any(Option::is_some)
 }
 
-fn parse_exposition(text: &str, kind: SourceKind) -> Result<Parsed, InspectError> {
-    let Some((wanted, node_labels, from)) = exposition_dialect(kind) else {
+fn parse_exposition(text: &str, kind: Dialect) -> Result<Parsed, InspectError> {
+    let Some(reader) = kind.exposition() else {
         return Err(no_gpus(kind, "no GPU series"));
     };
+    let wanted = |n: &str| reader.wanted(n);
     let samples = exposition::parse_filtered(text, wanted);
-    let nodes: Vec<NodeGpus> = group_by_node(samples, node_labels)
+    let nodes: Vec<NodeGpus> = group_by_node(samples, reader.node_labels())
         .into_iter()
         .map(|(node, s)| NodeGpus {
             node,
-            gpus: from(&s),
+            gpus: reader.gpus_from_samples(&s),
         })
         .filter(|n| !n.gpus.is_empty())
         .collect();
@@ -461,8 +356,8 @@ fn parse_exposition(text: &str, kind: SourceKind) -> Result<Parsed, InspectError
     let gpus: usize = nodes.iter().map(|n| n.gpus.len()).sum();
     if gpus == 0 {
         let why = match kind {
-            SourceKind::AllSmi => "host metrics only (CPU, memory, disk), no GPU series",
-            SourceKind::Amd => {
+            Dialect::AllSmi => "host metrics only (CPU, memory, disk), no GPU series",
+            Dialect::Amd => {
                 "no GPU families this tool reads (gpu_gfx_activity, gpu_*_temperature, gpu_*power*, gpu_*_vram, gpu_clock)"
             }
             _ => "no per-GPU series",
@@ -592,43 +487,6 @@ fn unknown_text(text: &str) -> InspectError {
     }
 }
 
-/// The metric name of a line that is a well-formed sample: a metric name,
-/// optional labels, a number and an optional integer timestamp, nothing
-/// else. Stricter than the parser, which takes `Nov 23 kernel: …` (a log
-/// line) for metric `Nov` with value 23.
-fn strict_sample_name(line: &str) -> Option<&str> {
-    let l = line.trim();
-    if l.starts_with('#') {
-        return None;
-    }
-    let end = l
-        .find(|c: char| c == '{' || c.is_whitespace())
-        .unwrap_or(l.len());
-    let name = &l[..end];
-    let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':');
-    // `GPU: 0` (amd-smi's text output) is a label, not a metric.
-    if !first_ok
-        || name.ends_with(':')
-        || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-    {
-        return None;
-    }
-    let mut rest = &l[end..];
-    if rest.starts_with('{') {
-        rest = &rest[rest.find('}')? + 1..];
-    }
-    let mut parts = rest.split_whitespace();
-    parts.next()?.parse::<f64>().ok()?;
-    match (parts.next(), parts.next()) {
-        (None, _) => Some(name),
-        (Some(ts), None) if ts.parse::<i64>().is_ok() => Some(name),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -666,8 +524,8 @@ mod tests {
 
     #[test]
     fn detects_each_kind() {
-        use SourceKind::*;
-        let cases: [(&str, Option<SourceKind>); 14] = [
+        use Dialect::*;
+        let cases: [(&str, Option<Dialect>); 14] = [
             (DCGM_L4, Some(Dcgm)),
             (DCGM_T4_NEW, Some(Dcgm)),
             (ALL_SMI, Some(AllSmi)),
@@ -691,7 +549,7 @@ mod tests {
     #[test]
     fn dcgm_page_grouped_under_its_hostname() {
         let p = parse_any(DCGM_L4, None).unwrap();
-        assert_eq!(p.kind, SourceKind::Dcgm);
+        assert_eq!(p.kind, Dialect::Dcgm);
         assert_eq!(p.nodes.len(), 1);
         assert_eq!(p.nodes[0].node.as_deref(), Some("i-030791dc5a37cd257"));
         let g = &p.nodes[0].gpus[0];
@@ -765,7 +623,7 @@ mod tests {
             e.to_string(),
             "node_exporter page: host metrics only, no GPU series"
         );
-        assert_eq!(e.kind(), Some(SourceKind::NodeExporter));
+        assert_eq!(e.kind(), Some(Dialect::NodeExporter));
         let e = parse_any(ALL_SMI_CPU, None).unwrap_err();
         assert!(
             e.to_string().starts_with("all-smi page: host metrics only"),
@@ -852,7 +710,7 @@ mod tests {
         let InspectError::NoReadings { kind, gpus, detail } = &e else {
             panic!("{e:?}")
         };
-        assert_eq!(*kind, SourceKind::AllSmi);
+        assert_eq!(*kind, Dialect::AllSmi);
         assert_eq!(*gpus, 8);
         assert!(
             detail.starts_with("48 sample value(s) are not numbers"),
@@ -885,7 +743,7 @@ mod tests {
         );
         let p = parse_any(CUSTOM, Some(Dialect::CustomJson)).unwrap();
         assert_eq!(p.nodes[0].node.as_deref(), Some("docker-desktop"));
-        let p = parse_kind(API, Some(SourceKind::PrometheusApi)).unwrap();
+        let p = parse_any(API, Some(Dialect::PrometheusApi)).unwrap();
         assert_eq!(p.gpu_count(), 16);
     }
 
@@ -893,7 +751,7 @@ mod tests {
     fn a_page_with_two_dialects_uses_the_one_with_gpus() {
         let text = format!("{ALL_SMI_CPU}\n{NVGPU}");
         let p = parse_any(&text, None).unwrap();
-        assert_eq!(p.kind, SourceKind::NvidiaGpuExporter);
+        assert_eq!(p.kind, Dialect::NvidiaGpuExporter);
         assert_eq!(p.nodes[0].node, None);
         assert_eq!(p.nodes[0].gpus[0].model, "NVIDIA H200");
     }

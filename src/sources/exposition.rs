@@ -41,11 +41,67 @@ fn line_metric(line: &str) -> Option<&str> {
     Some(&rest[..end])
 }
 
-/// Whether any sample or HELP/TYPE line of `text` names a family starting
-/// with `prefix` (how each dialect recognises its own pages).
+/// Whether a well-formed sample or HELP/TYPE line of `text` names a family
+/// starting with `prefix` (how each dialect recognises its own pages).
 pub fn has_family_prefix(text: &str, prefix: &str) -> bool {
-    text.lines()
-        .any(|l| line_metric(l).is_some_and(|m| m.starts_with(prefix)))
+    has_sample_family(text, |m| m.starts_with(prefix))
+}
+
+/// Whether a well-formed sample line or a `# HELP`/`# TYPE` line names a
+/// family passing `pred` (`DCGM_FI_DEV_X ,  gauge` in a CSV does not).
+pub fn has_sample_family(text: &str, pred: impl Fn(&str) -> bool) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        match l
+            .strip_prefix("# HELP ")
+            .or_else(|| l.strip_prefix("# TYPE "))
+        {
+            Some(rest) => {
+                let name = rest.split_whitespace().next().unwrap_or("");
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                    && pred(name)
+            }
+            None => strict_sample_name(l).is_some_and(&pred),
+        }
+    })
+}
+
+/// The metric name of a line that is a well-formed sample: a metric name,
+/// optional labels, a number and an optional integer timestamp, nothing
+/// else. Stricter than the parser, which takes `Nov 23 kernel: …` (a log
+/// line) for metric `Nov` with value 23.
+pub fn strict_sample_name(line: &str) -> Option<&str> {
+    let l = line.trim();
+    if l.starts_with('#') {
+        return None;
+    }
+    let end = l
+        .find(|c: char| c == '{' || c.is_whitespace())
+        .unwrap_or(l.len());
+    let name = &l[..end];
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':');
+    // `GPU: 0` (amd-smi's text output) is a label, not a metric.
+    if !first_ok
+        || name.ends_with(':')
+        || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    {
+        return None;
+    }
+    let mut rest = &l[end..];
+    if rest.starts_with('{') {
+        rest = &rest[rest.find('}')? + 1..];
+    }
+    let mut parts = rest.split_whitespace();
+    parts.next()?.parse::<f64>().ok()?;
+    match (parts.next(), parts.next()) {
+        (None, _) => Some(name),
+        (Some(ts), None) if ts.parse::<i64>().is_ok() => Some(name),
+        _ => None,
+    }
 }
 
 /// Parses the lines of `text` whose metric passes `wanted`.

@@ -8,7 +8,9 @@ pub mod collector;
 pub mod custom_json;
 pub mod dcgm;
 pub mod detect;
+pub mod dialect;
 pub mod exposition;
+pub mod gpu_table;
 pub mod http;
 pub mod node_exporter;
 pub mod nvidia_gpu_exporter;
@@ -16,4 +18,5 @@ pub mod prom_api;
 pub mod query;
 
 pub use collector::{Collector, CollectorEvent, FleetSource, Target};
+pub use dialect::{Dialect, ExpositionDialect};
 pub use http::{ScrapeError, ScrapeLimits};

@@ -7,9 +7,9 @@
 //! publishes no per-instance series, so such a GPU has `util_pct: None` and
 //! no `mig` entries.
 
-use std::collections::HashMap;
-
+use super::dialect::{Dialect, ExpositionDialect, FieldTable};
 use super::exposition::{self, MetricSample};
+use super::gpu_table::GpuTable;
 use crate::domain::GpuSample;
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -40,35 +40,70 @@ enum Field {
     RemapFailed,
 }
 
-fn field_of(name: &str) -> Option<Field> {
-    use Field::*;
-    let short = name.strip_prefix("nvidia_smi_")?;
-    Some(match short {
-        "gpu_info" => Info,
-        "index" => Index,
-        "utilization_gpu_ratio" => UtilRatio,
-        "memory_used_bytes" => MemUsed,
-        "memory_total_bytes" => MemTotal,
-        "temperature_gpu" => Temp,
-        "temperature_memory" => MemTemp,
-        "power_draw_watts" => Power,
-        "power_draw_instant_watts" => PowerInstant,
-        "enforced_power_limit_watts" => PowerLimitEnforced,
-        "power_limit_watts" => PowerLimit,
-        "clocks_current_sm_clock_hz" => SmClockHz,
-        "clocks_current_memory_clock_hz" => MemClockHz,
-        "clocks_event_reasons_active" | "clocks_throttle_reasons_active" => Throttle,
-        "ecc_errors_corrected_volatile_total" => EccSbe,
-        "ecc_errors_uncorrected_volatile_total" => EccDbe,
-        "remapped_rows_uncorrectable" => RemapUncorrectable,
-        "remapped_rows_failure" => RemapFailed,
-        _ => return None,
-    })
+const FIELDS: FieldTable<Field> = FieldTable(&[
+    ("nvidia_smi_gpu_info", Field::Info),
+    ("nvidia_smi_index", Field::Index),
+    ("nvidia_smi_utilization_gpu_ratio", Field::UtilRatio),
+    ("nvidia_smi_memory_used_bytes", Field::MemUsed),
+    ("nvidia_smi_memory_total_bytes", Field::MemTotal),
+    ("nvidia_smi_temperature_gpu", Field::Temp),
+    ("nvidia_smi_temperature_memory", Field::MemTemp),
+    ("nvidia_smi_power_draw_watts", Field::Power),
+    ("nvidia_smi_power_draw_instant_watts", Field::PowerInstant),
+    (
+        "nvidia_smi_enforced_power_limit_watts",
+        Field::PowerLimitEnforced,
+    ),
+    ("nvidia_smi_power_limit_watts", Field::PowerLimit),
+    ("nvidia_smi_clocks_current_sm_clock_hz", Field::SmClockHz),
+    (
+        "nvidia_smi_clocks_current_memory_clock_hz",
+        Field::MemClockHz,
+    ),
+    ("nvidia_smi_clocks_event_reasons_active", Field::Throttle),
+    ("nvidia_smi_clocks_throttle_reasons_active", Field::Throttle),
+    (
+        "nvidia_smi_ecc_errors_corrected_volatile_total",
+        Field::EccSbe,
+    ),
+    (
+        "nvidia_smi_ecc_errors_uncorrected_volatile_total",
+        Field::EccDbe,
+    ),
+    (
+        "nvidia_smi_remapped_rows_uncorrectable",
+        Field::RemapUncorrectable,
+    ),
+    ("nvidia_smi_remapped_rows_failure", Field::RemapFailed),
+]);
+
+/// The utkuozdemir/nvidia_gpu_exporter dialect.
+pub struct NvidiaGpuExporter;
+
+impl ExpositionDialect for NvidiaGpuExporter {
+    fn dialect(&self) -> Dialect {
+        Dialect::NvidiaGpuExporter
+    }
+    fn node_labels(&self) -> &'static [&'static str] {
+        NODE_LABELS
+    }
+    fn families(&self) -> Vec<&'static str> {
+        FIELDS.families()
+    }
+    fn wanted(&self, name: &str) -> bool {
+        wanted(name)
+    }
+    fn looks_like(&self, text: &str) -> bool {
+        looks_like(text)
+    }
+    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
+        from_samples(samples)
+    }
 }
 
 /// Whether a metric family is one this parser reads.
 pub fn wanted(name: &str) -> bool {
-    field_of(name).is_some()
+    FIELDS.field_of(name).is_some()
 }
 
 /// Whether a page looks like nvidia_gpu_exporter's.
@@ -88,24 +123,20 @@ struct Partial {
     power_instant: Option<f64>,
     limit_enforced: Option<f64>,
     limit: Option<f64>,
-    seen: usize,
 }
 
-/// Builds GPUs from already-parsed samples (one host's).
+/// Builds GPUs from already-parsed samples (one host's), ordered by index
+/// (GPUs without one in the order first seen).
 pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
-    let mut by_uuid: HashMap<String, Partial> = HashMap::new();
+    let mut table: GpuTable<String, Partial> = GpuTable::default();
     for s in samples {
-        let Some(field) = field_of(&s.name) else {
+        let Some(field) = FIELDS.field_of(&s.name) else {
             continue;
         };
         let Some(uuid) = s.label("uuid") else {
             continue;
         };
-        let next = by_uuid.len();
-        let p = by_uuid.entry(uuid.to_string()).or_insert_with(|| Partial {
-            seen: next,
-            ..Default::default()
-        });
+        let p = table.entry(uuid.to_string());
         p.gpu.uuid = uuid.to_string();
         if field == Field::Info {
             let g = &mut p.gpu;
@@ -152,24 +183,18 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             Field::RemapFailed => g.row_remap_failed = Some(v > 0.0),
         }
     }
-    let mut gpus: Vec<(u32, usize, GpuSample)> = by_uuid
-        .into_values()
-        .map(|p| {
-            let mut g = p.gpu;
-            let index = p.index.unwrap_or(p.seen as u32);
-            g.index = index;
-            if g.power_w.is_none() {
-                g.power_w = p.power_instant;
-            }
-            g.power_limit_w = p.limit_enforced.or(p.limit);
-            if g.model.is_empty() {
-                g.model = "NVIDIA GPU".to_string();
-            }
-            (index, p.seen, g)
-        })
-        .collect();
-    gpus.sort_by_key(|(i, seen, _)| (*i, *seen));
-    gpus.into_iter().map(|(_, _, g)| g).collect()
+    table.finish(|p, seen| {
+        let mut g = p.gpu;
+        g.index = p.index.unwrap_or(seen as u32);
+        if g.power_w.is_none() {
+            g.power_w = p.power_instant;
+        }
+        g.power_limit_w = p.limit_enforced.or(p.limit);
+        if g.model.is_empty() {
+            g.model = "NVIDIA GPU".to_string();
+        }
+        g
+    })
 }
 
 #[cfg(test)]

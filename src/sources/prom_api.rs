@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use super::dialect::{self, GPU_DIALECTS};
 use super::exposition::MetricSample;
-use super::{all_smi, amd, dcgm, nvidia_gpu_exporter};
 use crate::domain::GpuSample;
 
 const WORKLOAD_LABELS: &[&str] = &["pod", "namespace", "container", "pod_uid"];
@@ -164,23 +164,9 @@ fn node_of(s: &MetricSample) -> String {
         .to_string()
 }
 
-type Wanted = fn(&str) -> bool;
-type FromSamples = fn(&[MetricSample]) -> Vec<GpuSample>;
-
-/// The dialects, in the order their GPUs are listed within a node.
-const DIALECTS: &[(Wanted, FromSamples)] = &[
-    (dcgm::wanted, dcgm::from_samples),
-    (all_smi::wanted, all_smi::from_samples),
-    (
-        nvidia_gpu_exporter::wanted,
-        nvidia_gpu_exporter::from_samples,
-    ),
-    (amd::wanted, amd::from_samples),
-];
-
 /// Whether any dialect reads this metric.
 pub fn is_gpu_metric(name: &str) -> bool {
-    DIALECTS.iter().any(|(wanted, _)| wanted(name))
+    dialect::is_gpu_metric(name)
 }
 
 /// Groups samples by node and builds each node's GPUs; nodes without GPUs
@@ -193,18 +179,18 @@ pub fn gpus_from_samples(samples: &[MetricSample]) -> Vec<(String, Vec<GpuSample
     by_node
         .into_iter()
         .map(|(node, samples)| {
-            let gpus = DIALECTS
+            let gpus = GPU_DIALECTS
                 .iter()
-                .flat_map(|(wanted, from)| {
+                .flat_map(|d| {
                     let mine: Vec<MetricSample> = samples
                         .iter()
-                        .filter(|s| wanted(&s.name))
+                        .filter(|s| d.wanted(&s.name))
                         .cloned()
                         .collect();
                     if mine.is_empty() {
                         Vec::new()
                     } else {
-                        from(&mine)
+                        d.gpus_from_samples(&mine)
                     }
                 })
                 .collect::<Vec<_>>();

@@ -3,18 +3,21 @@
 //! GPU families of the whole fleet, one for the host families, one for
 //! `up`; never a query per node.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 
+use super::collector::targets_from_config;
+use super::dcgm::{self, HistorySeries};
+use super::dialect::{self, Dialect, ExpositionDialect, GPU_DIALECTS};
 use super::exposition::MetricSample;
 use super::http::ScrapeLimits;
-use super::{dcgm, node_exporter, prom_api};
+use super::{node_exporter, prom_api};
 use crate::config::{Config, HttpAuth};
 use crate::domain::fleet::GpuSeries;
-use crate::domain::{NodeId, ScrapeOutcome};
+use crate::domain::{GpuSample, NodeId, ScrapeOutcome};
 
 /// Why the API gave nothing usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,38 +36,14 @@ pub enum QueryError {
     OAuth2(String),
 }
 
-/// The families read for GPUs: every dcgm-exporter name in both namings.
-pub const GPU_FAMILIES: &[&str] = &[
-    "DCGM_FI_DEV_GPU_UTIL",
-    "DCGM_FI_DEV_GPU_UTIL_RATIO",
-    "DCGM_FI_DEV_FB_USED",
-    "DCGM_FI_DEV_FB_FREE",
-    "DCGM_FI_DEV_FB_RESERVED",
-    "DCGM_FI_DEV_GPU_TEMP",
-    "DCGM_FI_DEV_GPU_TEMP_CELSIUS",
-    "DCGM_FI_DEV_MEMORY_TEMP",
-    "DCGM_FI_DEV_POWER_USAGE",
-    "DCGM_FI_DEV_BOARD_POWER_WATTS",
-    "DCGM_FI_DEV_POWER_MGMT_LIMIT",
-    "DCGM_FI_DEV_SM_CLOCK",
-    "DCGM_FI_DEV_MEM_CLOCK",
-    "DCGM_FI_DEV_CLOCK_THROTTLE_REASONS",
-    "DCGM_FI_DEV_CLOCKS_EVENT_REASONS",
-    "DCGM_FI_DEV_ECC_SBE_VOL_TOTAL",
-    "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL",
-    "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS",
-    "DCGM_FI_DEV_ROW_REMAP_UNCORRECTABLE_TOTAL",
-    "DCGM_FI_DEV_ROW_REMAP_FAILURE",
-    "DCGM_FI_DEV_ROW_REMAP_FAILED",
-    "DCGM_FI_DEV_PCIE_REPLAY_COUNTER",
-    "DCGM_FI_DEV_PCIE_REPLAY_TOTAL",
-    "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL",
-    "DCGM_FI_DEV_XID_ERRORS",
-    "DCGM_FI_DEV_XID_ERROR",
-];
-
 fn selector(families: &[&str]) -> String {
     format!("{{__name__=~\"{}\"}}", families.join("|"))
+}
+
+/// The instant query for every GPU family of every dialect: built from the
+/// dialects' family tables, so query mode reads what scraping reads.
+pub fn gpu_query() -> String {
+    selector(&dialect::gpu_families())
 }
 
 /// A node of the config as query mode matches it: by the host part of
@@ -74,6 +53,8 @@ struct NodeKey {
     id: NodeId,
     name: String,
     ip: String,
+    /// The GPU dialect pinned or implied by the node's exporters.
+    dialect: Option<Dialect>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +75,7 @@ pub struct QueryCollector {
     by_name: Arc<HashMap<String, NodeId>>,
     limits: ScrapeLimits,
     token: Arc<Mutex<Option<CachedToken>>>,
+    gpu_query: Arc<str>,
 }
 
 /// Builds a client with the TLS settings of `auth`.
@@ -137,11 +119,13 @@ impl QueryCollector {
                     config
                         .nodes
                         .iter()
+                        .zip(targets_from_config(config))
                         .enumerate()
-                        .map(|(id, n)| NodeKey {
+                        .map(|(id, (n, t))| NodeKey {
                             id,
                             name: n.name.clone(),
                             ip: n.ip.clone(),
+                            dialect: t.dialect,
                         })
                         .collect(),
                 ),
@@ -166,6 +150,7 @@ impl QueryCollector {
                     max_body_bytes: (config.tui.max_body_mib as usize) << 20,
                 },
                 token: Arc::new(Mutex::new(None)),
+                gpu_query: gpu_query().into(),
             }
         }))
     }
@@ -286,14 +271,7 @@ impl QueryCollector {
         let Some(key) = self.nodes.iter().find(|n| n.id == node) else {
             return Ok(Vec::new());
         };
-        let families = [
-            "DCGM_FI_DEV_GPU_UTIL",
-            "DCGM_FI_DEV_GPU_UTIL_RATIO",
-            "DCGM_FI_DEV_GPU_TEMP",
-            "DCGM_FI_DEV_GPU_TEMP_CELSIUS",
-            "DCGM_FI_DEV_POWER_USAGE",
-            "DCGM_FI_DEV_BOARD_POWER_WATTS",
-        ];
+        let families = dcgm::history_families();
         let ip = ip_regex(&key.ip);
         let name: String = key
             .name
@@ -333,31 +311,46 @@ impl QueryCollector {
         )
     }
 
+    /// The configured node a series is from: the host part of `instance`
+    /// as an address or a node name, else the exporter's own host label
+    /// (`Hostname`, node_exporter's `nodename`…) as a node name.
     fn node_for(&self, s: &MetricSample) -> Option<NodeId> {
-        let instance_host = s.label("instance").map(|i| {
-            let i = i.trim_start_matches('[');
-            match i.rsplit_once(':') {
-                Some((h, _)) => h.trim_end_matches(']'),
-                None => i,
-            }
-        });
-        let hostname = s.label("Hostname").or_else(|| s.label("nodename"));
-        instance_host
-            .and_then(|h| self.by_ip.get(h))
-            .or_else(|| hostname.and_then(|h| self.by_name.get(h)))
+        let instance_host = s.label("instance").map(instance_host);
+        if let Some(id) =
+            instance_host.and_then(|h| self.by_ip.get(h).or_else(|| self.by_name.get(h)))
+        {
+            return Some(*id);
+        }
+        HOST_LABELS
+            .iter()
+            .filter_map(|k| s.label(k))
+            .find_map(|h| self.by_name.get(h))
             .copied()
     }
 
     /// One refresh of the whole fleet.
     pub async fn refresh(&self) -> Vec<ScrapeOutcome> {
-        let gpu_q = selector(GPU_FAMILIES);
         let host_q = selector(node_exporter::FAMILIES);
-        let (gpus, hosts, up) =
-            tokio::join!(self.query(&gpu_q), self.query(&host_q), self.query("up"));
+        let (gpus, hosts, up) = tokio::join!(
+            self.query(&self.gpu_query),
+            self.query(&host_q),
+            self.query("up")
+        );
+        self.outcomes(gpus, hosts, up)
+    }
+
+    /// Each configured node's outcome from the three answers. A failing GPU
+    /// query marks every node; failing host or `up` queries only lose
+    /// what they would have added.
+    fn outcomes(
+        &self,
+        gpus: Result<Vec<MetricSample>, QueryError>,
+        hosts: Result<Vec<MetricSample>, QueryError>,
+        up: Result<Vec<MetricSample>, QueryError>,
+    ) -> Vec<ScrapeOutcome> {
         let gpus = match gpus {
             Ok(g) => g,
             Err(e) => {
-                // The API itself failing marks every node with the reason.
                 let why = format!("query mode: {e}");
                 return self
                     .nodes
@@ -377,24 +370,24 @@ impl QueryCollector {
             }
         }
         let mut host_by_node: HashMap<NodeId, Vec<MetricSample>> = HashMap::new();
-        if let Ok(h) = &hosts {
-            for s in h {
-                if let Some(id) = self.node_for(s) {
-                    host_by_node.entry(id).or_default().push(s.clone());
-                }
+        for s in hosts.unwrap_or_default() {
+            if let Some(id) = self.node_for(&s) {
+                host_by_node.entry(id).or_default().push(s);
             }
         }
-        // up == 0 for a node's GPU exporter target: down, whatever is stored.
-        let mut down: HashMap<NodeId, bool> = HashMap::new();
-        if let Ok(u) = &up {
-            for s in u {
-                if let Some(id) = self.node_for(s) {
-                    let is_gpu_target = gpu_by_node.get(&id).is_none_or(|g| {
-                        g.iter().any(|x| x.label("instance") == s.label("instance"))
-                    });
-                    if is_gpu_target && s.value == 0.0 {
-                        down.insert(id, true);
-                    }
+        // up == 0 for a node's GPU exporter target (or for any of its
+        // targets when none has GPU series): down, whatever is stored.
+        let mut down: HashSet<NodeId> = HashSet::new();
+        for s in up.unwrap_or_default() {
+            if s.value != 0.0 {
+                continue;
+            }
+            if let Some(id) = self.node_for(&s) {
+                let is_gpu_target = gpu_by_node
+                    .get(&id)
+                    .is_none_or(|g| g.iter().any(|x| x.label("instance") == s.label("instance")));
+                if is_gpu_target {
+                    down.insert(id);
                 }
             }
         }
@@ -405,11 +398,11 @@ impl QueryCollector {
                     .remove(&n.id)
                     .and_then(|samples| node_exporter::from_samples(&samples))
                     .map(Ok);
-                let gpus = if down.contains_key(&n.id) {
+                let gpus = if down.contains(&n.id) {
                     Err("exporter target down in Prometheus (up == 0)".to_string())
                 } else {
                     match gpu_by_node.remove(&n.id) {
-                        Some(samples) => Ok(dcgm::from_samples(&samples)),
+                        Some(samples) => Ok(gpus_of_node(&samples, n.dialect)),
                         None => Err("no GPU series in Prometheus for this node".to_string()),
                     }
                 };
@@ -421,6 +414,44 @@ impl QueryCollector {
             })
             .collect()
     }
+}
+
+/// Labels an exporter names its own host with (dcgm-exporter's
+/// `Hostname`, all-smi's and AMD's `hostname`, node_exporter's `nodename`).
+const HOST_LABELS: &[&str] = &["Hostname", "hostname", "nodename"];
+
+/// The host part of an `instance` label: `10.0.0.1:9400` → `10.0.0.1`,
+/// `[fe80::1]:9400` → `fe80::1`; a bare IPv6 address or a name without a
+/// port is the host itself.
+fn instance_host(instance: &str) -> &str {
+    if let Some(rest) = instance.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(h, _)| h);
+    }
+    match instance.split_once(':') {
+        Some((h, port)) if !port.contains(':') => h,
+        _ => instance,
+    }
+}
+
+/// One node's GPUs from its series: the pinned dialect's reader, else the
+/// first dialect (in [`GPU_DIALECTS`] order) whose series give GPUs.
+fn gpus_of_node(samples: &[MetricSample], pinned: Option<Dialect>) -> Vec<GpuSample> {
+    let readers: Vec<&dyn ExpositionDialect> = match pinned.and_then(Dialect::exposition) {
+        Some(reader) => vec![reader],
+        None => GPU_DIALECTS.to_vec(),
+    };
+    readers
+        .into_iter()
+        .map(|d| {
+            let mine: Vec<MetricSample> = samples
+                .iter()
+                .filter(|s| d.wanted(&s.name))
+                .cloned()
+                .collect();
+            d.gpus_from_samples(&mine)
+        })
+        .find(|g| !g.is_empty())
+        .unwrap_or_default()
 }
 
 /// An address as a PromQL regex: dots as `[.]` (no backslashes, which
@@ -455,15 +486,15 @@ fn series_from_matrix(
             continue;
         };
         let name = m["__name__"].as_str().unwrap_or("");
-        let (scale, pick): (f64, fn(&mut GpuSeries) -> &mut Vec<f64>) = match name {
-            "DCGM_FI_DEV_GPU_UTIL" => (1.0, |s| &mut s.util),
-            "DCGM_FI_DEV_GPU_UTIL_RATIO" => (100.0, |s| &mut s.util),
-            "DCGM_FI_DEV_GPU_TEMP" | "DCGM_FI_DEV_GPU_TEMP_CELSIUS" => (1.0, |s| &mut s.temp),
-            "DCGM_FI_DEV_POWER_USAGE" | "DCGM_FI_DEV_BOARD_POWER_WATTS" => (1.0, |s| &mut s.power),
-            _ => continue,
+        let Some((series_of, scale)) = dcgm::history_series(name) else {
+            continue;
         };
         let entry = by_gpu.entry(gpu).or_default();
-        let out = pick(entry);
+        let out = match series_of {
+            HistorySeries::Util => &mut entry.util,
+            HistorySeries::Temp => &mut entry.temp,
+            HistorySeries::Power => &mut entry.power,
+        };
         out.resize(points, f64::NAN);
         for pt in series["values"].as_array().into_iter().flatten() {
             let (Some(t), Some(val)) = (
@@ -479,4 +510,249 @@ fn series_from_matrix(
         }
     }
     Ok(by_gpu.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Exporters, NodeConfig};
+
+    fn collector(nodes: &[(&str, &str)]) -> QueryCollector {
+        let mut config = Config::default();
+        config.prometheus.url = Some("http://127.0.0.1:9/".into());
+        config.nodes = nodes
+            .iter()
+            .map(|(name, ip)| NodeConfig {
+                name: (*name).into(),
+                ip: (*ip).into(),
+                ..NodeConfig::default()
+            })
+            .collect();
+        QueryCollector::from_config(&config)
+            .expect("prometheus.url is set")
+            .expect("plain HTTP client")
+    }
+
+    fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> MetricSample {
+        MetricSample {
+            name: name.into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+            value,
+        }
+    }
+
+    #[test]
+    fn gpu_query_asks_for_every_family_of_every_dialect() {
+        let q = gpu_query();
+        let inner = q
+            .strip_prefix("{__name__=~\"")
+            .and_then(|r| r.strip_suffix("\"}"))
+            .expect("one name regex");
+        let names: Vec<&str> = inner.split('|').collect();
+        for d in GPU_DIALECTS {
+            for f in d.families() {
+                assert!(names.contains(&f), "{f}");
+            }
+        }
+        assert_eq!(names.len(), dialect::gpu_families().len());
+        assert!(names.contains(&"DCGM_FI_DEV_RETIRED_SBE"));
+        assert!(names.contains(&"DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_TOTAL"));
+    }
+
+    #[test]
+    fn instance_host_strips_the_port_only() {
+        assert_eq!(instance_host("10.0.0.1:9400"), "10.0.0.1");
+        assert_eq!(instance_host("gpu-node-1:9400"), "gpu-node-1");
+        assert_eq!(instance_host("[fe80::1]:9400"), "fe80::1");
+        assert_eq!(instance_host("fe80::1"), "fe80::1");
+        assert_eq!(instance_host("gpu-node-1"), "gpu-node-1");
+    }
+
+    #[test]
+    fn series_are_matched_by_address_then_by_name() {
+        let c = collector(&[
+            ("n0", "10.0.0.1"),
+            ("n1", "fe80::1"),
+            ("gpu-node-2", "10.0.0.3"),
+            ("n3", "10.0.0.4"),
+        ]);
+        let at = |labels: &[(&str, &str)]| c.node_for(&sample("x", labels, 1.0));
+        assert_eq!(at(&[("instance", "10.0.0.1:9400")]), Some(0));
+        assert_eq!(at(&[("instance", "[fe80::1]:9400")]), Some(1));
+        // instance is a DNS name, not the configured address.
+        assert_eq!(at(&[("instance", "gpu-node-2:9400")]), Some(2));
+        assert_eq!(
+            at(&[("instance", "dcgm.svc:9400"), ("Hostname", "n3")]),
+            Some(3),
+            "dcgm-exporter's Hostname"
+        );
+        assert_eq!(at(&[("instance", "x:9100"), ("nodename", "n0")]), Some(0));
+        assert_eq!(at(&[("instance", "x:1"), ("hostname", "n1")]), Some(1));
+        assert_eq!(at(&[("instance", "10.9.9.9:9400")]), None);
+        assert_eq!(at(&[]), None);
+    }
+
+    fn dcgm(name: &str, instance: &str, gpu: &str, value: f64) -> MetricSample {
+        sample(
+            name,
+            &[("instance", instance), ("gpu", gpu), ("UUID", "GPU-x")],
+            value,
+        )
+    }
+
+    fn up(instance: &str, value: f64) -> MetricSample {
+        sample("up", &[("instance", instance)], value)
+    }
+
+    #[test]
+    fn outcomes_per_node_from_the_three_answers() {
+        let c = collector(&[
+            ("ok", "10.0.0.1"),
+            ("down", "10.0.0.2"),
+            ("no-gpus", "10.0.0.3"),
+            ("host-exporter-down", "10.0.0.4"),
+        ]);
+        let gpus = vec![
+            dcgm("DCGM_FI_DEV_GPU_UTIL_RATIO", "10.0.0.1:9400", "0", 0.5),
+            dcgm("DCGM_FI_DEV_RETIRED_SBE", "10.0.0.1:9400", "0", 2.0),
+            dcgm("DCGM_FI_DEV_RETIRED_DBE", "10.0.0.1:9400", "0", 1.0),
+            dcgm("DCGM_FI_DEV_GPU_UTIL", "10.0.0.4:9400", "0", 7.0),
+            // A stored series of a target Prometheus now sees down.
+            dcgm("DCGM_FI_DEV_GPU_UTIL", "10.0.0.2:9400", "0", 9.0),
+        ];
+        let hosts = vec![sample(
+            "node_memory_MemTotal_bytes",
+            &[("instance", "10.0.0.3:9100")],
+            64.0,
+        )];
+        let ups = vec![
+            up("10.0.0.1:9400", 1.0),
+            up("10.0.0.2:9400", 0.0),
+            up("10.0.0.3:9100", 1.0),
+            up("10.0.0.4:9400", 1.0),
+            up("10.0.0.4:9100", 0.0),
+        ];
+        let out = c.outcomes(Ok(gpus), Ok(hosts), Ok(ups));
+        assert_eq!(out.iter().map(|o| o.node).collect::<Vec<_>>(), [0, 1, 2, 3]);
+        let ok = out[0].gpus.as_ref().expect("node 0 has GPUs");
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].util_pct, Some(50.0));
+        assert_eq!(ok[0].retired_pages, Some(3.0));
+        assert_eq!(
+            out[1].gpus,
+            Err("exporter target down in Prometheus (up == 0)".into())
+        );
+        assert_eq!(
+            out[2].gpus,
+            Err("no GPU series in Prometheus for this node".into())
+        );
+        assert_eq!(
+            out[2]
+                .host
+                .as_ref()
+                .and_then(|h| h.as_ref().ok()?.mem_total_bytes),
+            Some(64.0)
+        );
+        assert!(
+            out[3].gpus.is_ok(),
+            "node_exporter down does not hide the GPUs: {:?}",
+            out[3].gpus
+        );
+    }
+
+    #[test]
+    fn a_failed_gpu_query_marks_every_node_and_others_lose_only_their_part() {
+        let c = collector(&[("a", "10.0.0.1"), ("b", "10.0.0.2")]);
+        let out = c.outcomes(
+            Err(QueryError::Timeout(Duration::from_secs(2))),
+            Ok(Vec::new()),
+            Ok(Vec::new()),
+        );
+        assert!(
+            out.iter()
+                .all(|o| o.gpus == Err("query mode: timeout after 2.0s".into()))
+        );
+        let answer = || Err(QueryError::Answer("bad".into()));
+        let out = c.outcomes(
+            Ok(vec![dcgm(
+                "DCGM_FI_DEV_GPU_UTIL",
+                "10.0.0.1:9400",
+                "0",
+                1.0,
+            )]),
+            answer(),
+            answer(),
+        );
+        assert!(out[0].gpus.is_ok());
+        assert_eq!(out[0].host, None);
+    }
+
+    #[test]
+    fn a_pinned_dialect_picks_its_reader_else_the_first_with_gpus() {
+        let nvgpu = sample(
+            "nvidia_smi_utilization_gpu_ratio",
+            &[("uuid", "GPU-a")],
+            0.25,
+        );
+        let amd = sample("gpu_gfx_activity", &[("gpu_id", "0")], 40.0);
+        let both = [amd.clone(), nvgpu.clone()];
+        let g = gpus_of_node(&both, None);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].util_pct, Some(25.0), "nvidia_gpu_exporter comes first");
+        let g = gpus_of_node(&both, Some(Dialect::Amd));
+        assert_eq!(g[0].util_pct, Some(40.0));
+        assert!(gpus_of_node(&[amd], Some(Dialect::Dcgm)).is_empty());
+        // A pin that is not an exposition dialect falls back to detection.
+        assert_eq!(gpus_of_node(&[nvgpu], Some(Dialect::CustomJson)).len(), 1);
+        let mut config = Config::default();
+        config.prometheus.url = Some("http://127.0.0.1:9".into());
+        config.nodes = vec![NodeConfig {
+            name: "n".into(),
+            ip: "10.0.0.1".into(),
+            exporters: Exporters {
+                all_smi: Some(9090),
+                ..Exporters::default()
+            },
+            ..NodeConfig::default()
+        }];
+        let c = QueryCollector::from_config(&config).unwrap().unwrap();
+        assert_eq!(
+            c.nodes[0].dialect,
+            Some(Dialect::AllSmi),
+            "implied by all_smi"
+        );
+    }
+
+    #[test]
+    fn ip_regex_escapes_dots_and_drops_the_unexpected() {
+        assert_eq!(ip_regex("10.0.0.1"), "10[.]0[.]0[.]1");
+        assert_eq!(ip_regex("fe80::1"), "fe80::1");
+        assert_eq!(ip_regex("a\"b|c"), "abc");
+    }
+
+    #[test]
+    fn matrix_keeps_gaps_and_scales_ratios() {
+        let body = r#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL_RATIO","gpu":"1"},"values":[[100,"0.5"],[102,"0.25"]]},
+            {"metric":{"__name__":"DCGM_FI_DEV_GPU_TEMP_CELSIUS","gpu":"1"},"values":[[101,"60"]]},
+            {"metric":{"__name__":"DCGM_FI_DEV_BOARD_POWER_WATTS","gpu":"0"},"values":[[100,"300"],[150,"1"]]},
+            {"metric":{"__name__":"DCGM_FI_DEV_FB_USED","gpu":"0"},"values":[[100,"5"]]},
+            {"metric":{"__name__":"DCGM_FI_DEV_GPU_UTIL"},"values":[[100,"5"]]}
+        ]}}"#;
+        let s = series_from_matrix(body, 100.0, 1.0, 3).unwrap();
+        assert_eq!(s.iter().map(|(g, _)| *g).collect::<Vec<_>>(), [0, 1]);
+        let g1 = &s[1].1;
+        assert_eq!(g1.util[0], 50.0);
+        assert!(g1.util[1].is_nan(), "a gap stays a gap");
+        assert_eq!(g1.util[2], 25.0);
+        assert!(g1.temp[0].is_nan() && g1.temp[1] == 60.0);
+        let g0 = &s[0].1;
+        assert_eq!(g0.power.len(), 3, "points past the grid are dropped");
+        assert_eq!(g0.power[0], 300.0);
+        assert!(g0.util.is_empty(), "FB_USED feeds no history series");
+        assert!(series_from_matrix("{}", 0.0, 1.0, 1).is_err());
+    }
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by integration tests.
 #![allow(dead_code)]
 
+pub mod pages;
 pub mod servers;
 
 use std::path::PathBuf;
