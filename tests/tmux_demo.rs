@@ -49,10 +49,13 @@ impl Tmux {
             if pred(&screen) {
                 return screen;
             }
-            assert!(
-                Instant::now() < deadline,
-                "{what} never appeared; screen:\n{screen}"
-            );
+            if Instant::now() >= deadline {
+                let size = self.run(&["display-message", "-p", "#{window_width}x#{window_height}"]);
+                panic!(
+                    "{what} never appeared; window {}; screen:\n{screen}",
+                    String::from_utf8_lossy(&size.stdout).trim()
+                );
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -219,7 +222,8 @@ fn commands_marks_and_confirm_as_an_operator_types_them() {
     t.keys(&[":"]);
     t.type_text("heatm");
     t.keys(&["Tab"]);
-    t.wait_for(":heatmap ", Duration::from_secs(5));
+    // capture-pane trims the space completion leaves after the name.
+    t.wait_for(" :heatmap", Duration::from_secs(5));
     t.type_text("power");
     t.keys(&["Enter"]);
     t.wait_for("power % of limit", Duration::from_secs(5));
@@ -240,16 +244,17 @@ fn commands_marks_and_confirm_as_an_operator_types_them() {
     t.keys(&["Enter"]);
     t.wait_for("did you mean :heatmap?", Duration::from_secs(5));
     t.keys(&["Escape", "1"]);
-    // Mark two nodes; the header counts them; l asks first and lists them.
+    // Mark two nodes (the cursor stayed on gpu-node-02, where :node put it);
+    // the header counts them; l asks first and lists them.
     t.keys(&["Space", "Space"]);
     t.wait_for("2 marked", Duration::from_secs(5));
     t.keys(&["l"]);
     let dialog = t.wait_for("confirm: 2 targets", Duration::from_secs(5));
-    assert!(dialog.contains("• gpu-node-01") && dialog.contains("• gpu-node-02"), "{dialog}");
+    assert!(dialog.contains("• gpu-node-02") && dialog.contains("• gpu-node-03"), "{dialog}");
     // Yes starts one job per node; the action log lists them.
     t.keys(&["y", "L"]);
     let log = t.wait_for("kernel-log scan", Duration::from_secs(5));
-    assert!(log.contains("gpu-node-01") && log.contains("gpu-node-02"), "{log}");
+    assert!(log.contains("gpu-node-02") && log.contains("gpu-node-03"), "{log}");
     t.keys(&["q"]);
     assert_restored(&t, "0");
 }
