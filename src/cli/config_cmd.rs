@@ -4,6 +4,8 @@ use std::path::Path;
 
 use clap::Subcommand;
 
+use super::CliError;
+use super::output::{self, note};
 use crate::config::{self, ConfigError, locate, starter};
 
 #[derive(Debug, Subcommand)]
@@ -24,8 +26,8 @@ pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> color_eyre::Result<i32> {
     let src = locate(flag);
     match cmd {
         ConfigCommand::Path => {
-            println!("{}", src.path.display());
-            eprintln!(
+            output::println(&src.path.display().to_string())?;
+            note(&format!(
                 "(from {}; {})",
                 src.origin.describe(),
                 if src.exists {
@@ -33,32 +35,27 @@ pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> color_eyre::Result<i32> {
                 } else {
                     "does not exist yet"
                 }
-            );
+            ));
             Ok(0)
         }
-        ConfigCommand::Check => match config::load_file(&src.path) {
-            Ok(c) => {
-                println!("{}", config::load::summary(&c, &src.path));
-                Ok(0)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(2)
-            }
-        },
+        ConfigCommand::Check => {
+            let c = config::load_file(&src.path).map_err(CliError::usage)?;
+            output::println(&config::load::summary(&c, &src.path))?;
+            Ok(0)
+        }
         ConfigCommand::Init { force } => {
             if src.exists && !force {
-                eprintln!(
-                    "error: {} already exists; use --force to replace it (the old file is kept as {})",
+                return Err(CliError::usage(format!(
+                    "{} already exists; use --force to replace it (the old file is kept as {})",
                     src.path.display(),
                     config::write::backup_path(&src.path).display()
-                );
-                return Ok(2);
+                ))
+                .into());
             }
             let _lock = config::write::lock(&src.path)?;
             config::write::save_atomic(&src.path, starter::STARTER, false)
                 .map_err(|e: ConfigError| color_eyre::eyre::eyre!(e))?;
-            println!("wrote {}", src.path.display());
+            output::println(&format!("wrote {}", src.path.display()))?;
             Ok(0)
         }
     }
