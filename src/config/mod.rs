@@ -5,6 +5,7 @@
 
 pub mod env;
 pub mod error;
+pub mod file_mode;
 pub mod hosts;
 pub mod load;
 pub mod locate;
