@@ -244,7 +244,9 @@ pub fn remove_node(path: &Path, name: &str) -> Result<Config, ConfigError> {
                 Ok(t)
             }
             _ => {
-                let mut c = current.clone();
+                // From the text as written: `current` holds expanded
+                // secrets, which must never reach the file.
+                let mut c = load::parse_unexpanded(text, path)?;
                 c.nodes.retain(|n| n.name != name);
                 reserialise(path, &c)
             }
