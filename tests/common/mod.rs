@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod servers;
+pub mod sshd;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
