@@ -6,7 +6,7 @@ use clap::Subcommand;
 
 use super::CliError;
 use super::output::{self, note};
-use crate::config::{self, ConfigError, locate, starter};
+use crate::config::{self, ConfigError, locate, starter, theme_file};
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -40,6 +40,7 @@ pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> color_eyre::Result<i32> {
         }
         ConfigCommand::Check => {
             let c = config::load_file(&src.path).map_err(CliError::usage)?;
+            check_user_theme(&c.tui.theme)?;
             output::println(&config::load::summary(&c, &src.path))?;
             Ok(0)
         }
@@ -59,4 +60,20 @@ pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> color_eyre::Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// The user's file for the configured theme, if there is one: the TUI
+/// would fall back to the dark theme on any error in it.
+fn check_user_theme(name: &str) -> Result<(), CliError> {
+    let Some(dir) = locate::user_dir() else {
+        return Ok(());
+    };
+    let path = theme_file::user_theme_path(&dir, name);
+    if !path.exists() {
+        return Ok(());
+    }
+    theme_file::check_file(&path).map_err(|e| {
+        CliError::usage(format!("theme file {e}"))
+            .note("(the TUI falls back to the dark theme until this is fixed)")
+    })
 }

@@ -13,6 +13,7 @@ pub mod load;
 pub mod locate;
 pub mod model;
 pub mod starter;
+pub mod theme_file;
 pub mod write;
 
 pub use error::ConfigError;
