@@ -209,3 +209,18 @@ fn edits_never_write_an_expanded_secret() {
         .collect();
     assert_eq!(names, ["b", "c"]);
 }
+
+#[test]
+fn a_second_document_is_named_at_its_separator() {
+    let e = parse("cluster:\n  name: a\n---\ncluster:\n  name: b\n", &[]).expect_err("two docs");
+    let place = e.location().expect("located");
+    assert_eq!(place.line, Some(3), "{e}");
+    assert!(
+        place
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("one YAML document"),
+        "{e}"
+    );
+}

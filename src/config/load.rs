@@ -54,7 +54,7 @@ pub fn parse_with(
     }
     let de = serde_yaml::Deserializer::from_str(text);
     let config = Config::deserialize(Expanding { de, ctx: expansion }).map_err(|e| {
-        let mut place = yaml_error(&e, path);
+        let mut place = yaml_error(&e, path, text);
         if let Some(missing) = expansion.missing() {
             place = missing_var(place, &missing, text);
         }
@@ -85,7 +85,7 @@ fn missing_var(mut place: Located, missing: &MissingVar, text: &str) -> Located 
     place
 }
 
-fn yaml_error(e: &serde_yaml::Error, path: &Path) -> Located {
+fn yaml_error(e: &serde_yaml::Error, path: &Path, text: &str) -> Located {
     let (line, column) = e
         .location()
         .map(|l| (Some(l.line()), Some(l.column())))
@@ -109,12 +109,28 @@ fn yaml_error(e: &serde_yaml::Error, path: &Path) -> Located {
     let hint = did_you_mean(&message).or_else(|| type_hint(&message));
     Located {
         path: path.to_path_buf(),
-        line,
+        line: line.or_else(|| unlocated_line(&message, text)),
         column,
         field,
         message,
         hint,
     }
+}
+
+/// serde_yaml gives no place for a second document; it starts at the first
+/// `---` or `...` line after some content.
+fn unlocated_line(message: &str, text: &str) -> Option<usize> {
+    if !message.contains("more than one document") {
+        return None;
+    }
+    let mut seen_content = false;
+    text.lines().enumerate().find_map(|(i, l)| {
+        if seen_content && (l.starts_with("---") || l.starts_with("...")) {
+            return Some(i + 1);
+        }
+        seen_content |= !l.trim().is_empty() && !l.trim_start().starts_with('#');
+        None
+    })
 }
 
 /// For "unknown field `ipp`, expected one of `name`, `ip`, …" suggests the
@@ -141,6 +157,8 @@ fn type_hint(message: &str) -> Option<String> {
         || message.contains("mapping values are not allowed")
     {
         Some("a YAML syntax error: check the indentation of this line and the one above it".into())
+    } else if message.contains("more than one document") {
+        Some("keep one YAML document in the file: remove the `---` line and what follows, or merge them".into())
     } else if message.starts_with("missing field") {
         Some("add the field; see `aami-tui config init` for a commented example".into())
     } else {
