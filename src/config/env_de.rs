@@ -15,16 +15,19 @@ use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqA
 
 use super::env::{MissingVar, expand_value};
 
+/// Looks a variable up: the environment, or a map in tests.
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// How `${VAR}`s are resolved, and the first one that could not be.
 pub struct Expansion<'a> {
     /// `None` keeps references as written (for re-serialising a config
     /// without ever writing a secret into the file).
-    lookup: Option<&'a dyn Fn(&str) -> Option<String>>,
+    lookup: Option<Lookup<'a>>,
     missing: RefCell<Option<MissingVar>>,
 }
 
 impl<'a> Expansion<'a> {
-    pub fn new(lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
+    pub fn new(lookup: Lookup<'a>) -> Self {
         Self {
             lookup: Some(lookup),
             missing: RefCell::new(None),

@@ -261,7 +261,7 @@ mod tests {
     #[test]
     fn any_broken_line_is_an_error_with_its_number() {
         for (text, line) in [
-            (format!("# ok\nonly-one-field\n"), 2),
+            ("# ok\nonly-one-field\n".to_string(), 2),
             (
                 format!("h ssh-ed25519 {KEY_A}\nother ssh-ed25519 !!notbase64\n"),
                 2,
