@@ -4,7 +4,9 @@ use std::path::Path;
 
 use clap::Subcommand;
 
-use crate::config::{self, ConfigError, locate, starter};
+use super::CliError;
+use super::output::{self, note};
+use crate::config::{self, ConfigError, locate, starter, theme_file};
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -24,8 +26,8 @@ pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> color_eyre::Result<i32> {
     let src = locate(flag);
     match cmd {
         ConfigCommand::Path => {
-            println!("{}", src.path.display());
-            eprintln!(
+            output::println(&src.path.display().to_string())?;
+            note(&format!(
                 "(from {}; {})",
                 src.origin.describe(),
                 if src.exists {
@@ -33,33 +35,45 @@ pub fn run(flag: Option<&Path>, cmd: ConfigCommand) -> color_eyre::Result<i32> {
                 } else {
                     "does not exist yet"
                 }
-            );
+            ));
             Ok(0)
         }
-        ConfigCommand::Check => match config::load_file(&src.path) {
-            Ok(c) => {
-                println!("{}", config::load::summary(&c, &src.path));
-                Ok(0)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(2)
-            }
-        },
+        ConfigCommand::Check => {
+            let c = config::load_file(&src.path).map_err(CliError::usage)?;
+            check_user_theme(&c.tui.theme)?;
+            output::println(&config::load::summary(&c, &src.path))?;
+            Ok(0)
+        }
         ConfigCommand::Init { force } => {
             if src.exists && !force {
-                eprintln!(
-                    "error: {} already exists; use --force to replace it (the old file is kept as {})",
+                return Err(CliError::usage(format!(
+                    "{} already exists; use --force to replace it (the old file is kept as {})",
                     src.path.display(),
                     config::write::backup_path(&src.path).display()
-                );
-                return Ok(2);
+                ))
+                .into());
             }
             let _lock = config::write::lock(&src.path)?;
             config::write::save_atomic(&src.path, starter::STARTER, false)
                 .map_err(|e: ConfigError| color_eyre::eyre::eyre!(e))?;
-            println!("wrote {}", src.path.display());
+            output::println(&format!("wrote {}", src.path.display()))?;
             Ok(0)
         }
     }
+}
+
+/// The user's file for the configured theme, if there is one: the TUI
+/// would fall back to the dark theme on any error in it.
+fn check_user_theme(name: &str) -> Result<(), CliError> {
+    let Some(dir) = locate::user_dir() else {
+        return Ok(());
+    };
+    let path = theme_file::user_theme_path(&dir, name);
+    if !path.exists() {
+        return Ok(());
+    }
+    theme_file::check_file(&path).map_err(|e| {
+        CliError::usage(format!("theme file {e}"))
+            .note("(the TUI falls back to the dark theme until this is fixed)")
+    })
 }

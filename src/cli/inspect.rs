@@ -24,7 +24,7 @@
 //! Each GPU object has every [`GpuSample`] field; unknown readings are
 //! `null`, never 0. Units: percent 0–100, MiB, °C, W, MHz.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
@@ -32,6 +32,7 @@ use clap::builder::PossibleValue;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use crate::cli::{CliError, output};
 use crate::domain::GpuSample;
 use crate::sources::Dialect;
 use crate::sources::ScrapeError;
@@ -172,10 +173,7 @@ fn fetch(url: &str) -> Result<String, ReadError> {
 pub fn run(_flag: Option<&Path>, args: InspectArgs) -> color_eyre::Result<i32> {
     let text = match read_source(&args.source) {
         Ok(t) => t,
-        Err(ReadError::Unavailable(why)) => {
-            eprintln!("error: {why}");
-            return Ok(1);
-        }
+        Err(ReadError::Unavailable(why)) => return Err(CliError::unavailable(why).into()),
         Err(ReadError::NotMetrics(e)) => return report_error(&args, &e),
     };
     let parsed = detect::parse_any(&text, args.dialect);
@@ -189,22 +187,23 @@ pub fn run(_flag: Option<&Path>, args: InspectArgs) -> color_eyre::Result<i32> {
                 }
             }
             for w in &p.warnings {
-                eprintln!("warning: {w}");
+                output::note(&format!("warning: {w}"));
             }
             let out = if args.json {
                 serde_json::to_string_pretty(&report(&args.source, &p))? + "\n"
             } else {
                 format!("{}{}\n", table(&p.nodes), summary(&p))
             };
-            write_stdout(&out)?;
+            output::print(&out)?;
             Ok(0)
         }
         Err(e) => report_error(&args, &e),
     }
 }
 
+/// A page without GPUs: the JSON report (with `--json`) on stdout, the
+/// reason on stderr, exit 2.
 fn report_error(args: &InspectArgs, e: &InspectError) -> color_eyre::Result<i32> {
-    eprintln!("no GPUs: {e}");
     if args.json {
         let r = InspectReport {
             schema_version: SCHEMA_VERSION,
@@ -215,19 +214,9 @@ fn report_error(args: &InspectArgs, e: &InspectError) -> color_eyre::Result<i32>
             warnings: &[],
             error: Some(e.to_string()),
         };
-        write_stdout(&(serde_json::to_string_pretty(&r)? + "\n"))?;
+        output::print(&(serde_json::to_string_pretty(&r)? + "\n"))?;
     }
-    Ok(2)
-}
-
-/// Writes to stdout; a reader that went away (`inspect … | head`) is not
-/// an error.
-fn write_stdout(s: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r,
-    }
+    Err(CliError::plain(2, format!("no GPUs: {e}")).into())
 }
 
 /// The `--json` report for a parsed page.

@@ -3,12 +3,16 @@
 //! [`Command`] and a module.
 
 pub mod config_cmd;
+pub mod exit;
 pub mod inspect;
 pub mod nodes;
+pub mod output;
 pub mod status;
 pub mod table;
 pub mod tui;
 pub mod xid;
+
+pub use exit::CliError;
 
 use std::path::PathBuf;
 
@@ -61,8 +65,14 @@ pub enum Command {
     },
 }
 
-/// Runs the parsed command; returns the process exit code.
+/// Runs the parsed command; returns the process exit code. A command that
+/// fails with a [`CliError`] has its message printed here and exits with
+/// its code.
 pub fn dispatch(cli: Cli) -> color_eyre::Result<i32> {
+    exit::finish(run_command(cli))
+}
+
+fn run_command(cli: Cli) -> color_eyre::Result<i32> {
     let config_flag = cli.config.as_deref();
     match cli.command {
         None => tui::run_configured(config_flag),
@@ -75,7 +85,7 @@ pub fn dispatch(cli: Cli) -> color_eyre::Result<i32> {
         Some(Command::Inspect(args)) => inspect::run(config_flag, args),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "aami-tui", &mut std::io::stdout());
+            clap_complete::generate(shell, &mut cmd, "aami-tui", &mut output::Stdout);
             Ok(0)
         }
     }

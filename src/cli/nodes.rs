@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
+use super::{CliError, output};
 use crate::config::{self, ConfigError, NodeConfig, hosts, locate, write};
 
 #[derive(Debug, Subcommand)]
@@ -46,25 +47,18 @@ fn parse_label(s: &str) -> Result<(String, String), String> {
 pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
     let src = locate(flag);
     let report = |r: Result<config::Config, ConfigError>,
-                  ok: &dyn Fn(&config::Config) -> String| match r {
-        Ok(c) => {
-            println!("{}", ok(&c));
-            Ok(0)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(2)
-        }
+                  ok: &dyn Fn(&config::Config) -> String|
+     -> color_eyre::Result<i32> {
+        let c = r.map_err(CliError::usage)?;
+        output::println(&ok(&c))?;
+        Ok(0)
     };
     match cmd {
         NodesCommand::List => {
             let c = match config::load_file(&src.path) {
                 Ok(c) => c,
                 Err(ConfigError::Missing { .. }) => config::Config::default(),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(2);
-                }
+                Err(e) => return Err(CliError::usage(e).into()),
             };
             let rows: Vec<Vec<String>> = c
                 .nodes
@@ -82,10 +76,10 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
                     ]
                 })
                 .collect();
-            print!(
-                "{}",
-                super::table::render(&["NAME", "IP", "USER", "LABELS"], &rows)
-            );
+            output::print(&super::table::render(
+                &["NAME", "IP", "USER", "LABELS"],
+                &rows,
+            ))?;
             Ok(0)
         }
         NodesCommand::Add {
@@ -117,20 +111,9 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
             format!("removed {name} ({} node(s) left)", c.nodes.len())
         }),
         NodesCommand::Import { file } => {
-            let text = match std::fs::read_to_string(&file) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("error: {}: {e}", file.display());
-                    return Ok(2);
-                }
-            };
-            let new = match hosts::parse_hosts(&text, &file) {
-                Ok(n) => n,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(2);
-                }
-            };
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+            let new = hosts::parse_hosts(&text, &file).map_err(CliError::usage)?;
             let count = new.len();
             report(write::add_nodes(&src.path, &new), &|c| {
                 format!(

@@ -6,6 +6,7 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
+use super::{CliError, output};
 use crate::config::{self, locate};
 use crate::domain::{Fleet, NodeStatus};
 use crate::sources::FleetSource;
@@ -63,28 +64,16 @@ pub fn report(fleet: &Fleet) -> StatusReport {
 
 pub fn run(flag: Option<&Path>, args: StatusArgs) -> color_eyre::Result<i32> {
     let src = locate(flag);
-    let config = match config::load_file(&src.path) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(2);
-        }
-    };
+    let config = config::load_file(&src.path).map_err(CliError::usage)?;
     let mut fleet = super::tui::fleet_from_config(&config);
-    let source = match FleetSource::from_config(&config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(2);
-        }
-    };
+    let source = FleetSource::from_config(&config).map_err(CliError::usage)?;
     let rt = super::runtime()?;
     let started = Instant::now();
     let outcomes = rt.block_on(source.refresh());
     fleet.apply_refresh(outcomes, Instant::now(), started.elapsed());
     let r = report(&fleet);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        output::println(&serde_json::to_string_pretty(&r)?)?;
     } else {
         let rows: Vec<Vec<String>> = r
             .nodes
@@ -112,11 +101,11 @@ pub fn run(flag: Option<&Path>, args: StatusArgs) -> color_eyre::Result<i32> {
                 ]
             })
             .collect();
-        print!(
-            "{}",
-            super::table::render(&["NAME", "ADDRESS", "GPUS", "STATUS", "ALERTS"], &rows)
-        );
-        println!("{}/{} nodes up", r.nodes_up, r.nodes_total);
+        output::print(&super::table::render(
+            &["NAME", "ADDRESS", "GPUS", "STATUS", "ALERTS"],
+            &rows,
+        ))?;
+        output::println(&format!("{}/{} nodes up", r.nodes_up, r.nodes_total))?;
     }
     let any_down = fleet
         .nodes

@@ -63,8 +63,7 @@ pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
         ),
         Err(e) => {
             // A broken file is reported before the screen takes over.
-            eprintln!("error: {e}");
-            return Ok(2);
+            return Err(super::CliError::usage(e).into());
         }
     };
     let rt = super::runtime()?;

@@ -1,12 +1,12 @@
 //! The Xid catalogue and kernel-log scanner (issue 6).
 //! `aami-tui explain xid N` and `aami-tui xid scan`.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use crate::cli::table;
+use crate::cli::{CliError, output, table};
 use crate::config::locate;
 use crate::domain::Severity;
 use crate::xid::{Catalogue, LookupError, ScanReport, XidEntry, scan_with};
@@ -49,23 +49,18 @@ const MIN_WIDTH: usize = 40;
 
 pub fn run_explain(_flag: Option<&Path>, cmd: ExplainCommand) -> color_eyre::Result<i32> {
     let ExplainCommand::Xid { code, json } = cmd;
-    let catalogue = match load_catalogue() {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
+    let catalogue = load_catalogue()?;
     let entry = match catalogue.lookup_str(&code) {
         Ok(e) => e,
-        Err(e @ LookupError::Malformed(_)) => {
-            eprintln!("error: {e}");
-            return Ok(2);
-        }
+        Err(e @ LookupError::Malformed(_)) => return Err(CliError::usage(e).into()),
         Err(e @ LookupError::Unknown(_)) => {
-            eprintln!("error: {e} (known codes: {})", catalogue.ranges_text());
-            return Ok(2);
+            return Err(
+                CliError::usage(format!("{e} (known codes: {})", catalogue.ranges_text())).into(),
+            );
         }
     };
     if json {
-        write_out(&format!("{}\n", serde_json::to_string_pretty(entry)?))?;
+        output::print(&format!("{}\n", serde_json::to_string_pretty(entry)?))?;
         return Ok(0);
     }
     let text = if std::io::stdout().is_terminal() {
@@ -77,7 +72,7 @@ pub fn run_explain(_flag: Option<&Path>, cmd: ExplainCommand) -> color_eyre::Res
     } else {
         render_plain(entry, &catalogue, PIPE_WIDTH)
     };
-    write_out(&text)?;
+    output::print(&text)?;
     Ok(0)
 }
 
@@ -91,10 +86,7 @@ pub fn run_xid(_flag: Option<&Path>, cmd: XidCommand) -> color_eyre::Result<i32>
     let (label, bytes) = match (&node, file.as_deref()) {
         (Some(name), _) => match read_over_ssh(_flag, name, &command) {
             Ok(b) => (format!("{name} over SSH"), Ok(b)),
-            Err(e) => {
-                eprintln!("error: {name}: {e}");
-                return Ok(2);
-            }
+            Err(e) => return Err(CliError::usage(format!("{name}: {e}")).into()),
         },
         (None, file) => match file {
             None => read_stdin(),
@@ -102,55 +94,35 @@ pub fn run_xid(_flag: Option<&Path>, cmd: XidCommand) -> color_eyre::Result<i32>
             Some(p) => (p.display().to_string(), std::fs::read(p)),
         },
     };
-    let bytes = match bytes {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: cannot read {label}: {e}");
-            return Ok(2);
-        }
-    };
-    let catalogue = match load_catalogue() {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
+    let bytes = bytes.map_err(|e| CliError::usage(format!("cannot read {label}: {e}")))?;
+    let catalogue = load_catalogue()?;
     let text = String::from_utf8_lossy(&bytes);
     let report = scan_with(&text, &catalogue);
     if json {
-        write_out(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+        output::print(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
     } else {
-        write_out(&render_report(&report))?;
+        output::print(&render_report(&report))?;
     }
     // A report, not a health check: finding Xids is still success.
     Ok(0)
 }
 
-/// Writes to stdout; a reader that went away (`| head`) is not an error.
-fn write_out(s: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(s.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r,
-    }
-}
-
 fn read_stdin() -> (String, std::io::Result<Vec<u8>>) {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprintln!("reading a kernel log from standard input (end with Ctrl-D)…");
+        output::note("reading a kernel log from standard input (end with Ctrl-D)…");
     }
     let mut buf = Vec::new();
     let res = stdin.lock().read_to_end(&mut buf).map(|_| buf);
     ("standard input".to_string(), res)
 }
 
-/// The built-in catalogue plus `<user config dir>/xids.yaml`; on a broken
-/// override file prints the error and gives the exit code.
-fn load_catalogue() -> Result<Catalogue, i32> {
+/// The built-in catalogue plus `<user config dir>/xids.yaml`.
+fn load_catalogue() -> Result<Catalogue, CliError> {
     match locate::user_dir() {
         Some(dir) => Catalogue::with_user_overrides(&dir).map_err(|e| {
-            eprintln!("error: {e}");
-            eprintln!("(fix or move that file; without it the built-in catalogue is used)");
-            2
+            CliError::usage(e)
+                .note("(fix or move that file; without it the built-in catalogue is used)")
         }),
         None => Ok(Catalogue::builtin().clone()),
     }

@@ -1,65 +1,61 @@
-//! `${VAR}` expansion at load time.
+//! `${VAR}` expansion inside one string value.
 //!
-//! Expansion works line by line on the text so that line numbers in later
-//! errors still point into the file the operator wrote. `${VAR:-default}`
-//! gives a default; `$${` writes a literal `${`. Comment lines are left alone.
+//! The loader calls this on each string scalar after YAML has parsed it
+//! (see [`super::env_de`]), never on the file's text: a value holding `#`,
+//! `: ` or a newline stays one value and cannot change the document's
+//! shape. `${VAR:-default}` gives a default; `$${` writes a literal `${`.
 
-/// A variable the file names that the environment lacks.
+use std::borrow::Cow;
+
+/// A variable a value names that the environment lacks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingVar {
     pub name: String,
-    pub line: usize,
-    pub column: usize,
 }
 
-/// Expands every `${VAR}` using `lookup`.
-pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, MissingVar> {
-    let mut out = String::with_capacity(text.len());
-    for (n, line) in text.split_inclusive('\n').enumerate() {
-        if line.trim_start().starts_with('#') {
-            out.push_str(line);
+/// Expands every `${VAR}` in `value` using `lookup`; borrows when there is
+/// nothing to expand.
+pub fn expand_value<'v>(
+    value: &'v str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Cow<'v, str>, MissingVar> {
+    if !value.contains("${") {
+        return Ok(Cow::Borrowed(value));
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos..];
+        if let Some(tail) = after.strip_prefix("$${") {
+            out.push_str("${");
+            rest = tail;
             continue;
         }
-        let mut rest = line;
-        let mut col = 1;
-        while let Some(pos) = rest.find('$') {
-            out.push_str(&rest[..pos]);
-            let after = &rest[pos..];
-            if let Some(tail) = after.strip_prefix("$${") {
-                out.push_str("${");
-                rest = tail;
-                col += pos + 3;
-                continue;
-            }
-            if let Some(body) = after.strip_prefix("${")
-                && let Some(end) = body.find('}')
-            {
-                let inner = &body[..end];
-                let (name, default) = match inner.split_once(":-") {
-                    Some((n, d)) => (n, Some(d)),
-                    None => (inner, None),
-                };
-                match lookup(name).or_else(|| default.map(str::to_string)) {
-                    Some(v) => out.push_str(&v),
-                    None => {
-                        return Err(MissingVar {
-                            name: name.to_string(),
-                            line: n + 1,
-                            column: col + pos,
-                        });
-                    }
+        if let Some(body) = after.strip_prefix("${")
+            && let Some(end) = body.find('}')
+        {
+            let inner = &body[..end];
+            let (name, default) = match inner.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (inner, None),
+            };
+            match lookup(name).or_else(|| default.map(str::to_string)) {
+                Some(v) => out.push_str(&v),
+                None => {
+                    return Err(MissingVar {
+                        name: name.to_string(),
+                    });
                 }
-                rest = &body[end + 1..];
-                col += pos + 2 + end + 1;
-                continue;
             }
-            out.push('$');
-            rest = &after[1..];
-            col += pos + 1;
+            rest = &body[end + 1..];
+            continue;
         }
-        out.push_str(rest);
+        out.push('$');
+        rest = &after[1..];
     }
-    Ok(out)
+    out.push_str(rest);
+    Ok(Cow::Owned(out))
 }
 
 #[cfg(test)]
@@ -72,23 +68,18 @@ mod tests {
 
     #[test]
     fn expands_defaults_and_escapes() {
-        let t = "a: ${TOKEN}\nb: ${NOPE:-x}\nc: $${TOKEN}\n# d: ${NOPE}\ne: $5\n";
-        assert_eq!(
-            expand(t, env).unwrap(),
-            "a: s3cret\nb: x\nc: ${TOKEN}\n# d: ${NOPE}\ne: $5\n"
-        );
+        let x = |v| expand_value(v, &env).unwrap().into_owned();
+        assert_eq!(x("${TOKEN}"), "s3cret");
+        assert_eq!(x("a-${TOKEN}-b"), "a-s3cret-b");
+        assert_eq!(x("${NOPE:-x}"), "x");
+        assert_eq!(x("$${TOKEN}"), "${TOKEN}");
+        assert_eq!(x("$5 ${unclosed"), "$5 ${unclosed");
+        assert!(matches!(expand_value("plain", &env), Ok(Cow::Borrowed(_))));
     }
 
     #[test]
-    fn missing_var_is_named_with_line() {
-        let e = expand("a: 1\nb: ${MISSING_ONE}\n", env).unwrap_err();
-        assert_eq!(
-            e,
-            MissingVar {
-                name: "MISSING_ONE".into(),
-                line: 2,
-                column: 4
-            }
-        );
+    fn missing_var_is_named() {
+        let e = expand_value("x ${MISSING_ONE}", &env).unwrap_err();
+        assert_eq!(e.name, "MISSING_ONE");
     }
 }

@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::env;
+use serde::Deserialize;
+
+use super::env::MissingVar;
+use super::env_de::{Expanding, Expansion};
 use super::error::{ConfigError, Located};
 use super::model::{Config, parse_duration};
 
@@ -24,36 +27,65 @@ pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
     parse_str(&text, path)
 }
 
-/// Parses config text; `path` is only used in messages.
+/// Parses config text, expanding `${VAR}` from the environment; `path` is
+/// only used in messages.
 pub fn parse_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let expanded = env::expand(text, |n| std::env::var(n).ok()).map_err(|m| {
-        ConfigError::located(Located {
-            path: path.to_path_buf(),
-            line: Some(m.line),
-            column: Some(m.column),
-            field: None,
-            message: format!("environment variable {} is not set", m.name),
-            hint: Some(format!(
-                "export {}=… before starting, or write ${{{}:-default}}",
-                m.name, m.name
-            )),
-        })
-    })?;
-    parse_expanded(&expanded, path)
+    let lookup = |name: &str| std::env::var(name).ok();
+    parse_with(text, path, &Expansion::new(&lookup))
 }
 
-/// Parses text whose `${VAR}`s are already expanded (or absent).
-pub fn parse_expanded(text: &str, path: &Path) -> Result<Config, ConfigError> {
+/// Parses config text with `${VAR}` references left as written, for
+/// re-serialising a config without writing a secret into the file. A
+/// reference in a number or boolean field is an error here.
+pub fn parse_unexpanded(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    parse_with(text, path, &Expansion::keep())
+}
+
+/// Parses `text` as written, expanding each string value as YAML yields it
+/// (see [`env_de`]), so error places point into the file the user wrote.
+pub fn parse_with(
+    text: &str,
+    path: &Path,
+    expansion: &Expansion<'_>,
+) -> Result<Config, ConfigError> {
     // An empty file is a valid, empty config.
     if text.trim().is_empty() {
         return Ok(Config::default());
     }
-    let config: Config = serde_yaml::from_str(text).map_err(|e| yaml_error(&e, path))?;
+    let de = serde_yaml::Deserializer::from_str(text);
+    let config = Config::deserialize(Expanding { de, ctx: expansion }).map_err(|e| {
+        let mut place = yaml_error(&e, path, text);
+        if let Some(missing) = expansion.missing() {
+            place = missing_var(place, &missing, text);
+        }
+        ConfigError::located(place)
+    })?;
     validate(&config, text, path)?;
     Ok(config)
 }
 
-fn yaml_error(e: &serde_yaml::Error, path: &Path) -> ConfigError {
+/// Points a missing-variable error at the `${NAME` itself (the parser knows
+/// only where its value starts) and says how to set it.
+fn missing_var(mut place: Located, missing: &MissingVar, text: &str) -> Located {
+    let needle = format!("${{{}", missing.name);
+    let from = place.line.unwrap_or(1).saturating_sub(1);
+    if let Some((n, col)) = text
+        .lines()
+        .enumerate()
+        .skip(from)
+        .find_map(|(n, l)| l.find(&needle).map(|b| (n, l[..b].chars().count())))
+    {
+        place.line = Some(n + 1);
+        place.column = Some(col + 1);
+    }
+    place.hint = Some(format!(
+        "export {0}=… before starting, or write ${{{0}:-default}}",
+        missing.name
+    ));
+    place
+}
+
+fn yaml_error(e: &serde_yaml::Error, path: &Path, text: &str) -> Located {
     let (line, column) = e
         .location()
         .map(|l| (Some(l.line()), Some(l.column())))
@@ -75,13 +107,29 @@ fn yaml_error(e: &serde_yaml::Error, path: &Path) -> ConfigError {
         message = tail.to_string();
     }
     let hint = did_you_mean(&message).or_else(|| type_hint(&message));
-    ConfigError::located(Located {
+    Located {
         path: path.to_path_buf(),
-        line,
+        line: line.or_else(|| unlocated_line(&message, text)),
         column,
         field,
         message,
         hint,
+    }
+}
+
+/// serde_yaml gives no place for a second document; it starts at the first
+/// `---` or `...` line after some content.
+fn unlocated_line(message: &str, text: &str) -> Option<usize> {
+    if !message.contains("more than one document") {
+        return None;
+    }
+    let mut seen_content = false;
+    text.lines().enumerate().find_map(|(i, l)| {
+        if seen_content && (l.starts_with("---") || l.starts_with("...")) {
+            return Some(i + 1);
+        }
+        seen_content |= !l.trim().is_empty() && !l.trim_start().starts_with('#');
+        None
     })
 }
 
@@ -109,6 +157,8 @@ fn type_hint(message: &str) -> Option<String> {
         || message.contains("mapping values are not allowed")
     {
         Some("a YAML syntax error: check the indentation of this line and the one above it".into())
+    } else if message.contains("more than one document") {
+        Some("keep one YAML document in the file: remove the `---` line and what follows, or merge them".into())
     } else if message.starts_with("missing field") {
         Some("add the field; see `aami-tui config init` for a commented example".into())
     } else {

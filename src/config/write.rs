@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::{ConfigError, Located};
+use super::file_mode;
 use super::load;
 use super::model::{Config, NodeConfig};
 
@@ -168,25 +169,39 @@ pub fn save_atomic(path: &Path, text: &str, secret: bool) -> Result<(), ConfigEr
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp.{}", std::process::id()));
+    let existing_mode = existing_mode(path);
+    let forced_mode = file_mode::for_new_file(existing_mode, secret);
     {
         let mut opts = OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(if secret { 0o600 } else { 0o644 });
+            // Owner-only while it is written whenever the final mode is forced.
+            opts.mode(if forced_mode.is_some() {
+                file_mode::SECRET_MODE
+            } else {
+                0o644
+            });
         }
         let mut f = opts.open(&tmp).map_err(werr(&tmp))?;
+        #[cfg(unix)]
+        if forced_mode.is_some() {
+            // An existing temp file keeps its old mode; tighten it before
+            // any byte is written.
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(fs::Permissions::from_mode(file_mode::SECRET_MODE))
+                .map_err(werr(&tmp))?;
+        }
         let bytes = text.as_bytes();
         let half = bytes.len() / 2;
         f.write_all(&bytes[..half]).map_err(werr(&tmp))?;
         test_hook(SaveStep::TempHalf);
         f.write_all(&bytes[half..]).map_err(werr(&tmp))?;
         #[cfg(unix)]
-        if secret {
-            // An existing temp file keeps its old mode; force it.
+        if let Some(mode) = forced_mode {
             use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(fs::Permissions::from_mode(0o600))
+            f.set_permissions(fs::Permissions::from_mode(mode))
                 .map_err(werr(&tmp))?;
         }
         f.sync_all().map_err(werr(&tmp))?;
@@ -198,6 +213,16 @@ pub fn save_atomic(path: &Path, text: &str, secret: bool) -> Result<(), ConfigEr
         if fs::hard_link(path, &bak).is_err() {
             fs::copy(path, &bak).map_err(werr(&bak))?;
         }
+        // The .bak is the old inode (or a copy with its mode); it must not
+        // stay readable by others when the new file is not.
+        #[cfg(unix)]
+        if let (Some(old), Some(new)) = (existing_mode, forced_mode) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = file_mode::for_backup(old, new);
+            if mode != old & 0o777 {
+                fs::set_permissions(&bak, fs::Permissions::from_mode(mode)).map_err(werr(&bak))?;
+            }
+        }
     }
     fs::rename(&tmp, path).map_err(werr(path))?;
     test_hook(SaveStep::Renamed);
@@ -205,6 +230,22 @@ pub fn save_atomic(path: &Path, text: &str, secret: bool) -> Result<(), ConfigEr
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The permission bits of the file at `path`, if there is one.
+fn existing_mode(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Adds nodes; refuses duplicate names or addresses.
@@ -239,7 +280,9 @@ pub fn remove_node(path: &Path, name: &str) -> Result<Config, ConfigError> {
                 Ok(t)
             }
             _ => {
-                let mut c = current.clone();
+                // From the text as written: `current` holds expanded
+                // secrets, which must never reach the file.
+                let mut c = load::parse_unexpanded(text, path)?;
                 c.nodes.retain(|n| n.name != name);
                 reserialise(path, &c)
             }

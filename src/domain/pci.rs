@@ -5,7 +5,7 @@
 /// it), a missing domain (`01:00`) and a `.function` suffix.
 pub fn normalize_bus(s: &str) -> Option<String> {
     let mut t = s.trim();
-    if t.len() >= 4 && t[..4].eq_ignore_ascii_case("pci:") {
+    if t.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("pci:")) {
         t = &t[4..];
     }
     let t = t.to_ascii_lowercase();

@@ -1,6 +1,10 @@
 //! SSH work (russh): run a command on a node and read its output. Host keys
 //! are trusted on first use and pinned in a known_hosts file; a changed key
-//! is refused and named, never silently accepted.
+//! is refused and named, never silently accepted. Only a host the file does
+//! not name is trusted on first use: a known_hosts file that cannot be read
+//! or does not parse refuses every connection (see [`known_hosts`]).
+
+pub mod known_hosts;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -62,6 +66,19 @@ pub enum SshError {
         known_hosts: String,
         line: usize,
     },
+    #[error(
+        "host key for {host}:{port} is REVOKED (known_hosts {known_hosts} line {line}): refusing to connect"
+    )]
+    HostKeyRevoked {
+        host: String,
+        port: u16,
+        known_hosts: String,
+        line: usize,
+    },
+    /// The known_hosts file cannot be read or parsed, or a new key cannot be
+    /// pinned in it: no key can be checked, so none is accepted.
+    #[error("{0}; refusing to connect until it is fixed")]
+    KnownHosts(known_hosts::KnownHostsError),
     #[error("cannot use key {path}: {reason}")]
     Key { path: String, reason: String },
     #[error("{user}@{host} refused the key {key}")]
@@ -86,7 +103,17 @@ struct Client {
     host: String,
     port: u16,
     known_hosts: PathBuf,
-    changed_line: Arc<Mutex<Option<usize>>>,
+    /// Why the host key was refused, for the error `connect` returns.
+    refusal: Arc<Mutex<Option<SshError>>>,
+}
+
+impl Client {
+    fn refuse(&self, why: SshError) -> Result<bool, russh::Error> {
+        if let Ok(mut r) = self.refusal.lock() {
+            *r = Some(why);
+        }
+        Ok(false)
+    }
 }
 
 impl client::Handler for Client {
@@ -99,27 +126,44 @@ impl client::Handler for Client {
         let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
             return Ok(false);
         };
-        match russh::keys::check_known_hosts_path(&self.host, self.port, key, &self.known_hosts) {
-            Ok(true) => Ok(true),
-            Err(russh::keys::Error::KeyChanged { line }) => {
-                if let Ok(mut c) = self.changed_line.lock() {
-                    *c = Some(line);
-                }
-                Ok(false)
+        let file = self.known_hosts.display().to_string();
+        match known_hosts::check(&self.known_hosts, &self.host, self.port, key) {
+            Ok(known_hosts::HostKeyStatus::Known) => Ok(true),
+            Ok(known_hosts::HostKeyStatus::Changed { line }) => {
+                self.refuse(SshError::HostKeyChanged {
+                    host: self.host.clone(),
+                    port: self.port,
+                    known_hosts: file,
+                    line,
+                })
             }
-            // Not known yet (or no file): trust on first use and pin it.
-            _ => {
-                if let Some(dir) = self.known_hosts.parent() {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                let _ = russh::keys::known_hosts::learn_known_hosts_path(
+            Ok(known_hosts::HostKeyStatus::Revoked { line }) => {
+                self.refuse(SshError::HostKeyRevoked {
+                    host: self.host.clone(),
+                    port: self.port,
+                    known_hosts: file,
+                    line,
+                })
+            }
+            // The one case for trust on first use: pin it, or refuse if it
+            // cannot be pinned (every later connection would trust anew).
+            Ok(known_hosts::HostKeyStatus::Unknown) => {
+                match russh::keys::known_hosts::learn_known_hosts_path(
                     &self.host,
                     self.port,
                     key,
                     &self.known_hosts,
-                );
-                Ok(true)
+                ) {
+                    Ok(()) => Ok(true),
+                    Err(e) => self.refuse(SshError::KnownHosts(
+                        known_hosts::KnownHostsError::Unwritable {
+                            path: file,
+                            reason: e.to_string(),
+                        },
+                    )),
+                }
             }
+            Err(e) => self.refuse(SshError::KnownHosts(e)),
         }
     }
 }
@@ -143,12 +187,12 @@ pub async fn run(
         path: target.key.display().to_string(),
         reason: e.to_string(),
     })?;
-    let changed = Arc::new(Mutex::new(None));
+    let refusal = Arc::new(Mutex::new(None));
     let handler = Client {
         host: target.host.clone(),
         port: target.port,
         known_hosts: known_hosts.to_path_buf(),
-        changed_line: Arc::clone(&changed),
+        refusal: Arc::clone(&refusal),
     };
     let config = Arc::new(client::Config {
         inactivity_timeout: Some(command_timeout),
@@ -159,13 +203,8 @@ pub async fn run(
         Err(_) => return Err(SshError::Timeout(connect_timeout)),
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            if let Some(line) = changed.lock().ok().and_then(|c| *c) {
-                return Err(SshError::HostKeyChanged {
-                    host: target.host.clone(),
-                    port: target.port,
-                    known_hosts: known_hosts.display().to_string(),
-                    line,
-                });
+            if let Some(why) = refusal.lock().ok().and_then(|mut r| r.take()) {
+                return Err(why);
             }
             return Err(SshError::Connect {
                 host: target.host.clone(),

@@ -286,10 +286,10 @@ fn find_bus(text: &str) -> Option<String> {
     text.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',')
         .find_map(|tok| {
             let tok = tok.trim_end_matches([':', '.', ',']);
-            let body = if tok.len() >= 4 && tok[..4].eq_ignore_ascii_case("pci:") {
-                &tok[4..]
-            } else {
-                tok
+            // `get` so a multi-byte character there is "no prefix", not a panic.
+            let body = match tok.get(..4) {
+                Some(p) if p.eq_ignore_ascii_case("pci:") => &tok[4..],
+                _ => tok,
             };
             let core = body.split('.').next().unwrap_or(body);
             let parts: Vec<&str> = core.split(':').collect();
@@ -610,6 +610,17 @@ mod tests {
         assert_eq!(gpu_index_for_bus("PCI:0000:2A:00", &gpus), Some(1));
         assert_eq!(gpu_index_for_bus("0000:99:00", &gpus), None);
         assert_eq!(gpu_index_for_bus("nonsense", &gpus), None);
+    }
+
+    #[test]
+    fn multi_byte_text_where_a_pci_prefix_would_be_is_not_a_panic() {
+        // Found by tests/fuzz_parsers.rs: byte 4 fell inside a character.
+        assert_eq!(
+            find_bus("Xi\u{fffd} (0000:38:00)"),
+            Some("0000:38:00".into())
+        );
+        assert_eq!(normalize_bus("\u{e9}\u{e9}\u{e9}"), None);
+        assert_eq!(normalize_bus("ab\u{e9}:01:00"), None);
     }
 
     #[test]

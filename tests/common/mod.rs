@@ -3,6 +3,7 @@
 
 pub mod pages;
 pub mod servers;
+pub mod sshd;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

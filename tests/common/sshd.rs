@@ -1,0 +1,92 @@
+//! A real OpenSSH sshd on 127.0.0.1 with its own host key, a user key it
+//! accepts and one it does not, in a temp dir; stopped when dropped.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aami_tui::ssh::SshTarget;
+
+pub struct Sshd {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keygen(path: &Path) {
+    let st = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .stdout(Stdio::null())
+        .status()
+        .expect("ssh-keygen");
+    assert!(st.success());
+}
+
+fn user() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "root".into())
+}
+
+/// Starts sshd; keys `host_ed25519`, `user_ed25519` (authorized) and
+/// `other_ed25519` (not) are in `dir`.
+pub fn start() -> Sshd {
+    super::require("/usr/sbin/sshd", "openssh-server");
+    std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    keygen(&d.join("host_ed25519"));
+    keygen(&d.join("user_ed25519"));
+    keygen(&d.join("other_ed25519"));
+    std::fs::copy(d.join("user_ed25519.pub"), d.join("authorized_keys")).expect("copy");
+    let port = super::servers::free_port();
+    std::fs::write(
+        d.join("sshd_config"),
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/host_ed25519\nAuthorizedKeysFile {0}/authorized_keys\nPidFile {0}/sshd.pid\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nAllowUsers {1}\n",
+            d.display(),
+            user()
+        ),
+    )
+    .expect("sshd_config");
+    let child = Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(d.join("sshd_config"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sshd");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "sshd did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Sshd { child, port, dir }
+}
+
+impl Sshd {
+    /// Connecting as the test user with the key file `key` in the temp dir.
+    pub fn target(&self, key: &str) -> SshTarget {
+        SshTarget {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            user: user(),
+            key: self.dir.path().join(key),
+        }
+    }
+
+    /// The base64 blob of a public key file in the temp dir.
+    pub fn public_key_blob(&self, name: &str) -> String {
+        let text = std::fs::read_to_string(self.dir.path().join(name)).expect("public key");
+        text.split_whitespace()
+            .nth(1)
+            .expect("key blob")
+            .to_string()
+    }
+}
