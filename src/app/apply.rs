@@ -329,7 +329,7 @@ impl App {
             let names = targets.iter().map(|&id| self.node_name(id)).collect();
             self.mode.push_overlay(Overlay::Confirm(Confirm::new(
                 format!(
-                    "Read the kernel log of {} marked node{} over SSH and scan it for Xids?",
+                    "Read the kernel log of {} marked node{} over SSH and scan for Xids?",
                     targets.len(),
                     if targets.len() == 1 { "" } else { "s" }
                 ),

@@ -9,6 +9,7 @@ use clap::Subcommand;
 use crate::cli::{CliError, output, table};
 use crate::config::locate;
 use crate::domain::Severity;
+use crate::xid::document::{LineKind, XidDocument};
 use crate::xid::{Catalogue, LookupError, ScanReport, XidEntry, scan_with};
 
 #[derive(Debug, Subcommand)]
@@ -149,160 +150,26 @@ fn line(text: impl Into<String>, style: Style) -> Line {
     }
 }
 
-/// Word-wraps `text` to `width` columns; the first line is prefixed with
-/// `first`, the rest with `rest` (hanging indent). Over-long words are split.
-fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = first.to_string();
-    let mut cur_len = first.chars().count();
-    let mut empty = true;
-    let indent_len = rest.chars().count();
-    for word in text.split_whitespace() {
-        let mut word: String = word.to_string();
-        loop {
-            let wlen = word.chars().count();
-            let need = if empty { wlen } else { wlen + 1 };
-            if cur_len + need <= width {
-                if !empty {
-                    cur.push(' ');
-                }
-                cur.push_str(&word);
-                cur_len += need;
-                empty = false;
-                break;
-            }
-            if !empty {
-                out.push(std::mem::replace(&mut cur, rest.to_string()));
-                cur_len = indent_len;
-                empty = true;
-                continue;
-            }
-            // A word longer than a whole line: split it.
-            let room = width.saturating_sub(cur_len).max(1);
-            let head: String = word.chars().take(room).collect();
-            let tail: String = word.chars().skip(room).collect();
-            cur.push_str(&head);
-            out.push(std::mem::replace(&mut cur, rest.to_string()));
-            cur_len = indent_len;
-            word = tail;
-            if word.is_empty() {
-                break;
-            }
-        }
-    }
-    if !empty || out.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// The body shared by the boxed and plain layouts, wrapped to `width`.
+/// The body shared by the boxed and plain layouts: the same
+/// [`XidDocument`] the TUI popup shows, laid out to `width`.
 fn body(e: &XidEntry, cat: &Catalogue, width: usize) -> Vec<Line> {
-    let mut v = Vec::new();
-    let para = |v: &mut Vec<Line>, text: &str, first: &str, rest: &str, style: Style| {
-        for l in wrap(text, width, first, rest) {
-            v.push(line(l, style));
-        }
-    };
-    para(&mut v, &e.mnemonic, "NVIDIA name: ", "  ", Style::Plain);
-    para(
-        &mut v,
-        &e.generations.to_string(),
-        "Applies to:  ",
-        "  ",
-        Style::Plain,
-    );
-    if e.unused {
-        v.push(line("", Style::Plain));
-        let note = format!(
-            "UNUSED ON CURRENT GPUS: NVIDIA lists Xid {} as unused on current data-center GPUs (A100, H100, B100, GB200). Seeing it there is unexpected: report it.",
-            e.code
-        );
-        para(&mut v, &note, "", "", Style::Notice);
-    }
-    let section = |v: &mut Vec<Line>, title: &str| {
-        v.push(line("", Style::Plain));
-        v.push(line(title, Style::Heading));
-    };
-    section(&mut v, "What it means");
-    para(&mut v, &e.meaning, "  ", "  ", Style::Plain);
-    section(&mut v, "Likely causes");
-    for c in &e.causes {
-        para(&mut v, c, "  • ", "    ", Style::Plain);
-    }
-    section(&mut v, "Do now");
-    for (i, s) in e.do_now.iter().enumerate() {
-        step(&mut v, i + 1, s, width);
-    }
-    section(&mut v, "Investigate");
-    for (i, s) in e.investigate.iter().enumerate() {
-        step(&mut v, i + 1, s, width);
-    }
-    if !e.related.is_empty() {
-        section(&mut v, "Related");
-        for r in &e.related {
-            let name = cat
-                .get(r.code)
-                .map(|x| x.name.as_str())
-                .unwrap_or("not in the catalogue");
-            let text = format!("Xid {} ({name}): {}", r.code, r.why);
-            para(&mut v, &text, "  • ", "    ", Style::Plain);
-        }
-    }
-    section(&mut v, "Reference");
-    para(&mut v, &e.reference, "  ", "  ", Style::Plain);
-    v
-}
-
-/// Commands a step may end with, after `description: `.
-const COMMANDS: [&str; 8] = [
-    "nvidia-smi",
-    "scontrol",
-    "dmesg",
-    "dcgmi",
-    "lspci",
-    "systemctl",
-    "journalctl",
-    "nvidia-bug-report.sh",
-];
-
-/// Splits `Check the ECC counters: nvidia-smi -q -d ECC` into description and command.
-fn split_command(text: &str) -> Option<(&str, &str)> {
-    text.match_indices(": ").find_map(|(i, _)| {
-        let cmd = &text[i + 2..];
-        COMMANDS
-            .iter()
-            .any(|c| cmd.starts_with(c))
-            .then(|| (&text[..=i], cmd))
-    })
-}
-
-/// A numbered step. When it does not fit on one line and ends with a
-/// command, the command gets lines of its own so it is not broken mid-way.
-fn step(v: &mut Vec<Line>, n: usize, text: &str, width: usize) {
-    let num = format!("  {n}. ");
-    let pad = " ".repeat(num.chars().count());
-    let whole = wrap(text, width, &num, &pad);
-    let lines = match split_command(text) {
-        Some((desc, cmd)) if whole.len() > 1 => {
-            let cmd_pad = format!("{pad}  ");
-            let mut l = wrap(desc, width, &num, &pad);
-            l.extend(wrap(cmd, width, &cmd_pad, &cmd_pad));
-            l
-        }
-        _ => whole,
-    };
-    v.extend(lines.into_iter().map(|t| line(t, Style::Plain)));
+    XidDocument::new(e, cat, None)
+        .layout(width)
+        .into_iter()
+        .map(|l| {
+            let style = match l.kind {
+                LineKind::Heading => Style::Heading,
+                LineKind::Notice => Style::Notice,
+                _ => Style::Plain,
+            };
+            line(l.text, style)
+        })
+        .collect()
 }
 
 /// `critical · usually hardware`.
 fn badge(e: &XidEntry) -> String {
-    let second = if e.unused {
-        "unused on current GPUs"
-    } else {
-        e.hardware_text()
-    };
-    format!("{} · {second}", e.severity.long_word())
+    XidDocument::new(e, Catalogue::builtin(), None).badge
 }
 
 fn severity_color(s: Severity) -> &'static str {
@@ -531,33 +398,6 @@ mod tests {
 
     fn entry(code: u32) -> &'static XidEntry {
         Catalogue::builtin().get(code).expect("known code")
-    }
-
-    #[test]
-    fn commands_are_split_from_their_description() {
-        assert_eq!(
-            split_command("Read the counters: nvidia-smi -q -d ECC"),
-            Some(("Read the counters:", "nvidia-smi -q -d ECC"))
-        );
-        assert_eq!(
-            split_command("If fatal: drain it. Then reset: nvidia-smi -r -i 0"),
-            Some(("If fatal: drain it. Then reset:", "nvidia-smi -r -i 0"))
-        );
-        assert_eq!(split_command("Restart the application"), None);
-        assert_eq!(split_command("Note: nothing to run"), None);
-    }
-
-    #[test]
-    fn wrap_respects_width_and_indents() {
-        let lines = wrap("one two three four five six", 12, "  • ", "    ");
-        assert_eq!(
-            lines,
-            vec!["  • one two", "    three", "    four", "    five six"]
-        );
-        assert!(lines.iter().all(|l| l.chars().count() <= 12));
-        let long = wrap("abcdefghijklmnopqrstuvwxyz", 10, "", "");
-        assert_eq!(long, vec!["abcdefghij", "klmnopqrst", "uvwxyz"]);
-        assert_eq!(wrap("", 10, "  ", "  "), vec!["  "]);
     }
 
     #[test]

@@ -81,11 +81,6 @@ pub fn render(form: &Form, theme: &Theme, frame: &mut Frame, area: Rect) -> usiz
             )));
         }
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        " Tab next field  Enter submit  Esc cancel",
-        theme.dim(),
-    )));
     let r = centered(area, width, lines.len() as u16 + 2);
     let block = Block::default()
         .borders(Borders::ALL)

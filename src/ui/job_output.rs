@@ -26,7 +26,7 @@ pub fn render(app: &App, job: u64, scroll: u16, theme: &Theme, frame: &mut Frame
     if let crate::app::jobs::JobState::Ok(s) | crate::app::jobs::JobState::Failed(s) = &j.state {
         head.push_str(&format!(": {}", crate::text::sanitize(s)));
     }
-    for l in wrap(&head, inner_w, "", "   ") {
+    for l in wrap(head.trim_start(), inner_w, " ", "   ") {
         lines.push(Line::from(Span::styled(l, theme.title())));
     }
     if let Some(f) = &j.output_file {

@@ -51,8 +51,12 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let body = area.height.saturating_sub(1) as usize;
     let selected = app.ui.log_selected.min(rows.len() - 1);
     let start = scroll_for(selected, 0, body);
-    let targets_w: u16 = if area.width >= 120 { 28 } else { 16 };
-    let detail_w = area.width.saturating_sub(2 + 5 + 16 + targets_w + 10 + 9 + 9 + 7) as usize;
+    // Narrow terminals drop STARTED (TOOK stays) so the result has room.
+    let wide = area.width >= 100;
+    let targets_w: u16 = if area.width >= 120 { 28 } else { 12 };
+    let started_w: u16 = if wide { 9 } else { 0 };
+    let fixed = 1 + 4 + 15 + targets_w + 9 + started_w + 6 + if wide { 7 } else { 6 };
+    let detail_w = area.width.saturating_sub(fixed) as usize;
     let table_rows = rows.iter().enumerate().skip(start).take(body).map(|(i, j)| {
         let started = j
             .started
@@ -68,7 +72,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             Cell::from(j.kind.word()),
             Cell::from(fit(&j.target_names.join(","), targets_w as usize)),
             Cell::from(j.state.word()).style(state_style(&j.state, theme)),
-            Cell::from(started),
+            Cell::from(if wide { started } else { String::new() }),
             Cell::from(took),
             Cell::from(fit(&detail(j), detail_w)),
         ]);
@@ -78,7 +82,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             row
         }
     });
-    let header = Row::new(vec![" ", "ID", "KIND", "TARGETS", "STATE", "STARTED", "TOOK", "RESULT"])
+    let header = Row::new(vec![" ", "ID", "KIND", "TARGETS", "STATE", if wide { "STARTED" } else { "" }, "TOOK", "RESULT"])
         .style(theme.column_header());
     let widths = [
         Constraint::Length(1),
@@ -86,7 +90,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Constraint::Length(15),
         Constraint::Length(targets_w),
         Constraint::Length(9),
-        Constraint::Length(9),
+        Constraint::Length(started_w),
         Constraint::Length(6),
         Constraint::Min(10),
     ];

@@ -7,6 +7,7 @@
 //! `aami-tui xid scan` (in `cli::xid`) are thin layers over this module.
 
 pub mod catalogue;
+pub mod document;
 pub mod scan;
 
 pub use catalogue::{
