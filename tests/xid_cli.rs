@@ -102,9 +102,11 @@ fn explain_79_piped_is_plain_text() {
             "section {section} missing:\n{s}"
         );
     }
-    assert!(s.contains(
-        r#"1. Drain the node: scontrol update nodename=<node> state=drain reason="Xid 79""#
-    ));
+    // The command sits whole on its own line under its step.
+    assert!(
+        s.contains("  1. Drain the node:\n       scontrol update nodename=<node> state=drain reason=\"Xid 79\"\n"),
+        "{s}"
+    );
     assert!(s.contains("Reboot the node"));
     assert!(s.contains("Xid 154 (GPU recovery action changed)"));
     // Not a terminal: no box, no escape sequences, wrapped to 100 columns.

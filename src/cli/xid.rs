@@ -476,8 +476,9 @@ mod tests {
             s79.contains("\n       dmesg -T | grep -i -E \"aer|pcie|thermal\"\n"),
             "{s79}"
         );
+        // Commands always sit on a line of their own, whole when they fit.
         assert!(s79.contains(
-            "  1. Drain the node: scontrol update nodename=<node> state=drain reason=\"Xid 79\"\n"
+            "  1. Drain the node:\n       scontrol update nodename=<node> state=drain reason=\"Xid 79\"\n"
         ));
         assert!(!s.contains("UNUSED ON CURRENT GPUS"));
     }

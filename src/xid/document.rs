@@ -274,8 +274,40 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     out
 }
 
-/// A command on its own line(s): whole when it fits; otherwise broken at
-/// spaces with ` \` ending every line but the last, so it still pastes.
+/// Splits a command at spaces outside quotes, so a quoted argument stays
+/// one piece where it can.
+fn shell_words(cmd: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    for c in cmd.chars() {
+        match (quote, c) {
+            (None, ' ') => {
+                if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+            }
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                cur.push(c);
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// A command on its own line(s): whole when it fits. Otherwise it breaks
+/// between words (outside quotes where it can) and every line but the last
+/// ends with ` \`, the shell's own continuation, so a copied command still
+/// runs; a single word wider than the box is cut with a bare `\`.
 pub fn wrap_command(cmd: &str, width: usize, pad: &str) -> Vec<String> {
     let pad_w = pad.chars().count();
     if pad_w + cmd.chars().count() <= width {
@@ -283,9 +315,10 @@ pub fn wrap_command(cmd: &str, width: usize, pad: &str) -> Vec<String> {
     }
     // Room for the text of a broken line, leaving space for " \".
     let room = width.saturating_sub(pad_w + 2).max(8);
-    let mut out = Vec::new();
+    // (text, ends inside a word)
+    let mut out: Vec<(String, bool)> = Vec::new();
     let mut line = String::new();
-    for word in cmd.split(' ') {
+    for word in shell_words(cmd) {
         let mut w: Vec<char> = word.chars().collect();
         let sep = usize::from(!line.is_empty());
         if line.chars().count() + sep + w.len() <= room {
@@ -296,27 +329,25 @@ pub fn wrap_command(cmd: &str, width: usize, pad: &str) -> Vec<String> {
             continue;
         }
         if !line.is_empty() {
-            out.push(std::mem::take(&mut line));
+            out.push((std::mem::take(&mut line), false));
         }
         while w.len() > room {
             let tail = w.split_off(room);
-            out.push(w.iter().collect());
+            out.push((w.iter().collect(), true));
             w = tail;
         }
         line.extend(w.iter());
     }
     if !line.is_empty() {
-        out.push(line);
+        out.push((line, false));
     }
     let last = out.len().saturating_sub(1);
     out.into_iter()
         .enumerate()
-        .map(|(i, l)| {
-            if i < last {
-                format!("{pad}{l} \\")
-            } else {
-                format!("{pad}{l}")
-            }
+        .map(|(i, (l, mid_word))| match (i < last, mid_word) {
+            (true, false) => format!("{pad}{l} \\"),
+            (true, true) => format!("{pad}{l}\\"),
+            (false, _) => format!("{pad}{l}"),
         })
         .collect()
 }
@@ -385,14 +416,26 @@ mod tests {
         );
         assert!(lines.len() > 1);
         for l in &lines[..lines.len() - 1] {
-            assert!(l.ends_with(" \\"), "{l:?}");
+            assert!(l.ends_with('\\'), "every broken line is marked: {l:?}");
         }
         assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
-        let joined: String = lines
-            .iter()
-            .map(|l| l.trim_start().trim_end_matches(" \\"))
-            .collect::<Vec<_>>()
-            .join(" ");
+        // Undo the breaks as the shell would: " \\" ends a word, a bare "\\"
+        // continues it.
+        let mut joined = String::new();
+        for l in &lines {
+            let t = l.trim_start();
+            match (t.strip_suffix(" \\"), t.strip_suffix('\\')) {
+                (Some(w), _) => {
+                    joined.push_str(w);
+                    joined.push(' ');
+                }
+                (None, Some(w)) => joined.push_str(w),
+                (None, None) => joined.push_str(t),
+            }
+        }
         assert_eq!(joined, "dmesg -T | grep -i -E \"aer|pcie|thermal|nvrm|xid|fallen off the bus\"");
+        // A quoted argument that fits a line is not broken inside.
+        let lines = wrap_command("nvidia-smi -q -d \"ECC PAGE_RETIREMENT\" -i 0", 30, "  ");
+        assert!(lines.iter().any(|l| l.contains("\"ECC PAGE_RETIREMENT\"")), "{lines:?}");
     }
 }
