@@ -1,6 +1,7 @@
 //! Render cost per frame (fleet, node, heatmap panes at 1,024 nodes × 8 GPUs,
 //! 160×48) and bytes written to the terminal per refresh at steady state for
 //! 64 nodes. Run: `cargo bench --bench render`.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 use std::hint::black_box;
 use std::io::Write;
@@ -74,9 +75,9 @@ fn bytes_per_refresh(pane: View) -> (usize, usize) {
             .apply_refresh(spec.outcomes_at(t), now, Duration::ZERO);
         app.apply(Action::Tick(now + Duration::from_millis(800)));
         term.draw(|f| {
-        ui::render(&app, &theme, f);
-    })
-    .unwrap();
+            ui::render(&app, &theme, f);
+        })
+        .unwrap();
         steady.push(counter.get() - before);
     }
     steady.sort();

@@ -1,6 +1,7 @@
 //! Scrape cost: parse + normalise per page (8-GPU dcgm page, a full
 //! node_exporter page) and one full refresh of 1,024 simulated 8-GPU nodes
 //! over loopback HTTP. Run: `cargo bench --bench scrape`.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -1,6 +1,7 @@
 //! Command output into a reader that goes away (`aami-tui status | head -1`)
 //! ends quietly with the command's own exit code, and failing commands exit
 //! with the code their error carries.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `config check` on a folder of invalid configs: each error names the file,
 //! line and field (bottom-style: one expected message per file).
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! `${VAR}` expands inside parsed string values: whatever a variable holds
 //! stays one value, error places point into the file as written, and the
 //! expanded value never reaches the file.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

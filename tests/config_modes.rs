@@ -1,5 +1,6 @@
 //! Permissions of a rewritten config file and its `.bak`: the stricter of
 //! the mode the user chose and "a file holding a secret is 0600".
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Config writes: atomic under kill, locked against concurrent writers,
 //! comments and ${VAR}s kept, secrets 0600, previous version kept as .bak.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -1,11 +1,12 @@
 //! The demo fleet scraped over real HTTP on loopback by the real collector.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 use std::time::{Duration, Instant};
 
 use aami_tui::cli::tui::fleet_from_config;
 use aami_tui::domain::NodeStatus;
 use aami_tui::sim::{PortMode, SimFleet, SimOptions, SimSpec};
-use aami_tui::sources::{Collector, CollectorEvent, ScrapeLimits};
+use aami_tui::sources::{Collector, RefreshRound, ScrapeLimits};
 
 fn opts(nodes: usize) -> SimOptions {
     SimOptions {
@@ -99,17 +100,14 @@ async fn collector_task_sends_refreshes_and_a_hung_node_costs_only_its_timeout()
     let task = collector.spawn(Duration::from_millis(500), tx);
     let mut fleet = fleet_from_config(&config);
     for _ in 0..2 {
-        let CollectorEvent::Refresh {
+        let RefreshRound {
             outcomes,
             started,
             took,
         } = tokio::time::timeout(Duration::from_secs(5), rx.recv())
             .await
             .unwrap()
-            .unwrap()
-        else {
-            panic!("only refreshes come from the collector task");
-        };
+            .unwrap();
         assert!(
             took < Duration::from_millis(1200),
             "refresh bounded by the timeout, took {took:?}"

@@ -1,6 +1,7 @@
 //! Nodes whose GPUs come from other exporters than dcgm-exporter, scraped
 //! over HTTP by the collector: all-smi, nvidia_gpu_exporter, a custom
 //! `/v1/collect` JSON endpoint, and a page whose dialect is detected.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -6,6 +6,7 @@
 //! (tests/fixtures/). A parser must never panic, and where it reports lines
 //! the line it names must be in the input. Each target runs a few thousand
 //! cases by default; `PROPTEST_CASES=N` (see scripts/fuzz) runs more.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `aami-tui inspect` on saved captures of every dialect, stdin and a live
 //! URL: what it detects, the GPUs it prints, and why it finds none.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Nodes that misbehave are the normal case: each misbehaviour gets a server
 //! that misbehaves that way, and the node's status names the cause.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

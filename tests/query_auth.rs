@@ -7,6 +7,7 @@
 //! a bearer-checking proxy in the test process in front of the real
 //! Prometheus: Prometheus's web config has no bearer or OAuth2 check, and no
 //! OAuth2 server ships in Debian.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! the simulated fleet: the fleet model read back through the API equals the
 //! one scraped directly, for the simulated fleet and for a page in DCGM 4.7
 //! names.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! but no GPU series, an exporter that stops (its series go stale), and a
 //! node found by the exporter's `Hostname` because its `instance` is a
 //! name, not the configured address.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! One colour snapshot per built-in theme, and NO_COLOR's monochrome frame.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! named, the scan's PCI bus ids mapped to the exporter's GPU indexes, and
 //! the default kernel-log command run for real in the sshd session (journal,
 //! or dmesg when journalctl is absent or has no entries).
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! `aami-tui status` against a simulated fleet over HTTP.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `config check` names a broken user theme file, its line and key: the
 //! TUI would otherwise fall back to the dark theme without a word.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `aami-tui explain xid N` and `aami-tui xid scan` run as a user would,
 //! against the real kernel-log captures in tests/fixtures/xid/.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -59,16 +59,7 @@ impl App {
             XidLookup => self
                 .mode
                 .push_overlay(Overlay::Xid(view::XidPopup::default())),
-            Back => {
-                if !self.mode.pop_view() {
-                    if !self.ui.filter.is_empty() {
-                        self.ui.filter.clear();
-                        self.keep_selection_valid();
-                    } else {
-                        self.ui.marks.clear();
-                    }
-                }
-            }
+            Back => self.back_from_view(),
             Open => self.open(),
             Move(d) => self.move_cursor(d),
             PageDown => self.move_cursor(self.ui.geometry.list_rows as isize),
@@ -138,12 +129,10 @@ impl App {
             (Overlay::Xid(p), Move(d)) => p.scroll = add(p.scroll, d),
             (Overlay::Xid(p), PageDown) => p.scroll = add(p.scroll, rows),
             (Overlay::Xid(p), PageUp) => p.scroll = add(p.scroll, -rows),
-            (Overlay::Xid(p), Type(c)) if c.is_ascii_digit() => {
-                if p.input.len() < 4 {
-                    p.input.push(c);
-                    p.context = None;
-                    p.scroll = 0;
-                }
+            (Overlay::Xid(p), Type(c)) if c.is_ascii_digit() && p.input.len() < 4 => {
+                p.input.push(c);
+                p.context = None;
+                p.scroll = 0;
             }
             (Overlay::Xid(p), Backspace) => {
                 p.input.pop();
@@ -173,7 +162,8 @@ impl App {
                 self.mode.pop_overlay();
             }
             (Overlay::Filter(input), a) => {
-                if edit_text(input, a) {
+                let edited = edit_text(input, a);
+                if edited {
                     self.ui.filter = input.value().to_string();
                     self.keep_selection_valid();
                 }
@@ -215,7 +205,8 @@ impl App {
                 c.input.set(pos.map(|p| h[p].as_str()).unwrap_or(""));
             }
             (Overlay::Command(c), a) => {
-                if edit_text(&mut c.input, a) {
+                let edited = edit_text(&mut c.input, a);
+                if edited {
                     c.candidates.clear();
                     c.error = None;
                 }
@@ -232,7 +223,11 @@ impl App {
             {
                 f.cycle_choice(if a == CursorLeft { -1 } else { 1 });
             }
-            (Overlay::Form(f), a @ (Backspace | Delete | CursorLeft | CursorRight | Home | End | ClearLine | DeleteWord)) => {
+            (
+                Overlay::Form(f),
+                a @ (Backspace | Delete | CursorLeft | CursorRight | Home | End | ClearLine
+                | DeleteWord),
+            ) => {
                 f.edit(|t| {
                     edit_text(t, a);
                 });
@@ -245,6 +240,20 @@ impl App {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Esc on a view: leave it; at the bottom tab clear the filter, then
+    /// the marks.
+    fn back_from_view(&mut self) {
+        if self.mode.pop_view() {
+            return;
+        }
+        if !self.ui.filter.is_empty() {
+            self.ui.filter.clear();
+            self.keep_selection_valid();
+        } else {
+            self.ui.marks.clear();
         }
     }
 
@@ -306,10 +315,13 @@ impl App {
         self.ui.gpu_scroll = 0;
         if self.history_available {
             let name = self.node_name(id);
-            if let Ok(spec) =
-                self.jobs
-                    .submit(JobKind::HistoryLoad, vec![id], vec![name], JobInput::None, self.now)
-            {
+            if let Ok(spec) = self.jobs.submit(
+                JobKind::HistoryLoad,
+                vec![id],
+                vec![name],
+                JobInput::None,
+                self.now,
+            ) {
                 self.requests.push(Request::RunJob(spec));
             }
         }
@@ -478,11 +490,19 @@ impl App {
         use command::Arg;
         match arg {
             Arg::Node => {
-                let mut v: Vec<String> = self.fleet.nodes.iter().map(|n| n.spec.name.clone()).collect();
+                let mut v: Vec<String> = self
+                    .fleet
+                    .nodes
+                    .iter()
+                    .map(|n| n.spec.name.clone())
+                    .collect();
                 v.sort_by(|a, b| crate::domain::fleet::natural_cmp(a, b));
                 v
             }
-            Arg::SortColumn => view::SortKey::ALL.iter().map(|k| k.word().to_string()).collect(),
+            Arg::SortColumn => view::SortKey::ALL
+                .iter()
+                .map(|k| k.word().to_string())
+                .collect(),
             Arg::Metric => crate::domain::heat::HeatMetric::ALL
                 .iter()
                 .map(|m| m.word().to_string())

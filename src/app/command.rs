@@ -154,42 +154,6 @@ pub fn common_prefix(v: &[String]) -> String {
     first[..end].to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_and_args_complete() {
-        let opts = |a: Arg| match a {
-            Arg::Node => vec!["gpu-node-01".into(), "gpu-node-02".into()],
-            _ => vec![],
-        };
-        assert_eq!(complete("he", opts), vec!["heatmap", "help"]);
-        assert_eq!(complete("heat", opts), vec!["heatmap"]);
-        assert_eq!(
-            complete("node gpu-node-0", opts),
-            vec!["node gpu-node-01", "node gpu-node-02"]
-        );
-        assert_eq!(
-            common_prefix(&complete("node gpu", opts)),
-            "node gpu-node-0"
-        );
-    }
-
-    #[test]
-    fn typos_get_a_suggestion() {
-        let names = COMMANDS.iter().map(|c| c.name);
-        assert_eq!(did_you_mean("heatmpa", names.clone()), Some("heatmap"));
-        assert_eq!(did_you_mean("zzzz", names), None);
-    }
-
-    #[test]
-    fn split_ignores_the_colon_and_spaces() {
-        assert_eq!(split(": node  gpu-node-02 "), ("node", "gpu-node-02"));
-        assert_eq!(split("q"), ("q", ""));
-    }
-}
-
 /// What the commands do, on the app.
 impl App {
     fn cmd_heatmap(&mut self, arg: &str) -> Result<(), String> {
@@ -276,7 +240,8 @@ impl App {
                 crate::config::themes::builtin_names().join(", ")
             ));
         }
-        self.requests.push(super::Request::SetTheme(arg.to_string()));
+        self.requests
+            .push(super::Request::SetTheme(arg.to_string()));
         Ok(())
     }
 
@@ -287,5 +252,41 @@ impl App {
             other => return Err(format!(":mark {other}: write all or none")),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_args_complete() {
+        let opts = |a: Arg| match a {
+            Arg::Node => vec!["gpu-node-01".into(), "gpu-node-02".into()],
+            _ => vec![],
+        };
+        assert_eq!(complete("he", opts), vec!["heatmap", "help"]);
+        assert_eq!(complete("heat", opts), vec!["heatmap"]);
+        assert_eq!(
+            complete("node gpu-node-0", opts),
+            vec!["node gpu-node-01", "node gpu-node-02"]
+        );
+        assert_eq!(
+            common_prefix(&complete("node gpu", opts)),
+            "node gpu-node-0"
+        );
+    }
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        let names = COMMANDS.iter().map(|c| c.name);
+        assert_eq!(did_you_mean("heatmpa", names.clone()), Some("heatmap"));
+        assert_eq!(did_you_mean("zzzz", names), None);
+    }
+
+    #[test]
+    fn split_ignores_the_colon_and_spaces() {
+        assert_eq!(split(": node  gpu-node-02 "), ("node", "gpu-node-02"));
+        assert_eq!(split("q"), ("q", ""));
     }
 }

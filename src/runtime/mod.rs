@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 pub use ssh_context::SshContext;
 
 use crate::app::{Action, App, Event, Request, bindings};
-use crate::sources::{CollectorEvent, FleetSource};
+use crate::sources::{FleetSource, RefreshRound};
 use crate::terminal;
 use crate::ui;
 use jobs::{JobContext, JobRunner, TaskMsg};
@@ -65,7 +65,7 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
     app.history_available = matches!(source, FleetSource::Query(_));
     app.can_add_nodes = config_path.is_some();
 
-    let (collector_tx, mut collector_rx) = mpsc::channel::<CollectorEvent>(4);
+    let (collector_tx, mut collector_rx) = mpsc::channel::<RefreshRound>(4);
     let (task_tx, mut task_rx) = mpsc::channel::<TaskMsg>(256);
     let span = Duration::from_secs_f64(refresh.as_secs_f64() * app.fleet.history_capacity as f64);
     let mut runner = JobRunner::new(
@@ -103,7 +103,9 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
             first_frame = false;
             match test_panic.as_deref() {
                 Some("task") => {
-                    tokio::spawn(async { panic!("AAMI_TEST_PANIC=task: a background task panics") });
+                    tokio::spawn(async {
+                        panic!("AAMI_TEST_PANIC=task: a background task panics")
+                    });
                 }
                 Some(_) => panic!("AAMI_TEST_PANIC is set: panicking after the first frame"),
                 None => {}
@@ -121,10 +123,8 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
                 Some(Err(e)) => break Err(e.into()),
                 None => break Ok(0),
             },
-            Some(msg) = collector_rx.recv() => {
-                if let CollectorEvent::Refresh { outcomes, started, took } = msg {
-                    app.on_event(Event::Refresh { outcomes, started, took });
-                }
+            Some(RefreshRound { outcomes, started, took }) = collector_rx.recv() => {
+                app.on_event(Event::Refresh { outcomes, started, took });
             }
             Some(msg) = task_rx.recv() => match msg {
                 TaskMsg::App(ev) => {

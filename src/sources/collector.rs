@@ -1,5 +1,5 @@
 //! The collector task: every refresh, scrape every node with bounded
-//! concurrency and send one [`CollectorEvent::Refresh`] with all outcomes.
+//! concurrency and send one [`RefreshRound`] with all outcomes.
 //! A slow node costs at most the per-scrape timeout; it never delays the UI.
 
 use std::sync::Arc;
@@ -28,25 +28,14 @@ pub struct Target {
     pub node_name: String,
 }
 
-/// Messages from the collector to the app.
+/// One refresh of the whole fleet: what the collector sends after each
+/// round, every node's outcome at once.
 #[derive(Debug, Clone)]
-pub enum CollectorEvent {
-    Refresh {
-        outcomes: Vec<ScrapeOutcome>,
-        /// When the refresh started and how long it took.
-        started: Instant,
-        took: Duration,
-    },
-    /// A node's kernel log, scanned for Xids (read over SSH).
-    KernelLog {
-        node: NodeId,
-        report: Result<crate::xid::ScanReport, String>,
-    },
-    /// History for a node that was opened (query mode).
-    History {
-        node: NodeId,
-        series: Result<Vec<(u32, crate::domain::fleet::GpuSeries)>, String>,
-    },
+pub struct RefreshRound {
+    pub outcomes: Vec<ScrapeOutcome>,
+    /// When the refresh started and how long it took.
+    pub started: Instant,
+    pub took: Duration,
 }
 
 #[derive(Clone)]
@@ -99,7 +88,7 @@ impl Collector {
     pub fn spawn(
         self,
         interval: Duration,
-        tx: mpsc::Sender<CollectorEvent>,
+        tx: mpsc::Sender<RefreshRound>,
     ) -> tokio::task::JoinHandle<()> {
         FleetSource::Scrape(self).spawn(interval, tx)
     }
@@ -151,7 +140,7 @@ impl FleetSource {
     pub fn spawn(
         self,
         interval: Duration,
-        tx: mpsc::Sender<CollectorEvent>,
+        tx: mpsc::Sender<RefreshRound>,
     ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(interval);
@@ -161,7 +150,7 @@ impl FleetSource {
                 let started = tokio::time::Instant::now();
                 let outcomes = self.refresh().await;
                 let took = started.elapsed();
-                let event = CollectorEvent::Refresh {
+                let event = RefreshRound {
                     outcomes,
                     started: started.into_std(),
                     took,

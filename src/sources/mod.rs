@@ -17,6 +17,6 @@ pub mod nvidia_gpu_exporter;
 pub mod prom_api;
 pub mod query;
 
-pub use collector::{Collector, CollectorEvent, FleetSource, Target};
+pub use collector::{Collector, FleetSource, RefreshRound, Target};
 pub use dialect::{Dialect, ExpositionDialect};
 pub use http::{ScrapeError, ScrapeLimits};

@@ -193,7 +193,7 @@ pub fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let w = right.chars().count() as u16 + 1;
     // Only where it does not cover a tab.
-    if area.width >= w + left_w + 1 {
+    if area.width > w + left_w {
         let r = Rect {
             x: area.x + area.width - w,
             width: w,
