@@ -431,3 +431,40 @@ fn the_popup_uses_the_users_xid_overrides() {
     let s = frame(&mut app, &Theme::mono(), 160, 48);
     assert!(s.contains("Page the on-call hardware engineer:"), "{s}");
 }
+
+/// The three keys the old flag soup sent to the wrong place: after opening a
+/// node and switching to the heatmap, `l`, `Enter` and the footer belong to
+/// the heatmap, not to the node hidden under it.
+#[test]
+fn keys_go_to_the_view_on_screen_not_a_hidden_one() {
+    let mut app = common::demo_app(12, T);
+    let n06 = app
+        .fleet
+        .nodes
+        .iter()
+        .position(|n| n.spec.name == "gpu-node-06")
+        .expect("node 06");
+    app.ui.selected = Some(n06);
+    press(&mut app, KeyCode::Enter);
+    // GPU 2 of gpu-node-06 has Xid 79: in the node view Enter there would
+    // explain it.
+    keys(&mut app, "jj");
+    press(&mut app, KeyCode::Char('2'));
+    let s = frame(&mut app, &Theme::mono(), 160, 48);
+    assert_eq!(app.view(), View::Heatmap);
+    // 1. `l` moves right in the heatmap; it starts no SSH scan.
+    let gpu = app.ui.heat.gpu;
+    press(&mut app, KeyCode::Char('l'));
+    assert_eq!(app.ui.heat.gpu, gpu + 1);
+    assert!(app.requests.is_empty(), "{:?}", app.requests);
+    // 2. The footer shows the heatmap's keys, not the node's.
+    let footer = s.lines().last().unwrap_or_default();
+    assert!(footer.contains("m metric"), "{footer}");
+    assert!(!footer.contains("xid scan") && !footer.contains("explain"), "{footer}");
+    // 3. Enter opens the node under the heatmap cursor, not the Xid of the
+    // hidden node's GPU.
+    let under_cursor = app.cursor_node().expect("cursor node");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.mode.overlay().is_none(), "{:?}", app.mode.overlay());
+    assert_eq!(app.view(), View::Node(under_cursor));
+}
