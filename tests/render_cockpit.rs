@@ -460,7 +460,10 @@ fn keys_go_to_the_view_on_screen_not_a_hidden_one() {
     // 2. The footer shows the heatmap's keys, not the node's.
     let footer = s.lines().last().unwrap_or_default();
     assert!(footer.contains("m metric"), "{footer}");
-    assert!(!footer.contains("xid scan") && !footer.contains("explain"), "{footer}");
+    assert!(
+        !footer.contains("xid scan") && !footer.contains("explain"),
+        "{footer}"
+    );
     // 3. Enter opens the node under the heatmap cursor, not the Xid of the
     // hidden node's GPU.
     let under_cursor = app.cursor_node().expect("cursor node");

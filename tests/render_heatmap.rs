@@ -162,3 +162,45 @@ fn alerts_pane_snapshots() {
     snap!("alerts_80x24", text(&draw(&app, &Theme::mono(), 80, 24)));
     snap!("alerts_160x48", text(&draw(&app, &Theme::mono(), 160, 48)));
 }
+
+#[test]
+fn an_xid_cell_is_drawn_critical_whatever_the_metric() {
+    let mut app = common::demo_app(8, T);
+    press(&mut app, KeyCode::Char('2'));
+    let theme = Theme::dark();
+    let b = draw(&app, &theme, 100, 12);
+    let cells: Vec<&ratatui::buffer::Cell> = b.content.iter().collect();
+    let pos = cells
+        .windows(2)
+        .position(|w| w[0].symbol() == "X" && w[1].symbol() == "!")
+        .expect("an X! cell");
+    // gpu-node-06 GPU 2 idles at low utilisation: its metric colour would
+    // be the coolest band. An Xid must read as critical instead.
+    assert_eq!(cells[pos].fg, theme.crit, "{:?}", cells[pos]);
+    assert_ne!(cells[pos].fg, theme.heat_scale[0]);
+}
+
+#[test]
+fn dense_rows_never_carry_a_group_label_mid_row() {
+    let mut app = common::demo_app(1024, T);
+    press(&mut app, KeyCode::Char('2'));
+    let s = frame(&mut app, &Theme::mono(), 160, 48);
+    let mut starts = 0;
+    for l in s.lines().skip(4) {
+        // Rack labels (r1, r2 …) sit in the first columns only.
+        let mid = l
+            .char_indices()
+            .skip(4)
+            .filter(|(i, c)| {
+                *c == 'r'
+                    && l[*i..].chars().nth(1).is_some_and(|d| d.is_ascii_digit())
+                    && l[..*i].ends_with("  ")
+            })
+            .count();
+        assert_eq!(mid, 0, "a group label mid-row: {l}");
+        if l.starts_with('r') {
+            starts += 1;
+        }
+    }
+    assert!(starts > 10, "{s}");
+}

@@ -499,4 +499,24 @@ mod tests {
                 .all(|c| !matches!(c, Color::Rgb(..) | Color::Indexed(_)))
         );
     }
+
+    #[test]
+    fn a_broken_user_theme_falls_back_visibly() {
+        let (t, problem) = Theme::resolve(
+            "neon",
+            Some((
+                "/home/op/.config/aami/themes/neon.yaml",
+                "accent: [not, a, colour]\n",
+            )),
+            false,
+            ColorDepth::TrueColor,
+        );
+        assert_eq!(t.accent, Theme::dark().accent, "dark is used instead");
+        let p = problem.expect("the status line says why");
+        assert!(p.contains("neon.yaml") && p.contains("showing dark"), "{p}");
+        let (_, fine) = Theme::resolve("light", None, false, ColorDepth::TrueColor);
+        assert_eq!(fine, None);
+        let (mono, none) = Theme::resolve("neon", None, true, ColorDepth::TrueColor);
+        assert!(mono.mono && none.is_none(), "NO_COLOR wins");
+    }
 }
