@@ -50,6 +50,10 @@ pub enum Action {
     ScanKernelLog,
     /// `c` in the action log: cancel the selected job.
     CancelJob,
+    /// `t` on a node: its topology.
+    OpenTopology,
+    /// `r` in the topology pane: read it again over SSH.
+    RefreshTopology,
     // Text entry, for whichever overlay takes text.
     /// A typed character (the table's row carries a placeholder).
     Type(char),

@@ -99,6 +99,16 @@ impl App {
                 };
             }
             ScanKernelLog => self.scan_targets(),
+            OpenTopology => {
+                if let Some(id) = self.cursor_node() {
+                    self.open_topology(id);
+                }
+            }
+            RefreshTopology => {
+                if let View::Topology(id) = self.view() {
+                    self.collect_topology(id);
+                }
+            }
             CancelJob => {
                 if let Some(id) = self.log_rows().get(self.ui.log_selected).map(|j| j.id) {
                     self.cancel_job(id);
@@ -299,6 +309,7 @@ impl App {
                     self.open_xid(id, g, x);
                 }
             }
+            View::Topology(_) => {}
             View::Log => {
                 if let Some(j) = self.log_rows().get(self.ui.log_selected) {
                     let job = j.id;
@@ -324,6 +335,32 @@ impl App {
             ) {
                 self.requests.push(Request::RunJob(spec));
             }
+        }
+    }
+
+    /// The topology pane of node `id`; reads it over SSH when nothing is
+    /// known yet.
+    pub fn open_topology(&mut self, id: NodeId) {
+        self.mode.push_view(View::Topology(id));
+        if !self.topologies.contains_key(&id) {
+            self.collect_topology(id);
+        }
+    }
+
+    fn collect_topology(&mut self, id: NodeId) {
+        let name = self.node_name(id);
+        match self.jobs.submit(
+            JobKind::TopologyCollect,
+            vec![id],
+            vec![name.clone()],
+            JobInput::None,
+            self.now,
+        ) {
+            Ok(spec) => {
+                self.requests.push(Request::RunJob(spec));
+                self.notice = Some(format!("{name}: reading the topology over SSH…"));
+            }
+            Err(job) => self.notice = Some(format!("{name}: job {job} is reading it already")),
         }
     }
 
@@ -565,6 +602,7 @@ impl App {
                     }
                 };
             }
+            View::Topology(_) => {}
             View::Node(id) => {
                 let gpus = self.fleet.nodes.get(id).map(|n| n.gpus.len()).unwrap_or(0);
                 self.ui.gpu_scroll = clamp_add(self.ui.gpu_scroll, delta, gpus);

@@ -141,6 +141,10 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::Char('O'))], Scope::Views(&[V::Fleet]), Action::ReverseSort, "O", "reverse the sort", None),
     // Node.
     row(&[Key(KeyCode::Enter)], Scope::Views(&[V::Node]), Action::Open, "Enter", "explain the Xid of the GPU under the cursor", Some("explain")),
+    row(&[Key(KeyCode::Char('t'))], Scope::Views(&[V::Node]), Action::OpenTopology, "t", "topology: the GPU/NIC link matrix, NVLinks, NUMA affinity", Some("topology")),
+    row(&[Key(KeyCode::Char('t'))], Scope::Views(&[V::Fleet]), Action::OpenTopology, "t", "the selected node's topology", None),
+    // Topology.
+    row(&[Key(KeyCode::Char('r'))], Scope::Views(&[V::Topology]), Action::RefreshTopology, "r", "read the topology again over SSH", Some("refresh")),
     // Heatmap.
     row(&[Key(KeyCode::Enter)], Scope::Views(&[V::Heatmap]), Action::Open, "Enter", "open the node under the cursor", Some("open")),
     row(&[Key(KeyCode::Left), Key(KeyCode::Char('h'))], Scope::Views(&[V::Heatmap]), Action::MoveCol(-1), "←→ h l", "move across GPUs", None),
@@ -318,6 +322,7 @@ mod tests {
             Context::View(ViewKind::Node),
             Context::View(ViewKind::Heatmap),
             Context::View(ViewKind::Log),
+            Context::View(ViewKind::Topology),
             Context::Overlay(O::Help),
             Context::Overlay(O::Xid),
             Context::Overlay(O::Form),
@@ -351,6 +356,7 @@ mod tests {
             ViewKind::Heatmap,
             ViewKind::Alerts,
             ViewKind::Log,
+            ViewKind::Topology,
         ]
         .into_iter()
         .map(Context::View)

@@ -44,6 +44,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "theme", aliases: &[], arg: Arg::Theme, usage: "NAME", help: "switch colour theme", run: App::cmd_theme },
     CommandSpec { name: "mark", aliases: &[], arg: Arg::MarkScope, usage: "all|none", help: "mark every visible node, or clear marks", run: App::cmd_mark },
     CommandSpec { name: "scan", aliases: &[], arg: Arg::None, usage: "", help: "scan kernel logs for Xids over SSH (marked nodes, else the current one)", run: |a, _| { a.scan_targets(); Ok(()) } },
+    CommandSpec { name: "topology", aliases: &["topo"], arg: Arg::Node, usage: "[NODE]", help: "a node's GPU/NIC links, NVLinks and NUMA affinity", run: App::cmd_topology },
     CommandSpec { name: "add", aliases: &["onboard"], arg: Arg::None, usage: "", help: "add a node (onboarding form)", run: |a, _| { a.open_add_node_form(); Ok(()) } },
     CommandSpec { name: "help", aliases: &[], arg: Arg::None, usage: "", help: "every key and command", run: |a, _| { a.open_help(); Ok(()) } },
     CommandSpec { name: "quit", aliases: &["q", "q!", "exit"], arg: Arg::None, usage: "", help: "quit", run: |a, _| { a.should_quit = true; Ok(()) } },
@@ -194,6 +195,28 @@ impl App {
                 })
             }
         }
+    }
+
+    fn cmd_topology(&mut self, arg: &str) -> Result<(), String> {
+        let id = if arg.is_empty() {
+            self.cursor_node()
+                .ok_or(":topology NODE: which node? Tab completes names")?
+        } else {
+            self.fleet
+                .nodes
+                .iter()
+                .position(|n| n.spec.name == arg || n.spec.address == arg)
+                .ok_or_else(|| {
+                    let names = self.fleet.nodes.iter().map(|n| n.spec.name.as_str());
+                    match did_you_mean(arg, names) {
+                        Some(m) => format!("no node {arg:?}: did you mean {m}?"),
+                        None => format!("no node {arg:?} in the fleet"),
+                    }
+                })?
+        };
+        self.ui.selected = Some(id);
+        self.open_topology(id);
+        Ok(())
     }
 
     fn cmd_xid(&mut self, arg: &str) -> Result<(), String> {

@@ -16,6 +16,8 @@ pub enum JobKind {
     HistoryLoad,
     /// Add a node to the config file.
     AddNode,
+    /// Read a node's `nvidia-smi topo -m` and `nvlink --status` over SSH.
+    TopologyCollect,
 }
 
 impl JobKind {
@@ -24,6 +26,7 @@ impl JobKind {
             JobKind::KernelLogScan => "kernel-log scan",
             JobKind::HistoryLoad => "history load",
             JobKind::AddNode => "add node",
+            JobKind::TopologyCollect => "topology",
         }
     }
 
@@ -33,6 +36,7 @@ impl JobKind {
             JobKind::KernelLogScan => "klog",
             JobKind::HistoryLoad => "history",
             JobKind::AddNode => "add-node",
+            JobKind::TopologyCollect => "topology",
         }
     }
 }

@@ -64,6 +64,9 @@ pub struct App {
     pub history_available: bool,
     /// Whether nodes can be added (a config file backs the fleet).
     pub can_add_nodes: bool,
+    /// What is known of each node's topology (from the cache, SSH or the
+    /// demo).
+    pub topologies: std::collections::BTreeMap<NodeId, crate::domain::topology::NodeTopology>,
 }
 
 /// Background work the app asks for; the runtime starts it and the answer
@@ -99,6 +102,11 @@ pub enum Event {
     },
     /// A node was written to the config; the fleet shows it from now on.
     NodeAdded(NodeSpec),
+    /// A node's topology, parsed.
+    Topology {
+        node: NodeId,
+        topology: crate::domain::topology::NodeTopology,
+    },
     /// The runtime switched theme, or could not (and says why).
     Theme {
         name: String,
@@ -123,6 +131,7 @@ impl App {
             command_history: Vec::new(),
             history_available: false,
             can_add_nodes: false,
+            topologies: std::collections::BTreeMap::new(),
         }
     }
 
@@ -186,6 +195,9 @@ impl App {
                     self.fleet.add_node(spec);
                 }
             }
+            Event::Topology { node, topology } => {
+                self.topologies.insert(node, topology);
+            }
             Event::Theme { name, problem } => match problem {
                 None => self.theme_name = name,
                 Some(p) => self.notice = Some(p),
@@ -225,7 +237,7 @@ impl App {
     /// The node under the cursor of the current view.
     pub fn cursor_node(&self) -> Option<NodeId> {
         match self.view() {
-            View::Node(id) => Some(id),
+            View::Node(id) | View::Topology(id) => Some(id),
             View::Fleet => self.ui.selected,
             View::Heatmap => self.heat_order().get(self.ui.heat.node_pos).copied(),
             View::Alerts => self

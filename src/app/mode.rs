@@ -20,6 +20,8 @@ pub enum View {
     Alerts,
     /// The action log: background jobs, newest first.
     Log,
+    /// One node's GPU/NIC link matrix and NVLinks.
+    Topology(NodeId),
 }
 
 /// Views without their data: what a binding row names.
@@ -30,6 +32,7 @@ pub enum ViewKind {
     Heatmap,
     Alerts,
     Log,
+    Topology,
 }
 
 impl View {
@@ -40,6 +43,7 @@ impl View {
             View::Heatmap => ViewKind::Heatmap,
             View::Alerts => ViewKind::Alerts,
             View::Log => ViewKind::Log,
+            View::Topology(_) => ViewKind::Topology,
         }
     }
 }
@@ -52,6 +56,7 @@ impl ViewKind {
             ViewKind::Heatmap => "Heatmap",
             ViewKind::Alerts => "Alerts",
             ViewKind::Log => "Log",
+            ViewKind::Topology => "Topology",
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod host;
 pub mod pci;
 pub mod severity;
 pub mod throttle;
+pub mod topology;
 
 pub use alert::LocalAlert;
 pub use fleet::{Fleet, NodeId, NodeSpec, NodeState, NodeStatus, ScrapeOutcome};

@@ -42,6 +42,8 @@ pub struct JobContext {
     /// The config file nodes are added to; `None` for the demo fleet.
     pub config_path: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
+    /// Node names in fleet order (cache file names).
+    pub node_names: Vec<String>,
     /// History span and step for history loads.
     pub history_span: Duration,
     pub history_step: Duration,
@@ -192,6 +194,12 @@ async fn run(
                 }
             }
         }
+        JobKind::TopologyCollect => {
+            let Some(&node) = spec.targets.first() else {
+                return JobState::Failed("no target node".into());
+            };
+            topology_collect(ctx, node, out, tx).await
+        }
         JobKind::AddNode => match &spec.input {
             JobInput::AddNode(draft) => add_node(ctx, draft, out, tx).await,
             JobInput::None => JobState::Failed("no node to add".into()),
@@ -253,6 +261,61 @@ async fn kernel_log_scan(
                 r.lines_read
             ))
         }
+    }
+}
+
+async fn topology_collect(
+    ctx: &JobContext,
+    node: usize,
+    out: &mut Output,
+    tx: &mpsc::Sender<TaskMsg>,
+) -> JobState {
+    let Some(target) = ctx.ssh.targets.get(node) else {
+        return JobState::Failed("no SSH settings for this node".into());
+    };
+    out.line(&format!(
+        "ssh {}@{}:{}  {}",
+        target.user,
+        target.host,
+        target.port,
+        super::topology::COMMAND
+    ))
+    .await;
+    let result = crate::ssh::run(
+        target,
+        super::topology::COMMAND,
+        &ctx.ssh.known_hosts,
+        ctx.ssh.connect_timeout,
+        ctx.ssh.command_timeout,
+    )
+    .await;
+    let text = match result {
+        Ok(o) => o.stdout,
+        Err(e) => {
+            let why = e.to_string();
+            out.line(&why).await;
+            return JobState::Failed(why);
+        }
+    };
+    for l in text.lines().take(200) {
+        out.line(l).await;
+    }
+    let captured = super::topology::now_text();
+    let name = target.host.clone();
+    let topology = super::topology::parse(&text, &captured, "ssh");
+    let problem = topology.problem.clone();
+    let _ = tx
+        .send(TaskMsg::App(Event::Topology { node, topology }))
+        .await;
+    if let (Some(dir), Some(node_name)) = (&ctx.state_dir, ctx.node_names.get(node))
+        && let Some(p) = super::topology::cache_path(dir, node_name)
+        && let Err(e) = super::topology::write_cache(&p, &captured, &text)
+    {
+        out.line(&format!("cache {}: {e}", p.display())).await;
+    }
+    match problem {
+        Some(p) => JobState::Failed(p),
+        None => JobState::Ok(format!("topology of {name} read")),
     }
 }
 

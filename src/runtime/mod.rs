@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod ssh_context;
 pub mod state_dir;
 pub mod theme;
+pub mod topology;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub struct Setup {
     pub ssh: SshContext,
     /// The config file behind the fleet; `None` for the demo.
     pub config_path: Option<PathBuf>,
+    /// Topology captures known at start (the demo's), by node.
+    pub topologies: Vec<(crate::domain::NodeId, String)>,
 }
 
 /// Runs the TUI until the operator quits or a signal ends it; returns the
@@ -56,6 +59,7 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
         theme_name,
         ssh,
         config_path,
+        topologies,
     } = setup;
     let (mut theme, problem) = theme::load(&theme_name);
     app.theme_name = theme_name;
@@ -75,11 +79,36 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
             source: source.clone(),
             config_path,
             state_dir: state_dir::state_dir(),
+            node_names: app
+                .fleet
+                .nodes
+                .iter()
+                .map(|n| n.spec.name.clone())
+                .collect(),
             history_span: span,
             history_step: refresh,
         },
     );
     let mut collector_task = source.spawn(refresh, collector_tx.clone());
+    // Topology: the demo's captures, else what the cache holds.
+    let captured = topology::now_text();
+    for (node, text) in topologies {
+        let topology = topology::parse(&text, &captured, "demo");
+        app.on_event(Event::Topology { node, topology });
+    }
+    if let Some(dir) = state_dir::state_dir() {
+        for (node, n) in app.fleet.nodes.clone().iter().enumerate() {
+            if app.topologies.contains_key(&node) {
+                continue;
+            }
+            if let Some((when, text)) =
+                topology::cache_path(&dir, &n.spec.name).and_then(|p| topology::read_cache(&p))
+            {
+                let topology = topology::parse(&text, &when, "cache");
+                app.on_event(Event::Topology { node, topology });
+            }
+        }
+    }
 
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(TICK);

@@ -6,6 +6,7 @@ pub mod dynamics;
 pub mod http_server;
 pub mod profile;
 pub mod render;
+pub mod topology;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};

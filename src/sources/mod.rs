@@ -16,6 +16,7 @@ pub mod node_exporter;
 pub mod nvidia_gpu_exporter;
 pub mod prom_api;
 pub mod query;
+pub mod topology;
 
 pub use collector::{Collector, FleetSource, RefreshRound, Target};
 pub use dialect::{Dialect, ExpositionDialect};

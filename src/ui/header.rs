@@ -153,10 +153,14 @@ pub fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             }
             _ => {}
         }
-        if let View::Node(id) = app.view()
-            && *tab == current
-        {
-            label.push_str(&format!(" › {}", app.node_name(id)));
+        if *tab == current {
+            match app.view() {
+                View::Node(id) => label.push_str(&format!(" › {}", app.node_name(id))),
+                View::Topology(id) => {
+                    label.push_str(&format!(" › {} › topology", app.node_name(id)));
+                }
+                _ => {}
+            }
         }
         label.push(']');
         spans.push(Span::styled(label, theme.tab(*tab == current)));

@@ -18,6 +18,7 @@ pub mod log;
 pub mod node;
 pub mod popup;
 pub mod theme;
+pub mod topology;
 pub mod wrap;
 pub mod xid_popup;
 
@@ -57,6 +58,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) -> Geometry {
         View::Heatmap => heatmap::render(app, theme, frame, body),
         View::Alerts => alerts::render(app, theme, frame, body),
         View::Log => log::render(app, theme, frame, body),
+        View::Topology(id) => {
+            geometry.list_rows = topology::render(app, id, theme, frame, body);
+        }
     }
     footer::render(app, theme, frame, foot);
     for overlay in app.mode.overlays() {

@@ -55,11 +55,7 @@ fn host_line(n: &NodeState, theme: &Theme, width: u16) -> Line<'static> {
             format!(" {}", crate::text::sanitize(&n.spec.name)),
             theme.title(),
         ),
-        (
-            4,
-            format!(" {}", crate::text::sanitize(&n.spec.address)),
-            theme.dim(),
-        ),
+        (4, crate::text::sanitize(&n.spec.address), theme.dim()),
     ];
     if let Some(m) = n.model() {
         parts.push((
@@ -397,6 +393,25 @@ pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rec
             format!(" ▲ {}", crate::text::sanitize(&a.summary)),
             theme.severity(a.severity),
         )));
+    }
+    // Link trouble from the last topology read (t opens the pane).
+    if let Some(t) = app.topologies.get(&id) {
+        for r in t.link_problems().values() {
+            let sev = match r.health {
+                crate::domain::topology::LinkHealth::Critical => Severity::Critical,
+                _ => Severity::Warning,
+            };
+            lines.push(Line::from(Span::styled(
+                format!(
+                    " ▲ GPU {} NVLink {}/{} active: {}  (t: topology)",
+                    r.gpu,
+                    r.active,
+                    r.expected,
+                    r.reasons.join(", ")
+                ),
+                theme.severity(sev),
+            )));
+        }
     }
     frame.render_widget(Paragraph::new(lines), area);
     area.height.saturating_sub(2).max(1) as usize
