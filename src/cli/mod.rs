@@ -9,6 +9,7 @@ pub mod nodes;
 pub mod output;
 pub mod status;
 pub mod table;
+pub mod topology;
 pub mod tui;
 pub mod xid;
 
@@ -58,6 +59,9 @@ pub enum Command {
     Xid(xid::XidCommand),
     /// Read one exporter page (file, URL or `-`), detect its dialect and print its GPUs.
     Inspect(inspect::InspectArgs),
+    /// A node's GPU/NIC link matrix and NVLinks (cached, --refresh over SSH,
+    /// or --file CAPTURE).
+    Topology(topology::TopologyArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -83,6 +87,7 @@ fn run_command(cli: Cli) -> color_eyre::Result<i32> {
         Some(Command::Explain(cmd)) => xid::run_explain(config_flag, cmd),
         Some(Command::Xid(cmd)) => xid::run_xid(config_flag, cmd),
         Some(Command::Inspect(args)) => inspect::run(config_flag, args),
+        Some(Command::Topology(args)) => topology::run(config_flag, args),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "aami-tui", &mut output::Stdout);

@@ -4,8 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 /// How two devices talk, fastest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(into = "String")]
 pub enum LinkKind {
     /// A bonded set of this many NVLinks.
     NvLink(u32),
@@ -21,6 +24,13 @@ pub enum LinkKind {
     Sys,
     /// The device itself.
     SelfLink,
+}
+
+/// JSON writes a link as nvidia-smi does (`NV18`, `SYS`).
+impl From<LinkKind> for String {
+    fn from(k: LinkKind) -> String {
+        k.code()
+    }
 }
 
 impl LinkKind {
@@ -81,13 +91,14 @@ impl LinkKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DeviceKind {
     Gpu,
     Nic,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Device {
     /// `GPU3`, `NIC0`.
     pub name: String,
@@ -102,7 +113,7 @@ pub struct Device {
 }
 
 /// The `nvidia-smi topo -m` matrix.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct TopoMatrix {
     pub devices: Vec<Device>,
     /// `links[i][j]`: how device i reaches device j.
@@ -133,14 +144,14 @@ impl TopoMatrix {
 }
 
 /// One NVLink of a GPU: its speed, or inactive.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct NvLink {
     pub link: u32,
     /// GB/s; `None` when inactive.
     pub gbps: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct GpuLinks {
     pub gpu: u32,
     pub model: String,
@@ -156,13 +167,14 @@ impl GpuLinks {
 }
 
 /// `nvidia-smi nvlink --status`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct NvLinkStatus {
     pub gpus: Vec<GpuLinks>,
 }
 
 /// How a GPU's links are doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LinkHealth {
     Ok,
     /// Some links inactive, or slower than the node's others.
@@ -172,7 +184,7 @@ pub enum LinkHealth {
 }
 
 /// One GPU's link summary, in numbers and words.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GpuLinkReport {
     pub gpu: u32,
     pub active: usize,
@@ -230,7 +242,7 @@ impl NvLinkStatus {
 }
 
 /// What is known of a node's topology, and when it was read.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct NodeTopology {
     pub matrix: Option<TopoMatrix>,
     pub nvlink: Option<NvLinkStatus>,

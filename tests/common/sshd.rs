@@ -37,6 +37,12 @@ fn user() -> String {
 /// Starts sshd; keys `host_ed25519`, `user_ed25519` (authorized) and
 /// `other_ed25519` (not) are in `dir`.
 pub fn start() -> Sshd {
+    start_with("")
+}
+
+/// Like [`start`], with `extra` appended to sshd_config (e.g. `SetEnv
+/// PATH=…` so sessions find fake tools first).
+pub fn start_with(extra: &str) -> Sshd {
     super::require("/usr/sbin/sshd", "openssh-server");
     std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -49,7 +55,7 @@ pub fn start() -> Sshd {
     std::fs::write(
         d.join("sshd_config"),
         format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/host_ed25519\nAuthorizedKeysFile {0}/authorized_keys\nPidFile {0}/sshd.pid\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nAllowUsers {1}\n",
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/host_ed25519\nAuthorizedKeysFile {0}/authorized_keys\nPidFile {0}/sshd.pid\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nAllowUsers {1}\n{extra}\n",
             d.display(),
             user()
         ),

@@ -1,0 +1,116 @@
+//! `aami-tui topology`: from a capture file, from the cache, and read over
+//! SSH from a real sshd whose session finds a fake `nvidia-smi` first on
+//! its PATH (it prints the real captures in tests/fixtures/nvidia_smi).
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use common::{fixture, stderr, stdout};
+
+fn aami(args: &[&str], env: &[(&str, &std::path::Path)]) -> std::process::Output {
+    let mut c = Command::new(common::bin());
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn a_capture_file_prints_the_matrix_and_the_pairs() {
+    let f = fixture("nvidia_smi/stelline_topo-m_RTX6000Ada-x4_PCIe_ASUS-ESC8000A-E12.txt");
+    let o = aami(&["topology", "--file", f.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("NIC0  NODE  NODE  SYS   SYS   X     PIX"), "{s}");
+    assert!(
+        s.contains("GPU pairs across the CPU socket (SYS): 0-2 0-3 1-2 1-3"),
+        "{s}"
+    );
+    let o = aami(&["topology", "--file", f.to_str().unwrap(), "--json"], &[]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["cross_socket_pairs"].as_array().unwrap().len(), 4);
+    assert_eq!(v["matrix"]["devices"][4]["nic_name"], "mlx5_0");
+}
+
+#[test]
+fn junk_is_an_error_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("junk.txt");
+    std::fs::write(&f, "hello\n").unwrap();
+    let o = aami(&["topology", "--file", f.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no topology matrix"), "{}", stderr(&o));
+}
+
+#[test]
+fn read_over_ssh_then_from_the_cache() {
+    let tools = tempfile::tempdir().unwrap();
+    let topo = fixture("nvidia_smi/ml-engineering_topo-m_A100x8_NV12_space-formatted.txt");
+    let links = fixture("nvidia_smi/gpud_nvidia-smi-nvlink-status_A100x8.txt");
+    let script = tools.path().join("nvidia-smi");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n  topo) /bin/cat '{}';;\n  nvlink) /bin/cat '{}';;\n  *) echo \"unexpected: $*\" >&2; exit 9;;\nesac\n",
+            topo.display(),
+            links.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let sshd = common::sshd::start_with(&format!(
+        "SetEnv PATH={}:/usr/bin:/bin",
+        tools.path().display()
+    ));
+    let t = sshd.target("user_ed25519");
+    let home = tempfile::tempdir().unwrap();
+    let cfg = home.path().join("config.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "cluster:\n  name: t\nnodes:\n  - name: a100-box\n    ip: 127.0.0.1\n    ssh_user: {}\n    ssh_port: {}\n    ssh_key: {}\n",
+            t.user,
+            t.port,
+            t.key.display()
+        ),
+    )
+    .unwrap();
+    let state = home.path().join("state");
+    let env = [
+        ("XDG_CONFIG_HOME", home.path()),
+        ("AAMI_STATE_DIR", state.as_path()),
+    ];
+    // Nothing cached yet: said so, with the way to fix it.
+    let o = aami(
+        &["--config", cfg.to_str().unwrap(), "topology", "a100-box"],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--refresh"), "{}", stderr(&o));
+    let o = aami(
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "topology",
+            "a100-box",
+            "--refresh",
+        ],
+        &env,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("(ssh)") && s.contains("NV12"), "{s}");
+    assert!(s.contains("GPU0   12/12 active  ok"), "{s}");
+    // The cache now answers without SSH.
+    drop(sshd);
+    let o = aami(
+        &["--config", cfg.to_str().unwrap(), "topology", "a100-box"],
+        &env,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("(cache)"), "{}", stdout(&o));
+}
