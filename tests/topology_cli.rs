@@ -114,3 +114,23 @@ fn read_over_ssh_then_from_the_cache() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("(cache)"), "{}", stdout(&o));
 }
+
+#[test]
+fn inspect_recognises_both_nvidia_smi_outputs() {
+    let f = fixture("nvidia_smi/ml-engineering_topo-m_H100x8_NV18_space-formatted.txt");
+    let o = aami(&["inspect", f.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("GPU7  NV18"), "{}", stdout(&o));
+    let f = fixture(
+        "nvidia_smi/azurehpc_nvidia-smi-nvlink-status_A100-80GB_GPU6_all-links-inactive.txt",
+    );
+    let o = aami(&["inspect", f.to_str().unwrap(), "--json"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gpus = v["nvlink"]["gpus"].as_array().unwrap();
+    assert!(
+        gpus.iter()
+            .any(|g| g["gpu"] == 6 && g["all_inactive"] == true),
+        "{v}"
+    );
+}

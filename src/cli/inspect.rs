@@ -176,6 +176,10 @@ pub fn run(_flag: Option<&Path>, args: InspectArgs) -> color_eyre::Result<i32> {
         Err(ReadError::Unavailable(why)) => return Err(CliError::unavailable(why).into()),
         Err(ReadError::NotMetrics(e)) => return report_error(&args, &e),
     };
+    // nvidia-smi's topology outputs are recognised too.
+    if args.dialect.is_none() && super::topology::looks_like_capture(&text) {
+        return super::topology::print_capture(&args.source, &text, args.json);
+    }
     let parsed = detect::parse_any(&text, args.dialect);
     match parsed {
         Ok(mut p) => {

@@ -38,6 +38,28 @@ struct Report<'a> {
     cross_socket_pairs: Vec<(u32, u32)>,
 }
 
+/// Whether `text` is `nvidia-smi topo -m` or `nvlink --status` output.
+pub fn looks_like_capture(text: &str) -> bool {
+    let (topo, links) = crate::sources::topology::split_capture(text);
+    crate::sources::topology::parse_topo_matrix(topo).is_ok()
+        || crate::sources::topology::parse_nvlink_status(links.unwrap_or(text)).is_ok()
+}
+
+/// Prints a capture read by `inspect`.
+pub fn print_capture(label: &str, text: &str, json: bool) -> color_eyre::Result<i32> {
+    let (topo, links) = crate::sources::topology::split_capture(text);
+    let mut t = cache::parse(text, "from a file", label);
+    // A bare `nvlink --status` has no matrix: not a problem here.
+    if links.is_none()
+        && t.matrix.is_none()
+        && let Ok(s) = crate::sources::topology::parse_nvlink_status(topo)
+    {
+        t.nvlink = Some(s);
+        t.problem = None;
+    }
+    show(label, &t, json)
+}
+
 pub fn run(flag: Option<&Path>, args: TopologyArgs) -> color_eyre::Result<i32> {
     let (name, topology) = match (&args.file, &args.node) {
         (Some(f), _) => {
@@ -58,6 +80,10 @@ pub fn run(flag: Option<&Path>, args: TopologyArgs) -> color_eyre::Result<i32> {
         }
         (None, Some(node)) => (node.clone(), for_node(flag, node, args.refresh)?),
     };
+    show(&name, &topology, args.json)
+}
+
+fn show(name: &str, topology: &NodeTopology, json: bool) -> color_eyre::Result<i32> {
     if let Some(p) = &topology.problem {
         if topology.matrix.is_none() && topology.nvlink.is_none() {
             return Err(CliError::usage(format!("{name}: {p}")).into());
@@ -74,17 +100,17 @@ pub fn run(flag: Option<&Path>, args: TopologyArgs) -> color_eyre::Result<i32> {
         .as_ref()
         .map(|m| m.cross_socket_pairs())
         .unwrap_or_default();
-    if args.json {
+    if json {
         let r = Report {
-            node: &name,
-            topology: &topology,
+            node: name,
+            topology,
             links,
             cross_socket_pairs: pairs,
         };
         output::println(&serde_json::to_string_pretty(&r)?)?;
         return Ok(0);
     }
-    output::print(&plain(&name, &topology, &links, &pairs))?;
+    output::print(&plain(name, topology, &links, &pairs))?;
     Ok(0)
 }
 

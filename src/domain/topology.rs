@@ -222,6 +222,15 @@ impl NvLinkStatus {
                         reasons.push(format!("link {} at {s} GB/s (others {top})", l.link));
                     }
                 }
+                if g.all_inactive {
+                    return GpuLinkReport {
+                        gpu: g.gpu,
+                        active: 0,
+                        expected,
+                        health: LinkHealth::Critical,
+                        reasons: vec!["all NVLinks inactive (the driver lists none)".into()],
+                    };
+                }
                 let health = if expected > 0 && active * 2 < expected {
                     LinkHealth::Critical
                 } else if reasons.is_empty() {
@@ -300,6 +309,17 @@ mod tests {
         assert_eq!(r[1].health, LinkHealth::Degraded);
         assert_eq!(r[1].reasons, ["2 of 12 NVLinks inactive"]);
         assert_eq!(r[2].health, LinkHealth::Critical);
+    }
+
+    #[test]
+    fn all_inactive_is_critical_even_alone() {
+        let g = GpuLinks {
+            gpu: 6,
+            all_inactive: true,
+            ..GpuLinks::default()
+        };
+        let r = NvLinkStatus { gpus: vec![g] }.reports();
+        assert_eq!(r[0].health, LinkHealth::Critical);
     }
 
     #[test]
