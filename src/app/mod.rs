@@ -196,6 +196,8 @@ impl App {
                 }
             }
             Event::Topology { node, topology } => {
+                let problems = topology.link_problems().into_values().collect();
+                self.fleet.set_link_problems(node, problems);
                 self.topologies.insert(node, topology);
             }
             Event::Theme { name, problem } => match problem {

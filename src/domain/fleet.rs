@@ -118,6 +118,9 @@ pub struct NodeState {
     /// gauge only holds the last Xid and resets when the exporter restarts,
     /// so the node remembers them for the health score.
     pub xid_history: Vec<XidSeen>,
+    /// GPUs whose NVLinks are not as they should be, from the last topology
+    /// read (empty when unknown or healthy).
+    pub link_problems: Vec<super::topology::GpuLinkReport>,
 }
 
 /// One Xid seen on one GPU.
@@ -145,6 +148,7 @@ impl NodeState {
             last_ok: None,
             alerts: Vec::new(),
             xid_history: Vec::new(),
+            link_problems: Vec::new(),
         }
     }
 
@@ -219,6 +223,17 @@ impl Fleet {
             history_capacity,
             last_refresh: None,
             last_refresh_took: None,
+        }
+    }
+
+    /// Records what a topology read found wrong with a node's NVLinks.
+    pub fn set_link_problems(
+        &mut self,
+        node: NodeId,
+        problems: Vec<super::topology::GpuLinkReport>,
+    ) {
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.link_problems = problems;
         }
     }
 

@@ -164,6 +164,17 @@ pub fn node_health(n: &NodeState) -> Health {
     if let NodeStatus::Degraded(why) = &n.status {
         reasons.push((10, why.clone()));
     }
+    // NVLinks down cost bandwidth for every collective on the node.
+    for r in &n.link_problems {
+        let penalty = match r.health {
+            super::topology::LinkHealth::Critical => 40,
+            _ => 15,
+        };
+        reasons.push((
+            penalty,
+            format!("GPU {}: NVLink {}/{} active", r.gpu, r.active, r.expected),
+        ));
+    }
     Health::from_penalties(reasons)
 }
 
