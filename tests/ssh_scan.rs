@@ -8,83 +8,27 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aami_tui::app::{App, Event, Origin};
 use aami_tui::domain::{Fleet, GpuSample, NodeSpec, ScrapeOutcome};
 use aami_tui::ssh::{self, SshError, SshTarget};
 
-struct Sshd {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn keygen(path: &Path) {
-    let st = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(path)
-        .stdout(Stdio::null())
-        .status()
-        .expect("ssh-keygen");
-    assert!(st.success());
-}
+use common::sshd::Sshd;
 
 fn start_sshd() -> Sshd {
-    start_sshd_with("")
+    common::sshd::start()
 }
 
 /// An sshd whose config ends with `extra` (e.g. `SetEnv PATH=...` for the
 /// session's commands).
 fn start_sshd_with(extra: &str) -> Sshd {
-    common::require("/usr/sbin/sshd", "openssh-server");
-    std::fs::create_dir_all("/run/sshd").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    keygen(&d.join("host_ed25519"));
-    keygen(&d.join("user_ed25519"));
-    keygen(&d.join("other_ed25519"));
-    std::fs::copy(d.join("user_ed25519.pub"), d.join("authorized_keys")).unwrap();
-    let port = common::servers::free_port();
-    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
-    std::fs::write(
-        d.join("sshd_config"),
-        format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {0}/host_ed25519\nAuthorizedKeysFile {0}/authorized_keys\nPidFile {0}/sshd.pid\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nAllowUsers {user}\n{extra}\n",
-            d.display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new("/usr/sbin/sshd")
-        .args(["-D", "-e", "-f"])
-        .arg(d.join("sshd_config"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start sshd");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "sshd did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Sshd { child, port, dir }
+    common::sshd::start_with(extra)
 }
 
 fn target(s: &Sshd, key: &str) -> SshTarget {
-    SshTarget {
-        host: "127.0.0.1".into(),
-        port: s.port,
-        user: std::env::var("USER").unwrap_or_else(|_| "root".into()),
-        key: s.dir.path().join(key),
-    }
+    s.target(key)
 }
 
 const T: Duration = Duration::from_secs(10);

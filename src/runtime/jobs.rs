@@ -207,61 +207,72 @@ async fn run(
     }
 }
 
+/// Runs a fixed command on node `node` over SSH, logging what it runs;
+/// the output, or the job's failure.
+async fn ssh_output(
+    ctx: &JobContext,
+    node: usize,
+    command: &str,
+    out: &mut Output,
+) -> Result<String, JobState> {
+    let Some(target) = ctx.ssh.targets.get(node) else {
+        return Err(JobState::Failed("no SSH settings for this node".into()));
+    };
+    out.line(&format!(
+        "ssh {}@{}:{}  {command}",
+        target.user, target.host, target.port
+    ))
+    .await;
+    match crate::ssh::run(
+        target,
+        command,
+        &ctx.ssh.known_hosts,
+        ctx.ssh.connect_timeout,
+        ctx.ssh.command_timeout,
+    )
+    .await
+    {
+        Ok(o) => Ok(o.stdout),
+        Err(e) => {
+            let why = e.to_string();
+            out.line(&why).await;
+            Err(JobState::Failed(why))
+        }
+    }
+}
+
 async fn kernel_log_scan(
     ctx: &JobContext,
     node: usize,
     out: &mut Output,
     tx: &mpsc::Sender<TaskMsg>,
 ) -> JobState {
-    let Some(target) = ctx.ssh.targets.get(node) else {
-        return JobState::Failed("no SSH settings for this node".into());
+    let text = match ssh_output(ctx, node, crate::ssh::KERNEL_LOG_COMMAND, out).await {
+        Ok(t) => t,
+        Err(state) => return state,
     };
-    out.line(&format!(
-        "ssh {}@{}:{}  {}",
-        target.user,
-        target.host,
-        target.port,
-        crate::ssh::KERNEL_LOG_COMMAND
-    ))
-    .await;
-    let report = crate::ssh::scan_kernel_log(
-        target,
-        crate::ssh::KERNEL_LOG_COMMAND,
-        &ctx.ssh.known_hosts,
-        ctx.ssh.connect_timeout,
-        ctx.ssh.command_timeout,
-    )
-    .await;
-    match report {
-        Err(e) => {
-            let why = e.to_string();
-            out.line(&why).await;
-            JobState::Failed(why)
-        }
-        Ok(r) => {
-            out.line(&format!("{} lines read", r.lines_read)).await;
-            for e in &r.events {
-                out.line(&format!(
-                    "line {}: Xid {} on PCI {}: {}",
-                    e.line, e.code, e.pci_bus, e.message
-                ))
-                .await;
-            }
-            let events = r
-                .events
-                .iter()
-                .map(|e| (e.pci_bus.clone(), e.code))
-                .collect();
-            let _ = tx
-                .send(TaskMsg::App(Event::KernelXids { node, events }))
-                .await;
-            JobState::Ok(format!(
-                "kernel log has {} Xid event(s) in {} lines",
-                r.events.len(),
-                r.lines_read
-            ))
-        }
+    let r = crate::xid::scan(&text);
+    out.line(&format!("{} lines read", r.lines_read)).await;
+    for e in &r.events {
+        out.line(&format!(
+            "line {}: Xid {} on PCI {}: {}",
+            e.line, e.code, e.pci_bus, e.message
+        ))
+        .await;
     }
+    let events = r
+        .events
+        .iter()
+        .map(|e| (e.pci_bus.clone(), e.code))
+        .collect();
+    let _ = tx
+        .send(TaskMsg::App(Event::KernelXids { node, events }))
+        .await;
+    JobState::Ok(format!(
+        "kernel log has {} Xid event(s) in {} lines",
+        r.events.len(),
+        r.lines_read
+    ))
 }
 
 async fn topology_collect(
@@ -270,38 +281,15 @@ async fn topology_collect(
     out: &mut Output,
     tx: &mpsc::Sender<TaskMsg>,
 ) -> JobState {
-    let Some(target) = ctx.ssh.targets.get(node) else {
-        return JobState::Failed("no SSH settings for this node".into());
-    };
-    out.line(&format!(
-        "ssh {}@{}:{}  {}",
-        target.user,
-        target.host,
-        target.port,
-        super::topology::COMMAND
-    ))
-    .await;
-    let result = crate::ssh::run(
-        target,
-        super::topology::COMMAND,
-        &ctx.ssh.known_hosts,
-        ctx.ssh.connect_timeout,
-        ctx.ssh.command_timeout,
-    )
-    .await;
-    let text = match result {
-        Ok(o) => o.stdout,
-        Err(e) => {
-            let why = e.to_string();
-            out.line(&why).await;
-            return JobState::Failed(why);
-        }
+    let text = match ssh_output(ctx, node, super::topology::COMMAND, out).await {
+        Ok(t) => t,
+        Err(state) => return state,
     };
     for l in text.lines().take(200) {
         out.line(l).await;
     }
     let captured = super::topology::now_text();
-    let name = target.host.clone();
+    let name = ctx.node_names.get(node).cloned().unwrap_or_default();
     let topology = super::topology::parse(&text, &captured, "ssh");
     let problem = topology.problem.clone();
     let _ = tx

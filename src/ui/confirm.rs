@@ -9,9 +9,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::popup::{centered, clamp_scroll, scroll_hint};
 use super::theme::Theme;
-use super::wrap::wrap;
 use crate::app::confirm::Confirm;
 use crate::domain::Severity;
+use crate::text::wrap;
 
 pub fn render(c: &Confirm, theme: &Theme, frame: &mut Frame, area: Rect) -> usize {
     let width = area.width.min(72);

@@ -56,6 +56,36 @@ pub fn fit(s: &str, width: usize) -> String {
     }
 }
 
+/// A line of parts, each with a priority (0 is never dropped): the least
+/// important go first, the latest among equals, until the parts and their
+/// two-space gaps fit `room` columns; then the parts as spans.
+pub fn fit_parts(
+    mut parts: Vec<(u8, String, ratatui::style::Style)>,
+    room: usize,
+) -> Vec<ratatui::text::Span<'static>> {
+    let width = |ps: &[(u8, String, ratatui::style::Style)]| {
+        ps.iter().map(|p| p.1.chars().count() + 2).sum::<usize>()
+    };
+    while width(&parts) > room {
+        let Some(worst) = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.0 > 0)
+            .max_by_key(|(i, p)| (p.0, *i))
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        parts.remove(worst);
+    }
+    let mut spans = Vec::new();
+    for (_, text, style) in parts {
+        spans.push(ratatui::text::Span::styled(text, style));
+        spans.push(ratatui::text::Span::raw("  "));
+    }
+    spans
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

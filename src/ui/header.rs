@@ -92,28 +92,7 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let age_width = age.chars().count() + 1;
     let width = area.width as usize;
     // Drop the least important parts until the line and the age fit.
-    let fits = |ps: &[(u8, String, Style)]| {
-        ps.iter().map(|p| p.1.chars().count() + 2).sum::<usize>() + age_width <= width
-    };
-    while !fits(&parts) {
-        let Some(worst) = parts
-            .iter()
-            .enumerate()
-            .max_by_key(|(i, p)| (p.0, *i))
-            .map(|(i, _)| i)
-        else {
-            break;
-        };
-        if parts[worst].0 == 0 {
-            break;
-        }
-        parts.remove(worst);
-    }
-    let mut spans = Vec::new();
-    for (_, text, style) in parts {
-        spans.push(Span::styled(text, style));
-        spans.push(Span::raw("  "));
-    }
+    let spans = format::fit_parts(parts, width.saturating_sub(age_width));
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(theme.header_bar()),
         area,

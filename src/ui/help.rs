@@ -10,8 +10,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::popup::{centered, clamp_scroll, scroll_hint};
 use super::theme::Theme;
-use super::wrap::wrap;
 use crate::app::{App, Context, bindings, command};
+use crate::text::wrap;
 
 const KEY_W: usize = 16;
 const MAX_W: u16 = 96;

@@ -7,8 +7,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::popup::{centered, clamp_scroll, scroll_hint};
 use super::theme::Theme;
-use super::wrap::wrap;
 use crate::app::App;
+use crate::text::wrap;
 
 pub fn render(
     app: &App,

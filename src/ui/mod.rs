@@ -19,7 +19,6 @@ pub mod node;
 pub mod popup;
 pub mod theme;
 pub mod topology;
-pub mod wrap;
 pub mod xid_popup;
 
 use ratatui::Frame;

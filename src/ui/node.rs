@@ -105,27 +105,7 @@ fn host_line(n: &NodeState, theme: &Theme, width: u16) -> Line<'static> {
             parts.push((5, format!("/ {d:.0}%"), theme.text()));
         }
     }
-    let fits = |ps: &[(u8, String, Style)]| {
-        ps.iter().map(|p| p.1.chars().count() + 2).sum::<usize>() <= width as usize
-    };
-    while !fits(&parts) {
-        let Some(worst) = parts
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.0 > 0)
-            .max_by_key(|(i, p)| (p.0, *i))
-            .map(|(i, _)| i)
-        else {
-            break;
-        };
-        parts.remove(worst);
-    }
-    let mut spans = Vec::new();
-    for (_, text, style) in parts {
-        spans.push(Span::styled(text, style));
-        spans.push(Span::raw("  "));
-    }
-    Line::from(spans)
+    Line::from(format::fit_parts(parts, width as usize))
 }
 
 /// Widths of the gauge columns for a terminal `width` wide.

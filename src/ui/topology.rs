@@ -10,10 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::theme::Theme;
-use super::wrap::wrap;
 use crate::app::App;
 use crate::domain::topology::{DeviceKind, LinkHealth, LinkKind, NodeTopology, TopoMatrix};
 use crate::domain::{NodeId, Severity};
+use crate::text::wrap;
 
 fn cell_style(k: LinkKind, theme: &Theme) -> Style {
     match k.class() {

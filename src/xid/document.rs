@@ -7,6 +7,7 @@
 
 use super::catalogue::{Catalogue, XidEntry};
 use crate::domain::Severity;
+use crate::text::wrap;
 
 /// How an item starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,47 +232,6 @@ impl XidDocument {
         }
         out
     }
-}
-
-/// Word wrap with a first-line lead and a hanging indent; words longer than
-/// a line are split.
-pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut line = first.to_string();
-    let mut lead = first.chars().count();
-    let mut len = lead;
-    for word in text.split_whitespace() {
-        let mut w: Vec<char> = word.chars().collect();
-        let sep = usize::from(len > lead);
-        if len + sep + w.len() <= width {
-            if sep == 1 {
-                line.push(' ');
-            }
-            line.extend(w.iter());
-            len += sep + w.len();
-            continue;
-        }
-        if len > lead {
-            out.push(std::mem::take(&mut line));
-            line = rest.to_string();
-            lead = rest.chars().count();
-        }
-        let room = width.saturating_sub(lead).max(1);
-        while w.len() > room {
-            let tail = w.split_off(room);
-            line.extend(w.iter());
-            out.push(std::mem::take(&mut line));
-            line = rest.to_string();
-            lead = rest.chars().count();
-            w = tail;
-        }
-        line.extend(w.iter());
-        len = lead + w.len();
-    }
-    if len > lead || out.is_empty() {
-        out.push(line);
-    }
-    out
 }
 
 /// Splits a command at spaces outside quotes, so a quoted argument stays
