@@ -6,7 +6,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders};
 
 use super::popup::{centered, clamp_scroll, scroll_hint};
 use super::theme::Theme;
@@ -81,10 +81,6 @@ pub fn render(app: &App, scroll: u16, theme: &Theme, frame: &mut Frame, area: Re
         .border_style(theme.border(true))
         .title(" keys — Esc closes ")
         .title_bottom(Line::from(scroll_hint(first, shown, all.len())).right_aligned());
-    frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(all.into_iter().skip(first).take(shown).collect::<Vec<_>>()).block(block),
-        r,
-    );
+    super::popup::draw_scrolled(frame, r, block, all, first);
     shown
 }

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders};
 
 use super::popup::{centered, clamp_scroll, scroll_hint};
 use super::theme::Theme;
@@ -59,17 +59,6 @@ pub fn render(
         .title(format!(" job {} ", j.id))
         .title_bottom(Line::from(scroll_hint(first, shown, lines.len())).right_aligned())
         .title_bottom(Line::from(" c cancel  Esc close ").left_aligned());
-    frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(
-            lines
-                .into_iter()
-                .skip(first)
-                .take(shown)
-                .collect::<Vec<_>>(),
-        )
-        .block(block),
-        r,
-    );
+    super::popup::draw_scrolled(frame, r, block, lines, first);
     shown
 }

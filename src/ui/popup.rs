@@ -34,3 +34,18 @@ pub fn scroll_hint(scroll: usize, shown: usize, total: usize) -> String {
 pub fn clamp_scroll(scroll: u16, shown: usize, total: usize) -> usize {
     (scroll as usize).min(total.saturating_sub(shown))
 }
+
+/// Draws `lines` in `block` over `r`, clearing what is under it, from line
+/// `first` on.
+pub fn draw_scrolled(
+    frame: &mut ratatui::Frame,
+    r: Rect,
+    block: ratatui::widgets::Block<'_>,
+    lines: Vec<ratatui::text::Line<'_>>,
+    first: usize,
+) {
+    let shown = r.height.saturating_sub(2) as usize;
+    let visible: Vec<ratatui::text::Line<'_>> = lines.into_iter().skip(first).take(shown).collect();
+    frame.render_widget(ratatui::widgets::Clear, r);
+    frame.render_widget(ratatui::widgets::Paragraph::new(visible).block(block), r);
+}

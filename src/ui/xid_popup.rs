@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders};
 
 use super::popup::{centered, clamp_scroll, scroll_hint};
 use super::theme::Theme;
@@ -110,17 +110,6 @@ pub fn render(
         .title_bottom(
             Line::from(Span::styled(" digits look up  Esc close ", theme.dim())).right_aligned(),
         );
-    frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(
-            lines
-                .into_iter()
-                .skip(first)
-                .take(shown)
-                .collect::<Vec<_>>(),
-        )
-        .block(block),
-        r,
-    );
+    super::popup::draw_scrolled(frame, r, block, lines, first);
     shown
 }
