@@ -471,3 +471,27 @@ fn keys_go_to_the_view_on_screen_not_a_hidden_one() {
     assert!(app.mode.overlay().is_none(), "{:?}", app.mode.overlay());
     assert_eq!(app.view(), View::Node(under_cursor));
 }
+
+#[test]
+fn quitting_with_jobs_running_asks_first() {
+    let mut app = common::demo_app(4, T);
+    press(&mut app, KeyCode::Char('l'));
+    assert_eq!(app.jobs.active(), 1);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(!app.should_quit);
+    let s = frame(&mut app, &Theme::mono(), 80, 24);
+    assert!(
+        s.contains("1 job is still running. Quit and stop it?"),
+        "{s}"
+    );
+    assert!(s.contains("job 1: kernel-log scan on gpu-node-01"), "{s}");
+    press(&mut app, KeyCode::Char('n'));
+    assert!(!app.should_quit && app.mode.overlay().is_none());
+    press(&mut app, KeyCode::Char('q'));
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.should_quit);
+    // With nothing running, q quits at once.
+    let mut idle = common::demo_app(4, T);
+    press(&mut idle, KeyCode::Char('q'));
+    assert!(idle.should_quit);
+}

@@ -276,7 +276,12 @@ fn commands_marks_and_confirm_as_an_operator_types_them() {
         log.contains("gpu-node-02") && log.contains("gpu-node-03"),
         "{log}"
     );
+    // q asks first while a job still runs; y quits anyway.
     t.keys(&["q"]);
+    std::thread::sleep(Duration::from_millis(300));
+    if t.screen().contains("still running") {
+        t.keys(&["y"]);
+    }
     assert_restored(&t, "0");
 }
 

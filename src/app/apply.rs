@@ -19,6 +19,41 @@ impl App {
             self.notice = None;
         }
         match action {
+            // Jobs still running: ask first (they would be cut off).
+            Quit if self.jobs.active() > 0 && self.mode.overlay().is_none() => {
+                let names = self
+                    .jobs
+                    .newest_first()
+                    .filter(|j| j.state.is_active())
+                    .map(|j| {
+                        format!(
+                            "job {}: {} on {}",
+                            j.id,
+                            j.kind.word(),
+                            j.target_names.join(", ")
+                        )
+                    })
+                    .collect();
+                self.mode
+                    .push_overlay(Overlay::Confirm(super::confirm::Confirm::new(
+                        format!(
+                            "{} job{} still running. Quit and stop {}?",
+                            self.jobs.active(),
+                            if self.jobs.active() == 1 {
+                                " is"
+                            } else {
+                                "s are"
+                            },
+                            if self.jobs.active() == 1 {
+                                "it"
+                            } else {
+                                "them"
+                            }
+                        ),
+                        names,
+                        Pending::Quit,
+                    )));
+            }
             Quit => self.should_quit = true,
             Tick(now) => self.now = now,
             Geometry(g) => self.ui.geometry = g,
@@ -436,6 +471,7 @@ impl App {
         match p {
             Pending::ScanKernelLogs(ids) => self.submit_scans(ids),
             Pending::CancelJob(id) => self.cancel_job(id),
+            Pending::Quit => self.should_quit = true,
         }
     }
 

@@ -10,6 +10,8 @@ pub enum Pending {
     ScanKernelLogs(Vec<NodeId>),
     /// Cancel a running background job.
     CancelJob(u64),
+    /// Quit although jobs are still running (they are stopped).
+    Quit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
