@@ -80,9 +80,9 @@ fn start_sshd_with(extra: &str) -> Sshd {
 fn target(s: &Sshd, key: &str) -> SshTarget {
     SshTarget {
         host: "127.0.0.1".into(),
-        port: s.port,
-        user: std::env::var("USER").unwrap_or_else(|_| "root".into()),
-        key: s.dir.path().join(key),
+        port: Some(s.port),
+        user: Some(std::env::var("USER").unwrap_or_else(|_| "root".into())),
+        key: Some(s.dir.path().join(key)),
     }
 }
 
@@ -140,7 +140,7 @@ async fn wrong_key_and_missing_key_are_named() {
         other => panic!("{other:?}"),
     }
     let closed = SshTarget {
-        port: common::servers::free_port(),
+        port: Some(common::servers::free_port()),
         ..target(&sshd, "user_ed25519")
     };
     assert!(matches!(

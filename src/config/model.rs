@@ -264,6 +264,13 @@ pub struct SshSettings {
     /// Seconds.
     pub command_timeout: u64,
     pub retry: SshRetry,
+    /// OpenSSH client config to read (default `~/.ssh/config`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<String>,
+    /// Name of the environment variable holding the key passphrase, for
+    /// the CLI (the TUI asks in a masked field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passphrase_env: Option<String>,
 }
 
 impl Default for SshSettings {
@@ -273,6 +280,8 @@ impl Default for SshSettings {
             connect_timeout: 10,
             command_timeout: 300,
             retry: SshRetry::default(),
+            config_file: None,
+            passphrase_env: None,
         }
     }
 }
