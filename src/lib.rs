@@ -6,6 +6,7 @@
 //! networks; `app` does no I/O and knows nothing of `ui`.
 
 pub mod app;
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod domain;
