@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod install;
 pub mod runtime;
 pub mod sim;
 pub mod sources;

@@ -16,6 +16,7 @@ pub struct Config {
     pub prometheus: Prometheus,
     pub alertmanager: Alertmanager,
     pub ssh: SshSettings,
+    pub install: Install,
     pub grafana: Grafana,
     pub tui: Tui,
 }
@@ -252,6 +253,22 @@ pub struct TlsSettings {
     pub key_file: Option<String>,
     /// Skips certificate checks. Must be spelled out; never a default.
     pub insecure_skip_verify: bool,
+}
+
+/// Where exporters are installed on nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Install {
+    /// `<prefix>/<component>/<version>/`, with a `current` link.
+    pub prefix: String,
+}
+
+impl Default for Install {
+    fn default() -> Self {
+        Self {
+            prefix: "/opt/aami".into(),
+        }
+    }
 }
 
 /// AAMI's `ssh` section.
