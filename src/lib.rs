@@ -6,9 +6,11 @@
 //! networks; `app` does no I/O and knows nothing of `ui`.
 
 pub mod app;
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod install;
 pub mod runtime;
 pub mod sim;
 pub mod sources;

@@ -85,7 +85,7 @@ async fn wrong_key_and_missing_key_are_named() {
         other => panic!("{other:?}"),
     }
     let closed = SshTarget {
-        port: common::servers::free_port(),
+        port: Some(common::servers::free_port()),
         ..target(&sshd, "user_ed25519")
     };
     assert!(matches!(

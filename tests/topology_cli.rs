@@ -73,9 +73,9 @@ fn read_over_ssh_then_from_the_cache() {
         &cfg,
         format!(
             "cluster:\n  name: t\nnodes:\n  - name: a100-box\n    ip: 127.0.0.1\n    ssh_user: {}\n    ssh_port: {}\n    ssh_key: {}\n",
-            t.user,
-            t.port,
-            t.key.display()
+            t.user.unwrap(),
+            t.port.unwrap(),
+            t.key.unwrap().display()
         ),
     )
     .unwrap();

@@ -2,9 +2,11 @@
 //! subcommand lives in its own module. New capabilities add a variant to
 //! [`Command`] and a module.
 
+pub mod bundle;
 pub mod config_cmd;
 pub mod exit;
 pub mod inspect;
+pub mod install;
 pub mod nodes;
 pub mod output;
 pub mod status;
@@ -62,6 +64,19 @@ pub enum Command {
     /// A node's GPU/NIC link matrix and NVLinks (cached, --refresh over SSH,
     /// or --file CAPTURE).
     Topology(topology::TopologyArgs),
+    /// Air-gap bundles of exporter binaries: create, inspect, verify.
+    #[command(subcommand)]
+    Bundle(bundle::BundleCommand),
+    /// Install an exporter on nodes from a bundle (unchanged when already there).
+    Install(install::ActionArgs),
+    /// Upgrade an exporter on nodes from a bundle; the old version is kept for rollback.
+    Upgrade(install::ActionArgs),
+    /// Stop and remove an exporter from nodes.
+    Uninstall(install::ActionArgs),
+    /// Check that an installed exporter answers with its families and version.
+    Verify(install::ActionArgs),
+    /// Switch nodes back to the previous version of an exporter.
+    Rollback(install::ActionArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -88,6 +103,16 @@ fn run_command(cli: Cli) -> color_eyre::Result<i32> {
         Some(Command::Xid(cmd)) => xid::run_xid(config_flag, cmd),
         Some(Command::Inspect(args)) => inspect::run(config_flag, args),
         Some(Command::Topology(args)) => topology::run(config_flag, args),
+        Some(Command::Bundle(cmd)) => bundle::run(cmd),
+        Some(Command::Install(a)) => install::run(config_flag, crate::install::Action::Install, a),
+        Some(Command::Upgrade(a)) => install::run(config_flag, crate::install::Action::Upgrade, a),
+        Some(Command::Uninstall(a)) => {
+            install::run(config_flag, crate::install::Action::Uninstall, a)
+        }
+        Some(Command::Verify(a)) => install::run(config_flag, crate::install::Action::Verify, a),
+        Some(Command::Rollback(a)) => {
+            install::run(config_flag, crate::install::Action::Rollback, a)
+        }
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "aami-tui", &mut output::Stdout);

@@ -16,6 +16,7 @@ pub struct Config {
     pub prometheus: Prometheus,
     pub alertmanager: Alertmanager,
     pub ssh: SshSettings,
+    pub install: Install,
     pub grafana: Grafana,
     pub tui: Tui,
 }
@@ -254,6 +255,22 @@ pub struct TlsSettings {
     pub insecure_skip_verify: bool,
 }
 
+/// Where exporters are installed on nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Install {
+    /// `<prefix>/<component>/<version>/`, with a `current` link.
+    pub prefix: String,
+}
+
+impl Default for Install {
+    fn default() -> Self {
+        Self {
+            prefix: "/opt/aami".into(),
+        }
+    }
+}
+
 /// AAMI's `ssh` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -264,6 +281,13 @@ pub struct SshSettings {
     /// Seconds.
     pub command_timeout: u64,
     pub retry: SshRetry,
+    /// OpenSSH client config to read (default `~/.ssh/config`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<String>,
+    /// Name of the environment variable holding the key passphrase, for
+    /// the CLI (the TUI asks in a masked field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passphrase_env: Option<String>,
 }
 
 impl Default for SshSettings {
@@ -273,6 +297,8 @@ impl Default for SshSettings {
             connect_timeout: 10,
             command_timeout: 300,
             retry: SshRetry::default(),
+            config_file: None,
+            passphrase_env: None,
         }
     }
 }

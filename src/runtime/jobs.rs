@@ -218,11 +218,7 @@ async fn ssh_output(
     let Some(target) = ctx.ssh.targets.get(node) else {
         return Err(JobState::Failed("no SSH settings for this node".into()));
     };
-    out.line(&format!(
-        "ssh {}@{}:{}  {command}",
-        target.user, target.host, target.port
-    ))
-    .await;
+    out.line(&format!("ssh {target}  {command}")).await;
     match crate::ssh::run(
         target,
         command,

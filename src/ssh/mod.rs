@@ -1,49 +1,63 @@
-//! SSH work (russh): run a command on a node and read its output. Host keys
-//! are trusted on first use and pinned in a known_hosts file; a changed key
-//! is refused and named, never silently accepted. Only a host the file does
-//! not name is trusted on first use: a known_hosts file that cannot be read
-//! or does not parse refuses every connection (see [`known_hosts`]).
+//! SSH work (russh), one module every SSH feature uses: a node's address
+//! resolved through the OpenSSH client config (jump hosts included), host
+//! keys checked strictly against the operator's `~/.ssh/known_hosts` and
+//! ours, keys from ssh-agent and key files, commands built from templates
+//! with quoted values ([`command`]), `sudo -n` for non-root users, and
+//! connect/command timeouts with retries for connection errors only.
+//!
+//! Host keys: a key no file names is refused with its SHA256 fingerprint
+//! unless the caller accepts new keys (then it is pinned in our file); a
+//! changed or revoked key is refused naming file and line, never
+//! overwritten; a known_hosts file that cannot be read or does not parse
+//! refuses every connection (see [`known_hosts`]).
 
+pub mod command;
 pub mod known_hosts;
+pub mod options;
+pub mod route;
+pub mod session;
+
+pub use command::{RemoteCommand, quote, validate_address, validate_name};
+pub use options::{Passphrase, RetryPolicy, SshOptions, UnknownHostKey};
+pub use session::Session;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use russh::ChannelMsg;
-use russh::client;
-use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
-
-/// Where and as whom to connect.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A node as the config names it. Unset fields come from the ssh config,
+/// then defaults (user root, port 22, OpenSSH's default key files).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SshTarget {
+    /// An address, host name or ssh-config `Host` alias.
     pub host: String,
-    pub port: u16,
-    pub user: String,
-    pub key: PathBuf,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub key: Option<PathBuf>,
 }
 
 impl SshTarget {
-    /// From a configured node: `ssh_user` (default root), `ssh_port` (22),
-    /// `ssh_key` (`~/.ssh/id_ed25519`), `~` expanded.
+    /// From a configured node: its `ip`, `ssh_user`, `ssh_port`, `ssh_key`.
     pub fn from_node(n: &crate::config::NodeConfig) -> Self {
-        let key = n
-            .ssh_key
-            .clone()
-            .unwrap_or_else(|| "~/.ssh/id_ed25519".into());
-        let key = match key.strip_prefix("~/") {
-            Some(rest) => std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default()
-                .join(rest),
-            None => PathBuf::from(key),
-        };
         Self {
             host: n.ip.clone(),
-            port: n.ssh_port.unwrap_or(22),
-            user: n.ssh_user.clone().unwrap_or_else(|| "root".into()),
-            key,
+            port: n.ssh_port,
+            user: n.ssh_user.clone(),
+            key: n.ssh_key.as_deref().map(PathBuf::from),
         }
+    }
+}
+
+/// `[user@]host[:port]`, what is set.
+impl std::fmt::Display for SshTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(u) = &self.user {
+            write!(f, "{u}@")?;
+        }
+        f.write_str(&self.host)?;
+        if let Some(p) = self.port {
+            write!(f, ":{p}")?;
+        }
+        Ok(())
     }
 }
 
@@ -75,10 +89,21 @@ pub enum SshError {
         known_hosts: String,
         line: usize,
     },
+    #[error(
+        "host key for {host}:{port} is not known: {algorithm} {fingerprint}; check it with the node's owner, then run again with --accept-new to trust and remember it"
+    )]
+    HostKeyUnknown {
+        host: String,
+        port: u16,
+        fingerprint: String,
+        algorithm: String,
+    },
     /// The known_hosts file cannot be read or parsed, or a new key cannot be
     /// pinned in it: no key can be checked, so none is accepted.
     #[error("{0}; refusing to connect until it is fixed")]
     KnownHosts(known_hosts::KnownHostsError),
+    #[error("cannot use ssh config {path}: {reason}")]
+    SshConfig { path: String, reason: String },
     #[error("cannot use key {path}: {reason}")]
     Key { path: String, reason: String },
     #[error("{user}@{host} refused the key {key}")]
@@ -87,8 +112,20 @@ pub enum SshError {
         host: String,
         key: String,
     },
+    #[error(
+        "sudo on {host} needs a password for {user}: give {user} NOPASSWD sudo for aami's commands, or connect as root"
+    )]
+    SudoNeedsPassword { user: String, host: String },
     #[error("ssh: {0}")]
     Protocol(String),
+}
+
+impl SshError {
+    /// Errors worth retrying: the node could not be reached. Refusals (host
+    /// key, auth, config) are answers and are never retried.
+    pub fn is_connection_error(&self) -> bool {
+        matches!(self, Self::Connect { .. })
+    }
 }
 
 /// A finished command.
@@ -99,72 +136,9 @@ pub struct CommandOutput {
     pub stderr: String,
 }
 
-struct Client {
-    host: String,
-    port: u16,
-    known_hosts: PathBuf,
-    /// Why the host key was refused, for the error `connect` returns.
-    refusal: Arc<Mutex<Option<SshError>>>,
-}
-
-impl Client {
-    fn refuse(&self, why: SshError) -> Result<bool, russh::Error> {
-        if let Ok(mut r) = self.refusal.lock() {
-            *r = Some(why);
-        }
-        Ok(false)
-    }
-}
-
-impl client::Handler for Client {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        key: &PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
-            return Ok(false);
-        };
-        let file = self.known_hosts.display().to_string();
-        match known_hosts::check(&self.known_hosts, &self.host, self.port, key) {
-            Ok(known_hosts::HostKeyStatus::Known) => Ok(true),
-            Ok(known_hosts::HostKeyStatus::Changed { line }) => {
-                self.refuse(SshError::HostKeyChanged {
-                    host: self.host.clone(),
-                    port: self.port,
-                    known_hosts: file,
-                    line,
-                })
-            }
-            Ok(known_hosts::HostKeyStatus::Revoked { line }) => {
-                self.refuse(SshError::HostKeyRevoked {
-                    host: self.host.clone(),
-                    port: self.port,
-                    known_hosts: file,
-                    line,
-                })
-            }
-            // The one case for trust on first use: pin it, or refuse if it
-            // cannot be pinned (every later connection would trust anew).
-            Ok(known_hosts::HostKeyStatus::Unknown) => {
-                match russh::keys::known_hosts::learn_known_hosts_path(
-                    &self.host,
-                    self.port,
-                    key,
-                    &self.known_hosts,
-                ) {
-                    Ok(()) => Ok(true),
-                    Err(e) => self.refuse(SshError::KnownHosts(
-                        known_hosts::KnownHostsError::Unwritable {
-                            path: file,
-                            reason: e.to_string(),
-                        },
-                    )),
-                }
-            }
-            Err(e) => self.refuse(SshError::KnownHosts(e)),
-        }
+impl CommandOutput {
+    pub fn success(&self) -> bool {
+        self.status == Some(0)
     }
 }
 
@@ -175,7 +149,8 @@ pub fn default_known_hosts() -> PathBuf {
         .join("known_hosts")
 }
 
-/// Runs `command` on `target`.
+/// Runs `command` on `target` with only what is given (see
+/// [`SshOptions::direct`]): our known_hosts with trust on first use.
 pub async fn run(
     target: &SshTarget,
     command: &str,
@@ -183,87 +158,20 @@ pub async fn run(
     connect_timeout: Duration,
     command_timeout: Duration,
 ) -> Result<CommandOutput, SshError> {
-    let key = russh::keys::load_secret_key(&target.key, None).map_err(|e| SshError::Key {
-        path: target.key.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    let refusal = Arc::new(Mutex::new(None));
-    let handler = Client {
-        host: target.host.clone(),
-        port: target.port,
-        known_hosts: known_hosts.to_path_buf(),
-        refusal: Arc::clone(&refusal),
-    };
-    let config = Arc::new(client::Config {
-        inactivity_timeout: Some(command_timeout),
-        ..client::Config::default()
-    });
-    let connect = client::connect(config, (target.host.as_str(), target.port), handler);
-    let mut session = match tokio::time::timeout(connect_timeout, connect).await {
-        Err(_) => return Err(SshError::Timeout(connect_timeout)),
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            if let Some(why) = refusal.lock().ok().and_then(|mut r| r.take()) {
-                return Err(why);
-            }
-            return Err(SshError::Connect {
-                host: target.host.clone(),
-                port: target.port,
-                reason: crate::text::sanitize_max(&e.to_string(), 120),
-            });
-        }
-    };
-    let work = async {
-        let hash = session
-            .best_supported_rsa_hash()
-            .await
-            .ok()
-            .flatten()
-            .flatten();
-        let auth = session
-            .authenticate_publickey(
-                &target.user,
-                PrivateKeyWithHashAlg::new(Arc::new(key), hash),
-            )
-            .await
-            .map_err(|e| SshError::Protocol(e.to_string()))?;
-        if !auth.success() {
-            return Err(SshError::AuthRejected {
-                user: target.user.clone(),
-                host: target.host.clone(),
-                key: target.key.display().to_string(),
-            });
-        }
-        let mut channel = session
-            .channel_open_session()
-            .await
-            .map_err(|e| SshError::Protocol(e.to_string()))?;
-        channel
-            .exec(true, command)
-            .await
-            .map_err(|e| SshError::Protocol(e.to_string()))?;
-        let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
-        while let Some(msg) = channel.wait().await {
-            match msg {
-                ChannelMsg::Data { ref data } => out.extend_from_slice(data),
-                ChannelMsg::ExtendedData { ref data, .. } => err.extend_from_slice(data),
-                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-                _ => {}
-            }
-        }
-        Ok(CommandOutput {
-            status,
-            stdout: String::from_utf8_lossy(&out).into_owned(),
-            stderr: String::from_utf8_lossy(&err).into_owned(),
-        })
-    };
-    let result = tokio::time::timeout(command_timeout, work)
-        .await
-        .unwrap_or(Err(SshError::Timeout(command_timeout)));
-    let _ = session
-        .disconnect(russh::Disconnect::ByApplication, "", "en")
-        .await;
-    result
+    let opts = SshOptions::direct(known_hosts.to_path_buf(), connect_timeout, command_timeout);
+    run_with(target, &RemoteCommand::operator(command), &opts).await
+}
+
+/// Connects, runs one command, disconnects.
+pub async fn run_with(
+    target: &SshTarget,
+    command: &RemoteCommand,
+    opts: &SshOptions,
+) -> Result<CommandOutput, SshError> {
+    let session = Session::connect(target, opts).await?;
+    let out = session.exec(command).await;
+    session.close().await;
+    out
 }
 
 /// What to run for "scan this node's kernel log": the last day of the

@@ -20,7 +20,7 @@ impl Drop for Sshd {
     }
 }
 
-fn keygen(path: &Path) {
+pub fn keygen(path: &Path) {
     let st = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
         .arg(path)
@@ -30,7 +30,7 @@ fn keygen(path: &Path) {
     assert!(st.success());
 }
 
-fn user() -> String {
+pub fn user() -> String {
     std::env::var("USER").unwrap_or_else(|_| "root".into())
 }
 
@@ -40,8 +40,9 @@ pub fn start() -> Sshd {
     start_with("")
 }
 
-/// Like [`start`], with `extra` appended to sshd_config (e.g. `SetEnv
-/// PATH=…` so sessions find fake tools first).
+/// Like [`start`], with `extra` appended to sshd_config (`LogLevel DEBUG1`,
+/// or `SetEnv PATH=…` so sessions find fake tools first). sshd logs to
+/// `dir/sshd.log`.
 pub fn start_with(extra: &str) -> Sshd {
     super::require("/usr/sbin/sshd", "openssh-server");
     std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
@@ -62,7 +63,10 @@ pub fn start_with(extra: &str) -> Sshd {
     )
     .expect("sshd_config");
     let child = Command::new("/usr/sbin/sshd")
-        .args(["-D", "-e", "-f"])
+        .arg("-D")
+        .arg("-E")
+        .arg(d.join("sshd.log"))
+        .arg("-f")
         .arg(d.join("sshd_config"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -77,13 +81,43 @@ pub fn start_with(extra: &str) -> Sshd {
 }
 
 impl Sshd {
+    /// What sshd logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
+    }
+
+    /// The host key's `SHA256:…` fingerprint, as `ssh-keygen -l` prints it.
+    pub fn host_fingerprint(&self) -> String {
+        let out = Command::new("ssh-keygen")
+            .arg("-lf")
+            .arg(self.dir.path().join("host_ed25519.pub"))
+            .output()
+            .expect("ssh-keygen -l");
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(1)
+            .expect("fingerprint")
+            .to_string()
+    }
+
+    /// Adds the public key file `pub_file` (in the temp dir) to authorized_keys.
+    pub fn authorize(&self, pub_file: &Path) {
+        use std::io::Write;
+        let key = std::fs::read_to_string(pub_file).expect("public key");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("authorized_keys"))
+            .and_then(|mut f| f.write_all(key.as_bytes()))
+            .expect("authorized_keys");
+    }
+
     /// Connecting as the test user with the key file `key` in the temp dir.
     pub fn target(&self, key: &str) -> SshTarget {
         SshTarget {
             host: "127.0.0.1".into(),
-            port: self.port,
-            user: user(),
-            key: self.dir.path().join(key),
+            port: Some(self.port),
+            user: Some(user()),
+            key: Some(self.dir.path().join(key)),
         }
     }
 

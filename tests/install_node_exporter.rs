@@ -1,0 +1,270 @@
+//! Installing Debian's real node_exporter through a bundle over a real
+//! sshd (root, 127.0.0.1, temp prefix). There is no systemd here, so the
+//! pidfile path runs: install, /metrics verified over HTTP, a second run
+//! unchanged, upgrade to a second manifest version and back by rollback,
+//! an upgrade to a binary that exits at once rolled back automatically,
+//! uninstall. The unit systemd would get is checked against a golden file
+//! and with `systemd-analyze verify`.
+#![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use aami_tui::install::{ComponentKind, unit};
+
+const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    bundle: PathBuf,
+    port: u16,
+}
+
+impl Drop for Fixture {
+    /// Stops whatever exporter the test left running.
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.prefix().join("node_exporter/run.pid")) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+impl Fixture {
+    fn prefix(&self) -> PathBuf {
+        self.dir.path().join("opt")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(common::bin())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("HOME", self.dir.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("SSH_AUTH_SOCK")
+            .env_remove("AAMI_CONFIG")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run aami-tui")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}{}",
+            common::stdout(&o),
+            common::stderr(&o)
+        );
+        common::stdout(&o)
+    }
+
+    fn current(&self) -> String {
+        std::fs::read_link(self.prefix().join("node_exporter/current"))
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    }
+
+    fn metrics(&self) -> String {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            reqwest::get(format!("http://127.0.0.1:{}/metrics", self.port))
+                .await
+                .expect("GET /metrics")
+                .text()
+                .await
+                .expect("body")
+        })
+    }
+}
+
+fn fixture(sshd: &common::sshd::Sshd) -> Fixture {
+    common::require(NODE_EXPORTER, "prometheus-node-exporter");
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::servers::free_port();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "nodes:\n  - name: n1\n    ip: 127.0.0.1\n    ssh_user: {}\n    ssh_port: {}\n    ssh_key: {}\n    exporters:\n      node: {port}\n      dcgm: null\ninstall:\n  prefix: {}\nssh:\n  retry:\n    max_attempts: 1\n",
+            common::sshd::user(),
+            sshd.port,
+            sshd.dir.path().join("user_ed25519").display(),
+            dir.path().join("opt").display(),
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // 1.5.0+r2 is the same binary under a second manifest version (node_exporter
+    // reports 1.5.0 for both); 9.9 is a script that exits at once.
+    let exits = dir.path().join("exits");
+    std::fs::write(&exits, "#!/bin/sh\necho 'bad build' >&2\nexit 3\n").unwrap();
+    let bundle = dir.path().join("bundle.tar");
+    let o = common::run(&[
+        "bundle",
+        "create",
+        "--output",
+        bundle.to_str().unwrap(),
+        "--component",
+        &format!("node_exporter={NODE_EXPORTER}@1.5.0"),
+        "--component",
+        &format!("node_exporter={NODE_EXPORTER}@1.5.0+r2"),
+        "--component",
+        &format!("node_exporter={}@9.9", exits.display()),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    Fixture {
+        dir,
+        config,
+        bundle,
+        port,
+    }
+}
+
+#[test]
+fn install_verify_upgrade_rollback_and_uninstall_over_ssh() {
+    let sshd = common::sshd::start();
+    let f = fixture(&sshd);
+    let b = f.bundle.to_str().unwrap();
+    let install = [
+        "install",
+        "node_exporter",
+        "--node",
+        "n1",
+        "--bundle",
+        b,
+        "--version",
+        "1.5.0",
+    ];
+
+    // An unknown host key: refused with its fingerprint and how to accept.
+    let o = f.run(&install);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        common::stdout(&o).contains(&sshd.host_fingerprint()),
+        "{}",
+        common::stdout(&o)
+    );
+    assert!(common::stdout(&o).contains("--accept-new"));
+    assert!(!f.prefix().exists(), "nothing done on the node");
+
+    let mut accepted: Vec<&str> = install.to_vec();
+    accepted.push("--accept-new");
+    let out = f.ok(&accepted);
+    assert!(out.contains("n1  node_exporter  installed 1.5.0"), "{out}");
+    assert_eq!(f.current(), "1.5.0");
+    let page = f.metrics();
+    assert!(page.contains("node_cpu_seconds_total"));
+    assert!(page.contains("version=\"1.5.0\""));
+    // Remembered: no --accept-new needed any more, and nothing changes.
+    let pid = std::fs::read_to_string(f.prefix().join("node_exporter/run.pid")).unwrap();
+    let out = f.ok(&install);
+    assert!(out.contains("unchanged (1.5.0)"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(f.prefix().join("node_exporter/run.pid")).unwrap(),
+        pid,
+        "not restarted"
+    );
+    assert!(
+        f.ok(&["verify", "node_exporter", "--node", "n1"])
+            .contains("verified 1.5.0")
+    );
+
+    // Upgrade and back.
+    let out = f.ok(&[
+        "upgrade",
+        "node_exporter",
+        "--all",
+        "--bundle",
+        b,
+        "--version",
+        "1.5.0+r2",
+    ]);
+    assert!(out.contains("upgraded 1.5.0 → 1.5.0+r2"), "{out}");
+    assert_eq!(f.current(), "1.5.0+r2");
+    let out = f.ok(&["rollback", "node_exporter", "--node", "n1"]);
+    assert!(out.contains("rolled back 1.5.0+r2 → 1.5.0"), "{out}");
+    assert_eq!(f.current(), "1.5.0");
+    assert!(f.metrics().contains("node_cpu_seconds_total"));
+
+    // A build that exits at once: verify fails, the previous version returns.
+    let o = f.run(&[
+        "upgrade",
+        "node_exporter",
+        "--node",
+        "n1",
+        "--bundle",
+        b,
+        "--version",
+        "9.9",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = common::stdout(&o);
+    assert!(out.contains("FAILED"), "{out}");
+    assert!(out.contains("not running"), "{out}");
+    assert!(
+        out.contains("rolled back to 1.5.0, which is running"),
+        "{out}"
+    );
+    assert_eq!(f.current(), "1.5.0");
+    assert!(f.metrics().contains("node_cpu_seconds_total"));
+
+    // A name with shell metacharacters never reaches the node.
+    let o = f.run(&["verify", "node_exporter", "--node", "n1;reboot"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(common::stderr(&o).contains("not allowed"));
+
+    let out = f.ok(&["uninstall", "node_exporter", "--node", "n1"]);
+    assert!(out.contains("uninstalled 1.5.0"), "{out}");
+    assert!(!f.prefix().join("node_exporter").exists());
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", f.port)).is_err(),
+        "stopped"
+    );
+}
+
+#[test]
+fn the_systemd_unit_matches_its_golden_file_and_systemd_accepts_it() {
+    let text = unit::render(ComponentKind::NodeExporter, "/opt/aami", 9100);
+    let golden =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/aami-node_exporter.service");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &text).unwrap();
+    }
+    assert_eq!(text, std::fs::read_to_string(&golden).expect("golden unit"));
+    // systemd-analyze checks the unit, with ExecStart pointing at a real
+    // binary under a temp prefix.
+    common::require("systemd-analyze", "systemd");
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("opt");
+    std::fs::create_dir_all(prefix.join("node_exporter/1.5.0")).unwrap();
+    std::fs::copy(
+        NODE_EXPORTER,
+        prefix.join("node_exporter/1.5.0/node_exporter"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("1.5.0", prefix.join("node_exporter/current")).unwrap();
+    let file = dir
+        .path()
+        .join(unit::unit_name(ComponentKind::NodeExporter));
+    std::fs::write(
+        &file,
+        unit::render(ComponentKind::NodeExporter, prefix.to_str().unwrap(), 9100),
+    )
+    .unwrap();
+    let o = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = common::stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        !err.contains("Unknown key") && !err.contains("Failed to parse"),
+        "{err}"
+    );
+}
