@@ -268,3 +268,75 @@ fn the_systemd_unit_matches_its_golden_file_and_systemd_accepts_it() {
         "{err}"
     );
 }
+
+/// The same install from the TUI, as an operator does it: `i` on the node,
+/// the form (exporter, bundle), the confirm that lists the node, `y`, and
+/// the job in the action log until it says ok; then /metrics answers.
+#[test]
+fn install_from_the_tui_keyboard_only() {
+    common::require("tmux", "tmux");
+    let sshd = common::sshd::start();
+    let f = fixture(&sshd);
+    // Pin the node's host key the way the CLI does it (--accept-new), so
+    // the TUI's job connects without asking (verify itself fails: nothing
+    // is installed yet).
+    let pinned = f.run(&["verify", "node_exporter", "--node", "n1", "--accept-new"]);
+    assert!(
+        common::stdout(&pinned).contains("not installed"),
+        "{}",
+        common::stderr(&pinned)
+    );
+    let t = common::tmux::Tmux {
+        socket: format!("aami-install-{}", std::process::id()),
+    };
+    let script = format!(
+        "HOME={home} AAMI_STATE_DIR={home}/state {bin} --config {cfg}; echo EXIT=$?; sleep 30",
+        home = f.dir.path().display(),
+        bin = common::bin(),
+        cfg = f.config.display()
+    );
+    let out = t.run(&[
+        "new-session",
+        "-d",
+        "-x",
+        "160",
+        "-y",
+        "48",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert!(out.status.success());
+    t.wait_for("n1", std::time::Duration::from_secs(20));
+    t.keys(&["i"]);
+    t.wait_for("Install an exporter", std::time::Duration::from_secs(5));
+    t.keys(&["Tab"]);
+    t.type_text(f.bundle.to_str().unwrap());
+    t.keys(&["Tab"]);
+    t.type_text("1.5.0");
+    t.keys(&["Enter"]);
+    let dialog = t.wait_for("confirm: 1 target", std::time::Duration::from_secs(5));
+    assert!(
+        dialog.contains("install node_exporter 1.5.0 from") && dialog.contains("• n1"),
+        "{dialog}"
+    );
+    t.keys(&["y", "L"]);
+    let log = t.wait(
+        "the install job to end",
+        std::time::Duration::from_secs(90),
+        |s| {
+            s.lines()
+                .any(|l| l.contains("exporter") && (l.contains(" ok ") || l.contains("failed")))
+        },
+    );
+    let row = log
+        .lines()
+        .find(|l| l.contains("exporter") && l.contains("n1"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(row.contains(" ok "), "{log}");
+    assert!(f.metrics().contains("node_cpu_seconds_total"));
+    assert!(f.current().ends_with("1.5.0"), "{}", f.current());
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", std::time::Duration::from_secs(10));
+}

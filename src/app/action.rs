@@ -50,6 +50,9 @@ pub enum Action {
     ScanKernelLog,
     /// `c` in the action log: cancel the selected job.
     CancelJob,
+    /// `i` / `u` / `v`: install, upgrade or verify an exporter on the
+    /// target nodes (a form, then a confirm).
+    Exporter(super::form::ExporterAction),
     /// `t` on a node: its topology.
     OpenTopology,
     /// `r` in the topology pane: read it again over SSH.

@@ -134,6 +134,7 @@ impl App {
                 };
             }
             ScanKernelLog => self.scan_targets(),
+            Exporter(what) => self.open_exporter_form(what),
             OpenTopology => {
                 if let Some(id) = self.cursor_node() {
                     self.open_topology(id);
@@ -472,6 +473,7 @@ impl App {
             Pending::ScanKernelLogs(ids) => self.submit_scans(ids),
             Pending::CancelJob(id) => self.cancel_job(id),
             Pending::Quit => self.should_quit = true,
+            Pending::Exporter(ids, req) => self.submit_exporter_jobs(ids, req),
         }
     }
 
@@ -495,8 +497,99 @@ impl App {
         )));
     }
 
+    /// The form for `i` / `u` / `v`: which exporter (and bundle).
+    pub fn open_exporter_form(&mut self, what: super::form::ExporterAction) {
+        use super::form::ExporterAction;
+        if self.targets().is_empty() {
+            self.notice = Some("no node to act on: select or mark one".into());
+            return;
+        }
+        let mut fields = vec![Field::choice(
+            "Exporter",
+            &["node_exporter", "dcgm-exporter", "all-smi"],
+        )];
+        if what != ExporterAction::Verify {
+            fields.push(Field::text(
+                "Bundle",
+                Check::Required,
+                "/srv/aami/bundle.tar",
+            ));
+            fields.push(Field::text(
+                "Version",
+                Check::Optional,
+                "newest in the bundle",
+            ));
+        }
+        let mut title = what.word().to_string();
+        if let Some(first) = title.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        self.mode.push_overlay(Overlay::Form(Form::new(
+            &format!("{title} an exporter"),
+            FormPurpose::Exporter(what),
+            fields,
+        )));
+    }
+
+    fn submit_exporter_jobs(&mut self, ids: Vec<NodeId>, req: super::jobs::ExporterRequest) {
+        let (mut started, mut busy) = (0, Vec::new());
+        for id in ids {
+            let name = self.node_name(id);
+            match self.jobs.submit(
+                JobKind::Exporter,
+                vec![id],
+                vec![name.clone()],
+                JobInput::Exporter(req.clone()),
+                self.now,
+            ) {
+                Ok(spec) => {
+                    started += 1;
+                    self.requests.push(Request::RunJob(spec));
+                }
+                Err(job) => busy.push(format!("{name} (job {job})")),
+            }
+        }
+        let mut msg = format!("{} {} on {started} node(s)…", req.action, req.component);
+        if !busy.is_empty() {
+            msg.push_str(&format!("  busy: {}", busy.join(", ")));
+        }
+        msg.push_str("  (L: action log)");
+        self.notice = Some(msg);
+    }
+
     fn submit_form(&mut self, form: Form) {
         match form.purpose {
+            FormPurpose::Exporter(what) => {
+                let targets = self.targets();
+                let req = super::jobs::ExporterRequest {
+                    action: what.word().to_string(),
+                    component: form.value("Exporter").unwrap_or_default(),
+                    bundle: form.value("Bundle").filter(|b| !b.is_empty()),
+                    version: form.value("Version").filter(|v| !v.is_empty()),
+                };
+                let names = targets.iter().map(|&id| self.node_name(id)).collect();
+                let from = req
+                    .bundle
+                    .as_deref()
+                    .map(|b| format!(" from {b}"))
+                    .unwrap_or_default();
+                self.mode.push_overlay(Overlay::Confirm(Confirm::new(
+                    format!(
+                        "{} {}{}{} on {} node{} over SSH?",
+                        what.word(),
+                        req.component,
+                        req.version
+                            .as_deref()
+                            .map(|v| format!(" {v}"))
+                            .unwrap_or_default(),
+                        from,
+                        targets.len(),
+                        if targets.len() == 1 { "" } else { "s" }
+                    ),
+                    names,
+                    Pending::Exporter(targets, req),
+                )));
+            }
             FormPurpose::AddNode => {
                 let v = |l: &str| form.value(l).unwrap_or_default();
                 let name = v("Name");

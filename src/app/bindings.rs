@@ -5,6 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
+use super::form::ExporterAction;
 use super::mode::{Context, OverlayKind as O, View, ViewKind as V};
 
 /// One key, as the table names it.
@@ -141,6 +142,9 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::Char('O'))], Scope::Views(&[V::Fleet]), Action::ReverseSort, "O", "reverse the sort", None),
     // Node.
     row(&[Key(KeyCode::Enter)], Scope::Views(&[V::Node]), Action::Open, "Enter", "explain the Xid of the GPU under the cursor", Some("explain")),
+    row(&[Key(KeyCode::Char('i'))], Scope::Views(&[V::Fleet, V::Node]), Action::Exporter(ExporterAction::Install), "i", "install an exporter from a bundle (the marked nodes, else this one)", Some("install")),
+    row(&[Key(KeyCode::Char('u'))], Scope::Views(&[V::Fleet, V::Node]), Action::Exporter(ExporterAction::Upgrade), "u", "upgrade an exporter from a bundle; the old version stays for rollback", None),
+    row(&[Key(KeyCode::Char('v'))], Scope::Views(&[V::Fleet, V::Node]), Action::Exporter(ExporterAction::Verify), "v", "verify an exporter: its port answers with its families and version", None),
     row(&[Key(KeyCode::Char('t'))], Scope::Views(&[V::Node]), Action::OpenTopology, "t", "topology: the GPU/NIC link matrix, NVLinks, NUMA affinity", Some("topology")),
     row(&[Key(KeyCode::Char('t'))], Scope::Views(&[V::Fleet]), Action::OpenTopology, "t", "the selected node's topology", None),
     // Topology.

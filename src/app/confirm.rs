@@ -12,6 +12,8 @@ pub enum Pending {
     CancelJob(u64),
     /// Quit although jobs are still running (they are stopped).
     Quit,
+    /// Run an exporter action on these nodes, one job each.
+    Exporter(Vec<NodeId>, crate::app::jobs::ExporterRequest),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -147,6 +147,25 @@ impl Field {
 pub enum FormPurpose {
     /// Add a node to the config (onboarding).
     AddNode,
+    /// Install, upgrade or verify an exporter on the target nodes.
+    Exporter(ExporterAction),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExporterAction {
+    Install,
+    Upgrade,
+    Verify,
+}
+
+impl ExporterAction {
+    pub fn word(self) -> &'static str {
+        match self {
+            ExporterAction::Install => "install",
+            ExporterAction::Upgrade => "upgrade",
+            ExporterAction::Verify => "verify",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,6 +18,8 @@ pub enum JobKind {
     AddNode,
     /// Read a node's `nvidia-smi topo -m` and `nvlink --status` over SSH.
     TopologyCollect,
+    /// Install, upgrade, verify, roll back or remove an exporter over SSH.
+    Exporter,
 }
 
 impl JobKind {
@@ -27,6 +29,7 @@ impl JobKind {
             JobKind::HistoryLoad => "history load",
             JobKind::AddNode => "add node",
             JobKind::TopologyCollect => "topology",
+            JobKind::Exporter => "exporter",
         }
     }
 
@@ -37,6 +40,7 @@ impl JobKind {
             JobKind::HistoryLoad => "history",
             JobKind::AddNode => "add-node",
             JobKind::TopologyCollect => "topology",
+            JobKind::Exporter => "exporter",
         }
     }
 }
@@ -80,6 +84,19 @@ pub struct JobSpec {
 pub enum JobInput {
     None,
     AddNode(NodeDraft),
+    Exporter(ExporterRequest),
+}
+
+/// What to do with which exporter, from the install form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExporterRequest {
+    /// `install`, `upgrade`, `verify`, `rollback` or `uninstall`.
+    pub action: String,
+    /// `node_exporter`, `dcgm-exporter` or `all-smi`.
+    pub component: String,
+    /// The air-gap bundle (install and upgrade).
+    pub bundle: Option<String>,
+    pub version: Option<String>,
 }
 
 /// A node typed into the onboarding form.

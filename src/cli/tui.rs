@@ -85,6 +85,7 @@ pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
             theme_name: config.tui.theme.clone(),
             ssh,
             config_path: Some(src.path.clone()),
+            config: Some(config.clone()),
             topologies: Vec::new(),
         })
         .await
@@ -123,6 +124,7 @@ pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
             theme_name: config.tui.theme.clone(),
             ssh,
             config_path: None,
+            config: None,
             topologies: (0..sim.spec.nodes.len())
                 .map(|i| (i, crate::sim::topology::capture(&sim.spec, i)))
                 .collect(),

@@ -42,6 +42,9 @@ pub struct JobContext {
     /// The config file nodes are added to; `None` for the demo fleet.
     pub config_path: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
+    /// The config behind the fleet (node SSH settings, install prefix);
+    /// `None` for the demo. Replaced when a node is added.
+    pub config: std::sync::RwLock<Option<Arc<Config>>>,
     /// Node names in fleet order (cache file names).
     pub node_names: Vec<String>,
     /// History span and step for history loads.
@@ -202,7 +205,11 @@ async fn run(
         }
         JobKind::AddNode => match &spec.input {
             JobInput::AddNode(draft) => add_node(ctx, draft, out, tx).await,
-            JobInput::None => JobState::Failed("no node to add".into()),
+            _ => JobState::Failed("no node to add".into()),
+        },
+        JobKind::Exporter => match (&spec.input, spec.targets.first()) {
+            (JobInput::Exporter(req), Some(&node)) => exporter(ctx, node, req, out).await,
+            _ => JobState::Failed("no exporter action or node".into()),
         },
     }
 }
@@ -303,6 +310,99 @@ async fn topology_collect(
     }
 }
 
+/// Installs, upgrades or verifies an exporter on one node (src/install).
+async fn exporter(
+    ctx: &JobContext,
+    node: usize,
+    req: &crate::app::jobs::ExporterRequest,
+    out: &mut Output,
+) -> JobState {
+    use crate::install::{Action, ComponentKind};
+    let config = match ctx.config.read() {
+        Ok(c) => c.clone(),
+        Err(_) => None,
+    };
+    let Some(config) = config else {
+        return JobState::Failed(
+            "the demo fleet has no config: exporters are installed on configured nodes".into(),
+        );
+    };
+    let Some(node_cfg) = config.nodes.get(node) else {
+        return JobState::Failed("this node is not in the config".into());
+    };
+    let Some(kind) = ComponentKind::parse(&req.component) else {
+        return JobState::Failed(format!("unknown exporter {:?}", req.component));
+    };
+    let action = match req.action.as_str() {
+        "install" => Action::Install,
+        "upgrade" => Action::Upgrade,
+        "verify" => Action::Verify,
+        "rollback" => Action::Rollback,
+        "uninstall" => Action::Uninstall,
+        other => return JobState::Failed(format!("unknown action {other:?}")),
+    };
+    // The bundle is checked whole before anything is copied.
+    let bundle = match &req.bundle {
+        Some(path) => {
+            out.line(&format!("checking bundle {path}")).await;
+            let p = PathBuf::from(path);
+            match tokio::task::spawn_blocking(move || crate::bundle::open_verified(&p)).await {
+                Ok(Ok(b)) => Some(b),
+                Ok(Err(e)) => return JobState::Failed(e.to_string()),
+                Err(e) => return JobState::Failed(format!("bundle reader stopped: {e}")),
+            }
+        }
+        None => None,
+    };
+    let component = match (&bundle, action) {
+        (Some(b), Action::Install | Action::Upgrade) => {
+            match b.manifest.find(kind.name(), req.version.as_deref()) {
+                Some(c) => Some(c),
+                None => return JobState::Failed(format!("the bundle has no {}", kind.name())),
+            }
+        }
+        (None, Action::Install | Action::Upgrade) => {
+            return JobState::Failed(format!("{} needs a bundle", req.action));
+        }
+        _ => None,
+    };
+    let ssh = crate::ssh::SshOptions::from_config(&config, |k| std::env::var(k).ok());
+    let job = crate::install::Job {
+        action,
+        kind,
+        node: node_cfg,
+        prefix: &config.install.prefix,
+        component,
+        bundle: bundle.as_ref(),
+        ssh: &ssh,
+        verify_timeout: Duration::from_secs(20),
+    };
+    // Progress lines go to the job's output as they come.
+    let (ptx, mut prx) = mpsc::unbounded_channel::<String>();
+    let mut progress = move |line: String| {
+        let _ = ptx.send(line);
+    };
+    let run = crate::install::run(&job, &mut progress);
+    tokio::pin!(run);
+    let result = loop {
+        tokio::select! {
+            r = &mut run => break r,
+            Some(line) = prx.recv() => out.line(&line).await,
+        }
+    };
+    while let Ok(line) = prx.try_recv() {
+        out.line(&line).await;
+    }
+    match result {
+        Ok(outcome) => JobState::Ok(format!("{} {outcome}", kind.name())),
+        Err(e) => {
+            let why = e.to_string();
+            out.line(&why).await;
+            JobState::Failed(why)
+        }
+    }
+}
+
 async fn add_node(
     ctx: &JobContext,
     draft: &NodeDraft,
@@ -339,6 +439,9 @@ async fn add_node(
                     labels: n.labels.clone(),
                 };
                 let _ = tx.send(TaskMsg::App(Event::NodeAdded(spec))).await;
+            }
+            if let Ok(mut c) = ctx.config.write() {
+                *c = Some(Arc::new(config.clone()));
             }
             let _ = tx.send(TaskMsg::Reconfigure(Box::new(config))).await;
             JobState::Ok(format!(

@@ -37,6 +37,8 @@ pub struct Setup {
     pub ssh: SshContext,
     /// The config file behind the fleet; `None` for the demo.
     pub config_path: Option<PathBuf>,
+    /// The config behind the fleet, for actions on nodes; `None` for the demo.
+    pub config: Option<crate::config::Config>,
     /// Topology captures known at start (the demo's), by node.
     pub topologies: Vec<(crate::domain::NodeId, String)>,
 }
@@ -59,6 +61,7 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
         theme_name,
         ssh,
         config_path,
+        config,
         topologies,
     } = setup;
     let (mut theme, problem) = theme::load(&theme_name);
@@ -79,6 +82,7 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
             source: source.clone(),
             config_path,
             state_dir: state_dir::state_dir(),
+            config: std::sync::RwLock::new(config.map(std::sync::Arc::new)),
             node_names: app
                 .fleet
                 .nodes

@@ -4,6 +4,7 @@
 pub mod pages;
 pub mod servers;
 pub mod sshd;
+pub mod tmux;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
