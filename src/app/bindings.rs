@@ -134,6 +134,7 @@ pub static BINDINGS: &[Binding] = &[
     // Fleet.
     row(&[Key(KeyCode::Enter)], Scope::Views(&[V::Fleet]), Action::Open, "Enter", "open the node: its GPUs, gauges and history", Some("open")),
     row(&[Key(KeyCode::Char(' '))], Scope::Views(&[V::Fleet, V::Heatmap]), Action::ToggleMark, "Space", "mark or unmark the node under the cursor", Some("mark")),
+    row(&[Key(KeyCode::Char('/'))], Scope::Views(&[V::Fleet, V::Heatmap]), Action::StartFilter, "/", "filter nodes: text, label=value, temp>85, util<10, state=down", Some("filter")),
     row(&[Key(KeyCode::Char('*'))], Scope::Views(&[V::Fleet, V::Heatmap]), Action::MarkVisible, "*", "mark every node the filter shows", None),
     row(&[Key(KeyCode::Char('U'))], Scope::Views(&[V::Fleet, V::Heatmap]), Action::ClearMarks, "U", "clear all marks", None),
     row(&[Key(KeyCode::Char('l'))], Scope::Views(&[V::Fleet, V::Node]), Action::ScanKernelLog, "l", "scan the kernel log for Xids over SSH (the marked nodes, else this one)", Some("xid scan")),
@@ -170,7 +171,6 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::PageDown)], Scope::AnyView, Action::PageDown, "", "", None),
     row(&[Key(KeyCode::Home), Key(KeyCode::Char('g'))], LISTS, Action::Top, "g G  Home End", "top, bottom", None),
     row(&[Key(KeyCode::End), Key(KeyCode::Char('G'))], LISTS, Action::Bottom, "", "", None),
-    row(&[Key(KeyCode::Char('/'))], Scope::Views(&[V::Fleet, V::Heatmap]), Action::StartFilter, "/", "filter nodes: text, label=value, temp>85, util<10, state=down", Some("filter")),
     row(&[Key(KeyCode::Char(':'))], Scope::AnyView, Action::OpenCommand, ":", "command line: :node NAME, :xid 79, :heatmap power, :sort temp, :q", Some("cmd")),
     row(&[Key(KeyCode::Esc)], Scope::AnyView, Action::Back, "Esc", "back: leave the view, else clear the filter and marks", Some("back")),
     row(&[Key(KeyCode::Tab)], Scope::AnyView, Action::NextTab, "Tab  Shift-Tab", "next / previous tab", None),
