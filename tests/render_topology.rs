@@ -129,7 +129,11 @@ fn two_gpu_box() {
     });
     let mut app = with_topology(&aami_tui::sim::topology::capture(&spec, 0));
     let (_, big) = both(&mut app, "two_gpu");
-    assert!(big.contains("GPU1") && !big.contains("GPU2"), "{big}");
+    let header = big
+        .lines()
+        .find(|l| l.trim_start().starts_with("GPU0"))
+        .unwrap();
+    assert!(header.contains("GPU1") && !header.contains("GPU2"), "{big}");
 }
 
 #[test]

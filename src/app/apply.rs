@@ -378,6 +378,7 @@ impl App {
     /// known yet.
     pub fn open_topology(&mut self, id: NodeId) {
         self.mode.push_view(View::Topology(id));
+        self.ui.topo_scroll = 0;
         if !self.topologies.contains_key(&id) {
             self.collect_topology(id);
         }
@@ -731,7 +732,10 @@ impl App {
                     }
                 };
             }
-            View::Topology(_) => {}
+            View::Topology(_) => {
+                // The pane clamps what it cannot show.
+                self.ui.topo_scroll = clamp_add(self.ui.topo_scroll, delta, 1000);
+            }
             View::Node(id) => {
                 let gpus = self.fleet.nodes.get(id).map(|n| n.gpus.len()).unwrap_or(0);
                 self.ui.gpu_scroll = clamp_add(self.ui.gpu_scroll, delta, gpus);

@@ -83,6 +83,8 @@ pub struct UiState {
     pub alert_selected: usize,
     /// Selected row of the action log (newest first).
     pub log_selected: usize,
+    /// First line shown in the topology pane.
+    pub topo_scroll: usize,
     /// Marked nodes: actions that target nodes target these when any.
     pub marks: BTreeSet<NodeId>,
     /// What the renderer last laid out.
@@ -171,6 +173,7 @@ impl Default for UiState {
             },
             alert_selected: 0,
             log_selected: 0,
+            topo_scroll: 0,
             marks: BTreeSet::new(),
             geometry: Geometry::default(),
         }

@@ -66,6 +66,7 @@ pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rec
         matrix_lines(m, theme, w, &mut lines);
     }
     link_lines(t, theme, w, &mut lines);
+    exporter_lines(app, id, theme, &mut lines);
     if let Some(m) = &t.matrix {
         lines.push(Line::from(""));
         let pairs = m.cross_socket_pairs();
@@ -85,8 +86,16 @@ pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rec
             lines.push(Line::from(l));
         }
     }
-    frame.render_widget(Paragraph::new(lines), area);
-    area.height.saturating_sub(2).max(1) as usize
+    // Scrolls when it does not fit; the last row says there is more.
+    let rows = area.height as usize;
+    let first = app.ui.topo_scroll.min(lines.len().saturating_sub(rows));
+    let more = lines.len() > first + rows;
+    let mut shown: Vec<Line> = lines.into_iter().skip(first).take(rows).collect();
+    if more && let Some(last) = shown.last_mut() {
+        *last = Line::from(Span::styled(" ↓ more: ↑↓ scroll", theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(shown), area);
+    rows.saturating_sub(1).max(1)
 }
 
 fn matrix_lines(m: &TopoMatrix, theme: &Theme, width: usize, lines: &mut Vec<Line<'static>>) {
@@ -169,6 +178,50 @@ fn matrix_lines(m: &TopoMatrix, theme: &Theme, width: usize, lines: &mut Vec<Lin
                 theme.dim(),
             )));
         }
+    }
+}
+
+/// The exporter's live NVLink figures, when it reports them: bandwidth
+/// and the error counters (CRC, replay, recovery), which must stay at 0.
+fn exporter_lines(app: &App, id: NodeId, theme: &Theme, lines: &mut Vec<Line<'static>>) {
+    let Some(n) = app.fleet.nodes.get(id) else {
+        return;
+    };
+    let rows: Vec<&crate::domain::GpuSample> = n
+        .gpus
+        .iter()
+        .filter(|g| g.nvlink_bandwidth.is_some() || g.nvlink_errors.is_some())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        " NVLink from the exporter (live)",
+        theme.column_header(),
+    )));
+    for g in rows {
+        // The exporter's counter, scaled but unit-free: dcgm-exporter
+        // versions disagree on its unit.
+        let bw = g
+            .nvlink_bandwidth
+            .map(|b| match b {
+                b if b >= 1e9 => format!("{:.1}G", b / 1e9),
+                b if b >= 1e6 => format!("{:.0}M", b / 1e6),
+                b if b >= 1e3 => format!("{:.0}k", b / 1e3),
+                b => format!("{b:.0}"),
+            })
+            .unwrap_or_else(|| "-".into());
+        let mut spans = vec![Span::raw(format!(" GPU{:<3} bandwidth {bw:<10} ", g.index))];
+        match g.nvlink_errors {
+            Some(e) if e > 0.0 => spans.push(Span::styled(
+                format!("errors {e:.0} (CRC, replay, recovery)"),
+                theme.severity(Severity::Warning),
+            )),
+            Some(_) => spans.push(Span::styled("errors 0", theme.ok())),
+            None => spans.push(Span::styled("errors -", theme.dim())),
+        }
+        lines.push(Line::from(spans));
     }
 }
 
