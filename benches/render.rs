@@ -74,9 +74,9 @@ fn bytes_per_refresh(pane: View) -> (usize, usize) {
             .apply_refresh(spec.outcomes_at(t), now, Duration::ZERO);
         app.apply(Action::Tick(now + Duration::from_millis(800)));
         term.draw(|f| {
-        ui::render(&app, &theme, f);
-    })
-    .unwrap();
+            ui::render(&app, &theme, f);
+        })
+        .unwrap();
         steady.push(counter.get() - before);
     }
     steady.sort();

@@ -35,19 +35,27 @@ fn help_overlay_fits_and_scrolls_instead_of_cutting() {
     for s in [&small, &big] {
         for l in s.lines().filter(|l| l.contains('│')) {
             let inner = l.rsplit_once('│').map(|x| x.0).unwrap_or(l);
-            assert!(!inner.ends_with(|c: char| c.is_alphanumeric()) || inner.ends_with(' ') || true);
+            assert!(
+                !inner.ends_with(|c: char| c.is_alphanumeric()) || inner.ends_with(' ') || true
+            );
         }
     }
     // Words the footer never shows prove the overlay is the help, and text
     // from the end of long rows proves nothing is cut at 80 columns.
     assert!(small.contains("dense cells"), "{small}");
-    assert!(small.contains("health"), "the metric list wraps, whole: {small}");
+    assert!(
+        small.contains("health"),
+        "the metric list wraps, whole: {small}"
+    );
     // 80×24 cannot show it all: it says so and scrolls.
     assert!(small.contains("↑↓ 1-"), "{small}");
     press(&mut app, KeyCode::PageDown);
     let scrolled = frame(&mut app, &Theme::mono(), 80, 24);
     assert_ne!(scrolled, small);
-    assert!(scrolled.contains("Everywhere") || scrolled.contains("Fleet"), "{scrolled}");
+    assert!(
+        scrolled.contains("Everywhere") || scrolled.contains("Fleet"),
+        "{scrolled}"
+    );
     press(&mut app, KeyCode::Esc);
     assert!(app.mode.overlay().is_none());
 }
@@ -86,14 +94,26 @@ fn command_line_completes_and_suggests() {
     keys(&mut app, ":nod gpu-node-02");
     press(&mut app, KeyCode::Enter);
     let (small, _) = both(&mut app, "command_unknown");
-    assert!(small.contains("unknown command :nod: did you mean :node?"), "{small}");
-    assert!(small.contains(" :nod gpu-node-02"), "the line stays to be fixed: {small}");
+    assert!(
+        small.contains("unknown command :nod: did you mean :node?"),
+        "{small}"
+    );
+    assert!(
+        small.contains(" :nod gpu-node-02"),
+        "the line stays to be fixed: {small}"
+    );
     // History: ↑ brings the last line back after the prompt is reopened.
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Char(':'));
     press(&mut app, KeyCode::Up);
     let s = frame(&mut app, &Theme::mono(), 80, 24);
-    assert!(s.lines().last().unwrap_or("").starts_with(" :nod gpu-node-02"), "{s}");
+    assert!(
+        s.lines()
+            .last()
+            .unwrap_or("")
+            .starts_with(" :nod gpu-node-02"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -118,7 +138,9 @@ fn commands_do_what_they_say() {
             }
             "node" => assert_eq!(app.view(), View::Node(1)),
             "xid" => {
-                assert!(matches!(app.mode.overlay(), Some(Overlay::Xid(p)) if p.code() == Some(79)));
+                assert!(
+                    matches!(app.mode.overlay(), Some(Overlay::Xid(p)) if p.code() == Some(79))
+                );
                 press(&mut app, KeyCode::Esc);
             }
             "sort" => assert!(app.ui.sort_desc && app.ui.sort.word() == "temp"),
@@ -164,7 +186,12 @@ fn marked_nodes_are_confirmed_before_a_scan() {
     press(&mut app, KeyCode::Char('l'));
     press(&mut app, KeyCode::Char('y'));
     assert!(app.requests.is_empty(), "{:?}", app.requests);
-    assert!(app.notice.as_deref().unwrap_or("").contains("already scanning"));
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("already scanning")
+    );
     // `*` marks every visible node, `U` clears.
     press(&mut app, KeyCode::Char('*'));
     assert_eq!(app.ui.marks.len(), 12);
@@ -204,7 +231,10 @@ fn add_node_form_validates_inline_and_takes_paste() {
     keys(&mut app, "99999");
     press(&mut app, KeyCode::Enter);
     let (small, _) = both(&mut app, "form_add_node_errors");
-    assert!(small.contains("✖ not an IP address or host name"), "{small}");
+    assert!(
+        small.contains("✖ not an IP address or host name"),
+        "{small}"
+    );
     assert!(small.contains("✖ a port is 1–65535"), "{small}");
     // Submitting put the focus on the first bad field, the address. Fix it
     // with a paste (into the focused field), then the port.
@@ -230,11 +260,18 @@ fn add_node_form_validates_inline_and_takes_paste() {
     let aami_tui::app::jobs::JobInput::AddNode(d) = &spec.input else {
         panic!("{spec:?}");
     };
-    assert_eq!((d.name.as_str(), d.address.as_str(), d.port), ("gpu-node-17", "10.0.0.17", Some(2222)));
+    assert_eq!(
+        (d.name.as_str(), d.address.as_str(), d.port),
+        ("gpu-node-17", "10.0.0.17", Some(2222))
+    );
 }
 
 fn press_ctrl(app: &mut App, c: char) {
-    common::press_with(app, KeyCode::Char(c), crossterm::event::KeyModifiers::CONTROL);
+    common::press_with(
+        app,
+        KeyCode::Char(c),
+        crossterm::event::KeyModifiers::CONTROL,
+    );
 }
 
 #[test]
@@ -244,7 +281,8 @@ fn a_form_masks_secrets() {
         "Unlock SSH key",
         FormPurpose::AddNode,
         vec![
-            Field::text("Key file", Check::Required, "~/.ssh/id_ed25519").with_value("~/.ssh/fleet"),
+            Field::text("Key file", Check::Required, "~/.ssh/id_ed25519")
+                .with_value("~/.ssh/fleet"),
             Field::secret("Passphrase", "asked once, never stored"),
             Field::choice("Remember", &["this session", "no"]),
         ],
@@ -306,9 +344,15 @@ fn action_log_lists_jobs_newest_first_and_shows_output() {
     let mut app = finished_jobs_app();
     press(&mut app, KeyCode::Char('L'));
     let (small, big) = both(&mut app, "action_log");
-    let rows: Vec<&str> = big.lines().filter(|l| l.contains("kernel-log scan")).collect();
+    let rows: Vec<&str> = big
+        .lines()
+        .filter(|l| l.contains("kernel-log scan"))
+        .collect();
     assert_eq!(rows.len(), 2, "{big}");
-    assert!(rows[0].contains("failed") && rows[0].contains("gpu-node-02"), "newest first: {big}");
+    assert!(
+        rows[0].contains("failed") && rows[0].contains("gpu-node-02"),
+        "newest first: {big}"
+    );
     assert!(rows[1].contains("ok") && rows[1].contains("1.4s"), "{big}");
     assert!(small.contains("host key"), "{small}");
     press(&mut app, KeyCode::Down);
@@ -318,7 +362,11 @@ fn action_log_lists_jobs_newest_first_and_shows_output() {
     assert!(small.contains("/var/lib/aami/jobs/7-1-klog.log"), "{small}");
     // Cancelling a finished job says so instead of pretending.
     press(&mut app, KeyCode::Char('c'));
-    assert!(app.requests.iter().all(|r| !matches!(r, aami_tui::app::Request::CancelJob(_))));
+    assert!(
+        app.requests
+            .iter()
+            .all(|r| !matches!(r, aami_tui::app::Request::CancelJob(_)))
+    );
 }
 
 #[test]
@@ -329,7 +377,10 @@ fn cancelling_a_running_job_asks_the_runtime() {
     press(&mut app, KeyCode::Char('L'));
     press(&mut app, KeyCode::Char('c'));
     assert!(
-        matches!(app.requests.as_slice(), [aami_tui::app::Request::CancelJob(1)]),
+        matches!(
+            app.requests.as_slice(),
+            [aami_tui::app::Request::CancelJob(1)]
+        ),
         "{:?}",
         app.requests
     );
@@ -352,7 +403,8 @@ fn xid_popup_80x24_and_160x48() {
     let (small, big) = both(&mut app, "xid_popup_79");
     // Commands sit whole on their own lines at 160 columns.
     assert!(
-        big.lines().any(|l| l.trim_matches(|c| c == '│' || c == ' ') == "nvidia-smi and lspci -d 10de:")
+        big.lines()
+            .any(|l| l.trim_matches(|c| c == '│' || c == ' ') == "nvidia-smi and lspci -d 10de:")
             || big.contains("lspci -d 10de:"),
         "{big}"
     );

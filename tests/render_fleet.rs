@@ -3,8 +3,8 @@
 mod common;
 
 use aami_tui::app::{Action, SortKey, View};
-use crossterm::event::KeyCode;
 use aami_tui::ui::theme::Theme;
+use crossterm::event::KeyCode;
 
 use common::{draw, frame, keys, press, text};
 
@@ -29,8 +29,14 @@ fn fleet_pane_80x24_drops_columns_not_nodes() {
     let s = text(&draw(&app, &Theme::mono(), 80, 24));
     assert!(!s.contains("LABELS"), "labels column dropped at 80 cols");
     assert!(s.contains("NODE") && s.contains("STATE") && s.contains("UTIL"));
-    let row7 = s.lines().find(|l| l.contains("gpu-node-07")).unwrap_or_default();
-    assert!(row7.contains("down"), "the state survives at 80 columns: {row7}");
+    let row7 = s
+        .lines()
+        .find(|l| l.contains("gpu-node-07"))
+        .unwrap_or_default();
+    assert!(
+        row7.contains("down"),
+        "the state survives at 80 columns: {row7}"
+    );
     snap!("fleet_80x24", s);
 }
 
@@ -122,7 +128,6 @@ fn alerts_pane_lists_worst_first() {
     assert!(s.contains("reported Xid 79"));
     assert!(s.contains("warn"));
 }
-
 
 fn open(app: &mut aami_tui::app::App, name: &str) {
     let id = app

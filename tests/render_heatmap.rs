@@ -3,10 +3,10 @@
 mod common;
 
 use aami_tui::app::{Action, SortKey, View};
-use crossterm::event::KeyCode;
 use aami_tui::domain::heat::HeatMetric;
 use aami_tui::ui::theme::Theme;
 use common::{draw, frame, keys, press, text};
+use crossterm::event::KeyCode;
 
 const T: f64 = 50.0;
 
@@ -25,7 +25,10 @@ fn heatmap_160x48_and_80x24() {
     snap!("heatmap_util_160x48", s);
     let s = text(&draw(&app, &Theme::mono(), 80, 24));
     let legend = s.lines().nth(2).unwrap_or_default();
-    assert!(legend.contains("max"), "the legend keeps the fleet max at 80 columns: {legend}");
+    assert!(
+        legend.contains("max"),
+        "the legend keeps the fleet max at 80 columns: {legend}"
+    );
     snap!("heatmap_util_80x24", s);
 }
 
@@ -136,8 +139,16 @@ fn panes_use_the_room_at_250x70() {
     // The heatmap puts several node blocks on a row and still shows all.
     press(&mut app, KeyCode::Char('2'));
     let s = frame(&mut app, &Theme::mono(), 250, 70);
-    assert!(app.ui.geometry.heat_blocks_per_row >= 4, "{:?}", app.ui.geometry);
-    assert_eq!(s.matches("gpu-node-").count(), 64 + 1, "64 blocks + the cursor line: {s}");
+    assert!(
+        app.ui.geometry.heat_blocks_per_row >= 4,
+        "{:?}",
+        app.ui.geometry
+    );
+    assert_eq!(
+        s.matches("gpu-node-").count(),
+        64 + 1,
+        "64 blocks + the cursor line: {s}"
+    );
     press(&mut app, KeyCode::Char('3'));
     let s = frame(&mut app, &Theme::mono(), 250, 70);
     assert!(s.contains("crit"));

@@ -53,7 +53,9 @@ fn enter_on_an_xid_alert_explains_it_for_that_gpu() {
     let s = text(&draw(&app, &Theme::mono(), 120, 24));
     assert!(s.contains("(Enter: explain)"), "{s}");
     press(&mut app, KeyCode::Enter);
-    let ctx = popup(&app).and_then(|p| p.context.clone()).expect("popup with GPU context");
+    let ctx = popup(&app)
+        .and_then(|p| p.context.clone())
+        .expect("popup with GPU context");
     assert_eq!((ctx.node.as_str(), ctx.gpu), ("gpu-node-06", 2));
     assert_eq!(ctx.pci_bus_id.as_deref(), Some("00000000:75:00.0"));
     let s = text(&draw(&app, &Theme::mono(), 120, 40));

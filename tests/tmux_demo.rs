@@ -82,12 +82,18 @@ impl Tmux {
                 };
                 // Fields after the command name in parentheses: state, ppid.
                 let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
-                let ppid = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+                let ppid = after
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|p| p.parse::<u32>().ok());
                 if ppid == Some(shell) && stat.contains("aami-tui") {
                     return pid;
                 }
             }
-            assert!(Instant::now() < deadline, "no aami-tui under the pane's shell");
+            assert!(
+                Instant::now() < deadline,
+                "no aami-tui under the pane's shell"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -145,9 +151,14 @@ fn assert_restored(t: &Tmux, exit: &str) {
     assert!(screen.contains(&format!("EXIT={exit}")), "{screen}");
     // Raw mode is off again: canonical input and echo are back on.
     let modes = t.wait_for("icanon", Duration::from_secs(5));
-    let last = modes.lines().rev().find(|l| l.contains("icanon")).unwrap_or("");
+    let last = modes
+        .lines()
+        .rev()
+        .find(|l| l.contains("icanon"))
+        .unwrap_or("");
     assert!(
-        last.split_whitespace().any(|w| w == "icanon") && last.split_whitespace().any(|w| w == "echo"),
+        last.split_whitespace().any(|w| w == "icanon")
+            && last.split_whitespace().any(|w| w == "echo"),
         "{modes}"
     );
     // The alternate screen is gone: the TUI's table is no longer shown.
@@ -231,7 +242,10 @@ fn commands_marks_and_confirm_as_an_operator_types_them() {
     t.keys(&[":"]);
     t.type_text("xid 79");
     t.keys(&["Enter"]);
-    t.wait_for("Xid 79 — GPU has fallen off the bus", Duration::from_secs(5));
+    t.wait_for(
+        "Xid 79 — GPU has fallen off the bus",
+        Duration::from_secs(5),
+    );
     t.keys(&["Escape"]);
     // :node opens a node by name.
     t.keys(&[":"]);
@@ -250,11 +264,17 @@ fn commands_marks_and_confirm_as_an_operator_types_them() {
     t.wait_for("2 marked", Duration::from_secs(5));
     t.keys(&["l"]);
     let dialog = t.wait_for("confirm: 2 targets", Duration::from_secs(5));
-    assert!(dialog.contains("• gpu-node-02") && dialog.contains("• gpu-node-03"), "{dialog}");
+    assert!(
+        dialog.contains("• gpu-node-02") && dialog.contains("• gpu-node-03"),
+        "{dialog}"
+    );
     // Yes starts one job per node; the action log lists them.
     t.keys(&["y", "L"]);
     let log = t.wait_for("kernel-log scan", Duration::from_secs(5));
-    assert!(log.contains("gpu-node-02") && log.contains("gpu-node-03"), "{log}");
+    assert!(
+        log.contains("gpu-node-02") && log.contains("gpu-node-03"),
+        "{log}"
+    );
     t.keys(&["q"]);
     assert_restored(&t, "0");
 }

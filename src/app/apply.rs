@@ -232,7 +232,11 @@ impl App {
             {
                 f.cycle_choice(if a == CursorLeft { -1 } else { 1 });
             }
-            (Overlay::Form(f), a @ (Backspace | Delete | CursorLeft | CursorRight | Home | End | ClearLine | DeleteWord)) => {
+            (
+                Overlay::Form(f),
+                a @ (Backspace | Delete | CursorLeft | CursorRight | Home | End | ClearLine
+                | DeleteWord),
+            ) => {
                 f.edit(|t| {
                     edit_text(t, a);
                 });
@@ -306,10 +310,13 @@ impl App {
         self.ui.gpu_scroll = 0;
         if self.history_available {
             let name = self.node_name(id);
-            if let Ok(spec) =
-                self.jobs
-                    .submit(JobKind::HistoryLoad, vec![id], vec![name], JobInput::None, self.now)
-            {
+            if let Ok(spec) = self.jobs.submit(
+                JobKind::HistoryLoad,
+                vec![id],
+                vec![name],
+                JobInput::None,
+                self.now,
+            ) {
                 self.requests.push(Request::RunJob(spec));
             }
         }
@@ -478,11 +485,19 @@ impl App {
         use command::Arg;
         match arg {
             Arg::Node => {
-                let mut v: Vec<String> = self.fleet.nodes.iter().map(|n| n.spec.name.clone()).collect();
+                let mut v: Vec<String> = self
+                    .fleet
+                    .nodes
+                    .iter()
+                    .map(|n| n.spec.name.clone())
+                    .collect();
                 v.sort_by(|a, b| crate::domain::fleet::natural_cmp(a, b));
                 v
             }
-            Arg::SortColumn => view::SortKey::ALL.iter().map(|k| k.word().to_string()).collect(),
+            Arg::SortColumn => view::SortKey::ALL
+                .iter()
+                .map(|k| k.word().to_string())
+                .collect(),
             Arg::Metric => crate::domain::heat::HeatMetric::ALL
                 .iter()
                 .map(|m| m.word().to_string())

@@ -28,11 +28,10 @@ impl KeySpec {
                 (plain && want == got).then_some(None)
             }
             (KeySpec::Key(want), got) => (want == got).then_some(None),
-            (KeySpec::Ctrl(want), KeyCode::Char(got)) => (key
-                .modifiers
-                .contains(KeyModifiers::CONTROL)
-                && got.eq_ignore_ascii_case(&want))
-            .then_some(None),
+            (KeySpec::Ctrl(want), KeyCode::Char(got)) => {
+                (key.modifiers.contains(KeyModifiers::CONTROL) && got.eq_ignore_ascii_case(&want))
+                    .then_some(None)
+            }
             (KeySpec::AnyChar, KeyCode::Char(c)) => (plain && !c.is_control()).then_some(Some(c)),
             (KeySpec::Digit, KeyCode::Char(c)) => (plain && c.is_ascii_digit()).then_some(Some(c)),
             _ => None,
@@ -244,13 +243,11 @@ pub fn footer(ctx: Context) -> Vec<&'static Binding> {
 /// context's own, then "Everywhere"), then every other section.
 pub fn help_sections(ctx: Context) -> Vec<(String, Vec<&'static Binding>)> {
     let mut sections: Vec<(String, Vec<&'static Binding>)> = Vec::new();
-    let mut push = |title: String, b: &'static Binding| match sections
-        .iter_mut()
-        .find(|(t, _)| *t == title)
-    {
-        Some((_, rows)) => rows.push(b),
-        None => sections.push((title, vec![b])),
-    };
+    let mut push =
+        |title: String, b: &'static Binding| match sections.iter_mut().find(|(t, _)| *t == title) {
+            Some((_, rows)) => rows.push(b),
+            None => sections.push((title, vec![b])),
+        };
     let shown = BINDINGS.iter().filter(|b| !b.help.is_empty());
     let here_title = match ctx {
         Context::View(v) => format!("This pane: {}", v.title()),
@@ -375,12 +372,15 @@ mod tests {
             for k in b.keys {
                 let KeySpec::Key(code) = k else { continue };
                 let ev = key(*code);
-                let reachable = all_contexts.iter().filter(|c| b.scope.contains(**c)).any(|c| {
-                    BINDINGS
-                        .iter()
-                        .position(|x| x.scope.contains(*c) && x.keys.iter().any(|kk| kk.matches(&ev).is_some()))
-                        == Some(i)
-                });
+                let reachable = all_contexts
+                    .iter()
+                    .filter(|c| b.scope.contains(**c))
+                    .any(|c| {
+                        BINDINGS.iter().position(|x| {
+                            x.scope.contains(*c)
+                                && x.keys.iter().any(|kk| kk.matches(&ev).is_some())
+                        }) == Some(i)
+                    });
                 assert!(reachable, "row {i} ({}) key {k:?} never fires", b.label);
             }
         }

@@ -276,7 +276,8 @@ impl App {
                 crate::config::themes::builtin_names().join(", ")
             ));
         }
-        self.requests.push(super::Request::SetTheme(arg.to_string()));
+        self.requests
+            .push(super::Request::SetTheme(arg.to_string()));
         Ok(())
     }
 

@@ -266,7 +266,10 @@ impl Form {
 
     /// The value of the field with this label.
     pub fn value(&self, label: &str) -> Option<String> {
-        self.fields.iter().find(|f| f.label == label).map(Field::value)
+        self.fields
+            .iter()
+            .find(|f| f.label == label)
+            .map(Field::value)
     }
 }
 

@@ -112,7 +112,11 @@ impl Job {
     /// Run time so far, or in all once finished.
     pub fn duration(&self, now: Instant) -> Option<Duration> {
         let start = self.started?;
-        Some(self.finished.unwrap_or(now).saturating_duration_since(start))
+        Some(
+            self.finished
+                .unwrap_or(now)
+                .saturating_duration_since(start),
+        )
     }
 }
 
@@ -268,11 +272,23 @@ mod tests {
         let now = Instant::now();
         let names = || vec!["n".to_string()];
         let first = b
-            .submit(JobKind::KernelLogScan, vec![1], names(), JobInput::None, now)
+            .submit(
+                JobKind::KernelLogScan,
+                vec![1],
+                names(),
+                JobInput::None,
+                now,
+            )
             .expect("first");
         for _ in 0..9 {
             assert_eq!(
-                b.submit(JobKind::KernelLogScan, vec![1], names(), JobInput::None, now),
+                b.submit(
+                    JobKind::KernelLogScan,
+                    vec![1],
+                    names(),
+                    JobInput::None,
+                    now
+                ),
                 Err(first.id)
             );
         }
@@ -281,8 +297,14 @@ mod tests {
                 .is_ok()
         );
         assert!(
-            b.submit(JobKind::KernelLogScan, vec![2], names(), JobInput::None, now)
-                .is_ok()
+            b.submit(
+                JobKind::KernelLogScan,
+                vec![2],
+                names(),
+                JobInput::None,
+                now
+            )
+            .is_ok()
         );
         b.apply(
             JobEvent::Finished {
@@ -292,8 +314,14 @@ mod tests {
             now,
         );
         assert!(
-            b.submit(JobKind::KernelLogScan, vec![1], names(), JobInput::None, now)
-                .is_ok(),
+            b.submit(
+                JobKind::KernelLogScan,
+                vec![1],
+                names(),
+                JobInput::None,
+                now
+            )
+            .is_ok(),
             "a finished job frees the node"
         );
         assert_eq!(b.len(), 4);
@@ -330,7 +358,10 @@ mod tests {
                 t1,
             )
             .expect("finished");
-        assert_eq!(done.duration(t1 + Duration::from_secs(9)), Some(Duration::from_secs(3)));
+        assert_eq!(
+            done.duration(t1 + Duration::from_secs(9)),
+            Some(Duration::from_secs(3))
+        );
         assert!(!done.output[0].contains('\u{1b}'), "output is sanitised");
     }
 }

@@ -62,7 +62,9 @@ pub const TABS: [View; 4] = [View::Fleet, View::Heatmap, View::Alerts, View::Log
 /// Something drawn over the view that takes the keys first.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     /// The `/` filter being typed; the filter applies live.
     Filter(TextInput),
     Xid(XidPopup),
@@ -70,7 +72,10 @@ pub enum Overlay {
     Confirm(Confirm),
     Command(CommandLine),
     /// One job's captured output (Enter in the action log).
-    JobOutput { job: u64, scroll: u16 },
+    JobOutput {
+        job: u64,
+        scroll: u16,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

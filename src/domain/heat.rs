@@ -53,7 +53,9 @@ impl HeatMetric {
     pub fn parse(word: &str) -> Option<Self> {
         let w = word.trim().to_ascii_lowercase();
         Self::ALL.into_iter().find(|m| {
-            m.word() == w || (m == &HeatMetric::Temperature && w == "temperature") || (m == &HeatMetric::Memory && w == "mem")
+            m.word() == w
+                || (m == &HeatMetric::Temperature && w == "temperature")
+                || (m == &HeatMetric::Memory && w == "mem")
         })
     }
 
@@ -182,7 +184,12 @@ pub fn group_of<'a>(n: &'a NodeState, label: Option<&str>) -> &'a str {
 /// The heatmap's rows: positions in the node order, at most `per_row` to a
 /// row, and a new row whenever the group changes, so a group label only
 /// ever starts a row.
-pub fn grid(fleet: &Fleet, order: &[NodeId], label: Option<&str>, per_row: usize) -> Vec<std::ops::Range<usize>> {
+pub fn grid(
+    fleet: &Fleet,
+    order: &[NodeId],
+    label: Option<&str>,
+    per_row: usize,
+) -> Vec<std::ops::Range<usize>> {
     let per_row = per_row.max(1);
     let mut rows = Vec::new();
     let mut start = 0;

@@ -7,14 +7,15 @@ pub mod gpu;
 pub mod health;
 pub mod heat;
 pub mod history;
-pub mod pci;
 pub mod host;
+pub mod pci;
+pub mod rules;
 pub mod severity;
 pub mod throttle;
 
 pub use alert::LocalAlert;
-pub use severity::Severity;
 pub use fleet::{Fleet, NodeId, NodeSpec, NodeState, NodeStatus, ScrapeOutcome};
 pub use gpu::{GpuSample, MigInstance, Workload};
 pub use history::Ring;
 pub use host::HostSample;
+pub use severity::Severity;

@@ -187,9 +187,7 @@ async fn run(
                 }
                 Some(Ok(series)) => {
                     let n = series.len();
-                    let _ = tx
-                        .send(TaskMsg::App(Event::History { node, series }))
-                        .await;
+                    let _ = tx.send(TaskMsg::App(Event::History { node, series })).await;
                     JobState::Ok(format!("history of {n} GPU(s) loaded"))
                 }
             }
@@ -276,11 +274,15 @@ async fn add_node(
         labels: draft.labels.iter().cloned().collect(),
         exporters: Default::default(),
     };
-    out.line(&format!("adding {} ({}) to {}", node.name, node.ip, path.display()))
-        .await;
+    out.line(&format!(
+        "adding {} ({}) to {}",
+        node.name,
+        node.ip,
+        path.display()
+    ))
+    .await;
     let written =
-        tokio::task::spawn_blocking(move || crate::config::write::add_nodes(&path, &[node]))
-            .await;
+        tokio::task::spawn_blocking(move || crate::config::write::add_nodes(&path, &[node])).await;
     match written {
         Ok(Ok(config)) => {
             if let Some(n) = config.nodes.iter().find(|n| n.name == draft.name) {
@@ -292,7 +294,10 @@ async fn add_node(
                 let _ = tx.send(TaskMsg::App(Event::NodeAdded(spec))).await;
             }
             let _ = tx.send(TaskMsg::Reconfigure(Box::new(config))).await;
-            JobState::Ok(format!("{} added to the config; scraping it now", draft.name))
+            JobState::Ok(format!(
+                "{} added to the config; scraping it now",
+                draft.name
+            ))
         }
         Ok(Err(e)) => {
             let why = e.to_string();

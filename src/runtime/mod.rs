@@ -103,7 +103,9 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
             first_frame = false;
             match test_panic.as_deref() {
                 Some("task") => {
-                    tokio::spawn(async { panic!("AAMI_TEST_PANIC=task: a background task panics") });
+                    tokio::spawn(async {
+                        panic!("AAMI_TEST_PANIC=task: a background task panics")
+                    });
                 }
                 Some(_) => panic!("AAMI_TEST_PANIC is set: panicking after the first frame"),
                 None => {}

@@ -54,7 +54,11 @@ pub fn render(c: &Confirm, theme: &Theme, frame: &mut Frame, area: Rect) -> usiz
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border(true))
-        .title(format!(" confirm: {} target{} ", c.targets.len(), if c.targets.len() == 1 { "" } else { "s" }))
+        .title(format!(
+            " confirm: {} target{} ",
+            c.targets.len(),
+            if c.targets.len() == 1 { "" } else { "s" }
+        ))
         .title_bottom(Line::from(scroll_hint(first, shown, c.targets.len())).right_aligned());
     frame.render_widget(Clear, r);
     frame.render_widget(Paragraph::new(lines).block(block), r);

@@ -78,9 +78,17 @@ fn legend(
                 _ if compact => format!("{}", edges[i - 1]),
                 _ => format!("{}–{}", edges[i - 1], edges[i]),
             };
-            let glyph = if compact { cell_text(g, true) } else { cell_text(g, dense) };
+            let glyph = if compact {
+                cell_text(g, true)
+            } else {
+                cell_text(g, dense)
+            };
             spans.push(Span::styled(glyph, theme.heat(i)));
-            spans.push(Span::raw(if compact { format!("{label} ") } else { format!(" {label}  ") }));
+            spans.push(Span::raw(if compact {
+                format!("{label} ")
+            } else {
+                format!(" {label}  ")
+            }));
         }
         if let Some((lo, med, hi)) = spread {
             spans.push(Span::styled(
@@ -151,7 +159,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             } else {
                 String::new()
             };
-            let mark = if app.ui.marks.contains(&id) { "●" } else { " " };
+            let mark = if app.ui.marks.contains(&id) {
+                "●"
+            } else {
+                " "
+            };
             spans.push(Span::styled(
                 format!("{g_label:<w$}", w = GROUP_W - 1),
                 theme.dim(),

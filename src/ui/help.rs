@@ -28,14 +28,20 @@ pub fn lines(ctx: Context, width: usize, theme: &Theme) -> Vec<Line<'static>> {
             } else {
                 pad.clone()
             };
-            out.push(Line::from(vec![Span::styled(k, theme.title()), Span::raw(l)]));
+            out.push(Line::from(vec![
+                Span::styled(k, theme.title()),
+                Span::raw(l),
+            ]));
         }
     };
     for (title, rows) in bindings::help_sections(ctx) {
         if !out.is_empty() {
             out.push(Line::from(""));
         }
-        out.push(Line::from(Span::styled(format!(" {title}"), theme.column_header())));
+        out.push(Line::from(Span::styled(
+            format!(" {title}"),
+            theme.column_header(),
+        )));
         for b in rows {
             entry(&mut out, b.label.to_string(), b.help);
         }

@@ -10,7 +10,14 @@ use super::theme::Theme;
 use super::wrap::wrap;
 use crate::app::App;
 
-pub fn render(app: &App, job: u64, scroll: u16, theme: &Theme, frame: &mut Frame, area: Rect) -> usize {
+pub fn render(
+    app: &App,
+    job: u64,
+    scroll: u16,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) -> usize {
     let Some(j) = app.jobs.get(job) else {
         return 1;
     };
@@ -30,7 +37,10 @@ pub fn render(app: &App, job: u64, scroll: u16, theme: &Theme, frame: &mut Frame
         lines.push(Line::from(Span::styled(l, theme.title())));
     }
     if let Some(f) = &j.output_file {
-        lines.push(Line::from(Span::styled(format!(" saved in {f}"), theme.dim())));
+        lines.push(Line::from(Span::styled(
+            format!(" saved in {f}"),
+            theme.dim(),
+        )));
     }
     if j.output.is_empty() {
         lines.push(Line::from(Span::styled(" (no output yet)", theme.dim())));
@@ -51,7 +61,14 @@ pub fn render(app: &App, job: u64, scroll: u16, theme: &Theme, frame: &mut Frame
         .title_bottom(Line::from(" c cancel  Esc close ").left_aligned());
     frame.render_widget(Clear, r);
     frame.render_widget(
-        Paragraph::new(lines.into_iter().skip(first).take(shown).collect::<Vec<_>>()).block(block),
+        Paragraph::new(
+            lines
+                .into_iter()
+                .skip(first)
+                .take(shown)
+                .collect::<Vec<_>>(),
+        )
+        .block(block),
         r,
     );
     shown

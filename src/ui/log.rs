@@ -57,33 +57,52 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let started_w: u16 = if wide { 9 } else { 0 };
     let fixed = 1 + 4 + 15 + targets_w + 9 + started_w + 6 + if wide { 7 } else { 6 };
     let detail_w = area.width.saturating_sub(fixed) as usize;
-    let table_rows = rows.iter().enumerate().skip(start).take(body).map(|(i, j)| {
-        let started = j
-            .started
-            .map(|t| format!("{} ago", format::age(app.now.saturating_duration_since(t).as_secs_f64())))
-            .unwrap_or_else(|| "-".into());
-        let took = j
-            .duration(app.now)
-            .map(|d| format::age(d.as_secs_f64()))
-            .unwrap_or_else(|| "-".into());
-        let row = Row::new(vec![
-            Cell::from(if i == selected { "▶" } else { " " }),
-            Cell::from(j.id.to_string()),
-            Cell::from(j.kind.word()),
-            Cell::from(fit(&j.target_names.join(","), targets_w as usize)),
-            Cell::from(j.state.word()).style(state_style(&j.state, theme)),
-            Cell::from(if wide { started } else { String::new() }),
-            Cell::from(took),
-            Cell::from(fit(&detail(j), detail_w)),
-        ]);
-        if i == selected {
-            row.style(theme.selected())
-        } else {
-            row
-        }
-    });
-    let header = Row::new(vec![" ", "ID", "KIND", "TARGETS", "STATE", if wide { "STARTED" } else { "" }, "TOOK", "RESULT"])
-        .style(theme.column_header());
+    let table_rows = rows
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(body)
+        .map(|(i, j)| {
+            let started = j
+                .started
+                .map(|t| {
+                    format!(
+                        "{} ago",
+                        format::age(app.now.saturating_duration_since(t).as_secs_f64())
+                    )
+                })
+                .unwrap_or_else(|| "-".into());
+            let took = j
+                .duration(app.now)
+                .map(|d| format::age(d.as_secs_f64()))
+                .unwrap_or_else(|| "-".into());
+            let row = Row::new(vec![
+                Cell::from(if i == selected { "▶" } else { " " }),
+                Cell::from(j.id.to_string()),
+                Cell::from(j.kind.word()),
+                Cell::from(fit(&j.target_names.join(","), targets_w as usize)),
+                Cell::from(j.state.word()).style(state_style(&j.state, theme)),
+                Cell::from(if wide { started } else { String::new() }),
+                Cell::from(took),
+                Cell::from(fit(&detail(j), detail_w)),
+            ]);
+            if i == selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        });
+    let header = Row::new(vec![
+        " ",
+        "ID",
+        "KIND",
+        "TARGETS",
+        "STATE",
+        if wide { "STARTED" } else { "" },
+        "TOOK",
+        "RESULT",
+    ])
+    .style(theme.column_header());
     let widths = [
         Constraint::Length(1),
         Constraint::Length(4),
@@ -95,7 +114,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         Constraint::Min(10),
     ];
     frame.render_widget(
-        Table::new(table_rows, widths).header(header).column_spacing(1),
+        Table::new(table_rows, widths)
+            .header(header)
+            .column_spacing(1),
         area,
     );
 }

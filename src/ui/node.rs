@@ -55,7 +55,11 @@ fn host_line(n: &NodeState, theme: &Theme, width: u16) -> Line<'static> {
             format!(" {}", crate::text::sanitize(&n.spec.name)),
             theme.title(),
         ),
-        (4, format!(" {}", crate::text::sanitize(&n.spec.address)), theme.dim()),
+        (
+            4,
+            format!(" {}", crate::text::sanitize(&n.spec.address)),
+            theme.dim(),
+        ),
     ];
     if let Some(m) = n.model() {
         parts.push((
@@ -95,7 +99,11 @@ fn host_line(n: &NodeState, theme: &Theme, width: u16) -> Line<'static> {
             parts.push((3, format!("CPU {c:.0}%"), theme.text()));
         }
         if let (Some(used), Some(total)) = (h.mem_used_bytes(), h.mem_total_bytes) {
-            parts.push((2, format!("MEM {}/{} GiB", gib(used), gib(total)), theme.text()));
+            parts.push((
+                2,
+                format!("MEM {}/{} GiB", gib(used), gib(total)),
+                theme.text(),
+            ));
         }
         if let Some(d) = h.disk_used_pct() {
             parts.push((5, format!("/ {d:.0}%"), theme.text()));

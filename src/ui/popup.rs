@@ -21,7 +21,12 @@ pub fn scroll_hint(scroll: usize, shown: usize, total: usize) -> String {
         String::new()
     } else {
         let first = scroll.min(total.saturating_sub(shown));
-        format!(" ↑↓ {}-{} of {} ", first + 1, (first + shown).min(total), total)
+        format!(
+            " ↑↓ {}-{} of {} ",
+            first + 1,
+            (first + shown).min(total),
+            total
+        )
     }
 }
 

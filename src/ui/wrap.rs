@@ -55,7 +55,10 @@ mod tests {
             "     ",
         );
         assert_eq!(lines[0], "  1. drain the node and");
-        assert!(lines[1..].iter().all(|l| l.starts_with("     ")), "{lines:?}");
+        assert!(
+            lines[1..].iter().all(|l| l.starts_with("     ")),
+            "{lines:?}"
+        );
         assert!(lines.iter().all(|l| l.chars().count() <= 24), "{lines:?}");
     }
 

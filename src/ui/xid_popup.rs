@@ -32,8 +32,18 @@ fn seen_on(ctx: &XidContext) -> String {
 }
 
 /// Draws the popup; returns the rows of text it shows at once.
-pub fn render(p: &XidPopup, cat: &Catalogue, theme: &Theme, frame: &mut Frame, area: Rect) -> usize {
-    let width = area.width.saturating_sub(4).clamp(20, MAX_W).min(area.width);
+pub fn render(
+    p: &XidPopup,
+    cat: &Catalogue,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) -> usize {
+    let width = area
+        .width
+        .saturating_sub(4)
+        .clamp(20, MAX_W)
+        .min(area.width);
     let inner_w = width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     let input_line = |theme: &Theme| {
@@ -56,7 +66,10 @@ pub fn render(p: &XidPopup, cat: &Catalogue, theme: &Theme, frame: &mut Frame, a
         (Some(c), None) => {
             lines.push(input_line(theme));
             lines.push(Line::from(Span::styled(
-                format!(" Xid {c} is not in the catalogue (known: {})", cat.ranges_text()),
+                format!(
+                    " Xid {c} is not in the catalogue (known: {})",
+                    cat.ranges_text()
+                ),
                 theme.severity(crate::domain::Severity::Warning),
             )));
             (" Xid lookup ".to_string(), String::new(), theme.dim())
@@ -99,7 +112,14 @@ pub fn render(p: &XidPopup, cat: &Catalogue, theme: &Theme, frame: &mut Frame, a
         );
     frame.render_widget(Clear, r);
     frame.render_widget(
-        Paragraph::new(lines.into_iter().skip(first).take(shown).collect::<Vec<_>>()).block(block),
+        Paragraph::new(
+            lines
+                .into_iter()
+                .skip(first)
+                .take(shown)
+                .collect::<Vec<_>>(),
+        )
+        .block(block),
         r,
     );
     shown

@@ -366,12 +366,20 @@ mod tests {
         let d = doc(79);
         for width in [60, 76, 96, 140] {
             let lines = d.layout(width);
-            assert!(lines.iter().all(|l| l.text.chars().count() <= width), "{width}");
-            let cmds: Vec<&DocLine> = lines.iter().filter(|l| l.kind == LineKind::Command).collect();
+            assert!(
+                lines.iter().all(|l| l.text.chars().count() <= width),
+                "{width}"
+            );
+            let cmds: Vec<&DocLine> = lines
+                .iter()
+                .filter(|l| l.kind == LineKind::Command)
+                .collect();
             assert!(!cmds.is_empty());
             for c in &cmds {
                 assert!(
-                    COMMANDS.iter().any(|k| c.text.trim_start().starts_with(k)) || c.text.ends_with('\\') || c.text.starts_with("       "),
+                    COMMANDS.iter().any(|k| c.text.trim_start().starts_with(k))
+                        || c.text.ends_with('\\')
+                        || c.text.starts_with("       "),
                     "{c:?}"
                 );
             }
@@ -401,7 +409,11 @@ mod tests {
             }
             if in_numbered && l.kind == LineKind::Text {
                 let t = &l.text;
-                let numbered = t.trim_start().split('.').next().is_some_and(|n| n.parse::<u32>().is_ok());
+                let numbered = t
+                    .trim_start()
+                    .split('.')
+                    .next()
+                    .is_some_and(|n| n.parse::<u32>().is_ok());
                 assert!(numbered || t.starts_with("     "), "lost indent: {t:?}");
             }
         }
@@ -433,9 +445,15 @@ mod tests {
                 (None, None) => joined.push_str(t),
             }
         }
-        assert_eq!(joined, "dmesg -T | grep -i -E \"aer|pcie|thermal|nvrm|xid|fallen off the bus\"");
+        assert_eq!(
+            joined,
+            "dmesg -T | grep -i -E \"aer|pcie|thermal|nvrm|xid|fallen off the bus\""
+        );
         // A quoted argument that fits a line is not broken inside.
         let lines = wrap_command("nvidia-smi -q -d \"ECC PAGE_RETIREMENT\" -i 0", 30, "  ");
-        assert!(lines.iter().any(|l| l.contains("\"ECC PAGE_RETIREMENT\"")), "{lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains("\"ECC PAGE_RETIREMENT\"")),
+            "{lines:?}"
+        );
     }
 }

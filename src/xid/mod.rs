@@ -10,11 +10,8 @@ pub mod catalogue;
 pub mod document;
 pub mod scan;
 
+pub use crate::domain::pci::{gpu_index_for_bus, normalize_bus};
 pub use catalogue::{
     Catalogue, CatalogueError, Generations, LookupError, Related, XidEntry, parse_code,
-
 };
-pub use crate::domain::pci::{gpu_index_for_bus, normalize_bus};
-pub use scan::{
-    CodeSummary, GpuSummary, NvrmLine, ScanReport, XidEvent, scan, scan_with,
-};
+pub use scan::{CodeSummary, GpuSummary, NvrmLine, ScanReport, XidEvent, scan, scan_with};

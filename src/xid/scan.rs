@@ -278,7 +278,6 @@ fn strip_decode_prefix(p: &str) -> Option<&str> {
     }
 }
 
-
 /// The first PCI address in free text (`GPU at PCI:0000:9b:00:`,
 /// `The NVIDIA GPU 0000:b3:00.0`). Strict about shape so clock times and
 /// PCI vendor:device ids (`10de:26b5`) are not mistaken for one.
@@ -298,7 +297,6 @@ fn find_bus(text: &str) -> Option<String> {
             if shaped { normalize_bus(body) } else { None }
         })
 }
-
 
 fn summarise_gpus(events: &[XidEvent]) -> Vec<GpuSummary> {
     let mut by: BTreeMap<&str, GpuSummary> = BTreeMap::new();

@@ -1,0 +1,497 @@
+//! The in-process rule engine: evaluates a rule set on every refresh, keeps
+//! the short history window functions need, and moves each alert through
+//! pending → firing → resolved per GPU or per node, honouring `for` across
+//! refreshes the way Prometheus does.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::metric::{MetricDef, Reader, Scope};
+use super::model::{Condition, Rule, Test, Threshold, WindowFn};
+use super::parse::fill_template;
+use crate::domain::Severity;
+use crate::domain::fleet::{NodeId, NodeState};
+
+/// How long a resolved alert stays listed.
+pub const RESOLVED_KEEP: Duration = Duration::from_secs(3600);
+
+/// Where an alert stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    Firing,
+    Pending,
+    /// The rule's series were there and are gone: the rule cannot say.
+    NoData,
+    Resolved,
+}
+
+impl Phase {
+    pub fn word(self) -> &'static str {
+        match self {
+            Phase::Firing => "firing",
+            Phase::Pending => "pending",
+            Phase::NoData => "no data",
+            Phase::Resolved => "resolved",
+        }
+    }
+}
+
+/// One alert of one rule on one GPU or node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleAlert {
+    /// Index into [`RuleEngine::rules`].
+    pub rule: usize,
+    pub node: NodeId,
+    pub gpu: Option<u32>,
+    pub phase: Phase,
+    /// When the current phase began (active since, for firing: when the
+    /// conditions first held, as Prometheus's activeAt).
+    pub since: Instant,
+    /// When a firing alert started firing.
+    pub fired_at: Option<Instant>,
+    /// The first condition's value at the last evaluation.
+    pub value: Option<f64>,
+}
+
+type Key = (usize, NodeId, Option<u32>);
+type SeriesKey = (NodeId, Option<u32>, &'static str);
+
+/// Samples of one series as runs of equal values, so an hour of a gauge
+/// that rarely changes costs a few entries.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Runs(VecDeque<Run>);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Run {
+    first: Instant,
+    last: Instant,
+    value: f64,
+    count: u32,
+}
+
+impl Runs {
+    fn push(&mut self, at: Instant, value: f64) {
+        match self.0.back_mut() {
+            Some(r) if r.value == value => {
+                r.last = at;
+                r.count += 1;
+            }
+            _ => self.0.push_back(Run {
+                first: at,
+                last: at,
+                value,
+                count: 1,
+            }),
+        }
+    }
+
+    /// Drops runs whose every sample is before `cutoff`.
+    fn prune(&mut self, cutoff: Instant) {
+        while self.0.front().is_some_and(|r| r.last < cutoff) {
+            self.0.pop_front();
+        }
+    }
+
+    /// `f` over the samples in `[now - window, now]`, as Prometheus 2.x
+    /// selects a range. NaN when there are too few samples to say (the
+    /// condition then does not hold). `increase` is the raw growth, not
+    /// Prometheus's extrapolated figure: the presets compare it with 0 or
+    /// with a budget well above the difference.
+    fn apply(&self, f: WindowFn, window: Duration, now: Instant) -> f64 {
+        let cutoff = now.checked_sub(window);
+        let inside: Vec<(f64, u32)> = self
+            .0
+            .iter()
+            .filter(|r| cutoff.is_none_or(|c| r.last >= c))
+            .map(|r| {
+                let n = match cutoff {
+                    Some(c) if r.first < c => {
+                        // Part of the run is before the window: count the
+                        // samples inside by time.
+                        let span = r.last.duration_since(r.first).as_secs_f64();
+                        let kept = r.last.duration_since(c).as_secs_f64();
+                        if span > 0.0 {
+                            ((r.count.saturating_sub(1)) as f64 * kept / span).floor() as u32 + 1
+                        } else {
+                            1
+                        }
+                    }
+                    _ => r.count,
+                };
+                (r.value, n)
+            })
+            .collect();
+        let samples: u32 = inside.iter().map(|(_, n)| n).sum();
+        if samples == 0 {
+            return f64::NAN;
+        }
+        match f {
+            WindowFn::Changes => (inside.len() - 1) as f64,
+            WindowFn::MaxOverTime => inside.iter().map(|(v, _)| *v).fold(f64::MIN, f64::max),
+            WindowFn::MinOverTime => inside.iter().map(|(v, _)| *v).fold(f64::MAX, f64::min),
+            WindowFn::AvgOverTime => {
+                inside.iter().map(|(v, n)| v * f64::from(*n)).sum::<f64>() / f64::from(samples)
+            }
+            WindowFn::Increase => {
+                if samples < 2 {
+                    return f64::NAN;
+                }
+                let mut total = 0.0;
+                for pair in inside.windows(2) {
+                    let (a, b) = (pair[0].0, pair[1].0);
+                    // A drop is a counter reset: it restarted from zero.
+                    total += if b >= a { b - a } else { b };
+                }
+                total
+            }
+        }
+    }
+}
+
+/// The state kept between refreshes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleEngine {
+    rules: Vec<Rule>,
+    series: HashMap<SeriesKey, Runs>,
+    alerts: HashMap<Key, RuleAlert>,
+    /// Keys that have had data, so a vanished series reads "no data"
+    /// rather than nothing (a GPU that never published a metric is quiet).
+    had_data: HashSet<Key>,
+    /// The longest window each metric is looked back over.
+    keep: HashMap<&'static str, Duration>,
+}
+
+impl RuleEngine {
+    pub fn new(rules: Vec<Rule>) -> Self {
+        let rules: Vec<Rule> = rules.into_iter().filter(Rule::in_process).collect();
+        let mut keep: HashMap<&'static str, Duration> = HashMap::new();
+        for r in &rules {
+            for c in &r.conditions {
+                if let Some((_, w)) = c.window {
+                    let e = keep.entry(c.metric.id).or_default();
+                    *e = (*e).max(Duration::from_secs(w));
+                }
+            }
+        }
+        Self {
+            rules,
+            series: HashMap::new(),
+            alerts: HashMap::new(),
+            had_data: HashSet::new(),
+            keep,
+        }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn rule(&self, i: usize) -> Option<&Rule> {
+        self.rules.get(i)
+    }
+
+    /// Evaluates every rule against the fleet as of `now`.
+    pub fn evaluate(&mut self, nodes: &[NodeState], now: Instant) {
+        self.record(nodes, now);
+        let mut seen_now: HashSet<Key> = HashSet::new();
+        for (ri, rule) in self.rules.iter().enumerate() {
+            for (ni, node) in nodes.iter().enumerate() {
+                let gpu_keys: Vec<Option<u32>> = match rule.scope {
+                    Scope::Node => vec![None],
+                    Scope::Gpu => {
+                        if node.status.is_down() || node.status == Default::default() {
+                            // A down node's GPU figures are stale: its
+                            // node-down alert speaks for it.
+                            continue;
+                        }
+                        let mut keys: Vec<Option<u32>> =
+                            node.gpus.iter().map(|g| Some(g.index)).collect();
+                        for (r, n, g) in self.had_data.iter() {
+                            if *r == ri && *n == ni && !keys.contains(g) {
+                                keys.push(*g);
+                            }
+                        }
+                        keys
+                    }
+                };
+                for gpu in gpu_keys {
+                    let key = (ri, ni, gpu);
+                    seen_now.insert(key);
+                    let outcome = check(rule, node, ni, gpu, &self.series, now);
+                    step(
+                        &mut self.alerts,
+                        &mut self.had_data,
+                        key,
+                        outcome,
+                        rule.for_s,
+                        now,
+                    );
+                }
+            }
+        }
+        // Alerts of GPUs on nodes now down: a firing one is resolved (its
+        // data went stale), a pending one is dropped.
+        for (key, a) in self.alerts.iter_mut() {
+            if !seen_now.contains(key) {
+                match a.phase {
+                    Phase::Firing => {
+                        a.phase = Phase::Resolved;
+                        a.since = now;
+                    }
+                    Phase::Pending | Phase::NoData => a.phase = Phase::Resolved,
+                    Phase::Resolved => {}
+                }
+            }
+        }
+        self.alerts.retain(|_, a| {
+            !(a.phase == Phase::Resolved && now.saturating_duration_since(a.since) > RESOLVED_KEEP)
+        });
+        for (key, runs) in self.series.iter_mut() {
+            let keep = self.keep.get(key.2).copied().unwrap_or_default();
+            if let Some(cutoff) = now.checked_sub(keep + Duration::from_secs(60)) {
+                runs.prune(cutoff);
+            }
+        }
+        self.series.retain(|_, r| !r.0.is_empty());
+    }
+
+    fn record(&mut self, nodes: &[NodeState], now: Instant) {
+        let metrics: Vec<&'static MetricDef> = self
+            .rules
+            .iter()
+            .flat_map(|r| r.conditions.iter())
+            .filter(|c| c.window.is_some())
+            .map(|c| c.metric)
+            .collect();
+        for (ni, node) in nodes.iter().enumerate() {
+            for m in &metrics {
+                match m.reader {
+                    Reader::Gpu(read) => {
+                        if node.status.is_down() {
+                            continue;
+                        }
+                        for g in &node.gpus {
+                            if let Some(v) = read(g).filter(|v| v.is_finite()) {
+                                let runs =
+                                    self.series.entry((ni, Some(g.index), m.id)).or_default();
+                                if runs.0.back().is_none_or(|r| r.last < now) {
+                                    runs.push(now, v);
+                                }
+                            }
+                        }
+                    }
+                    Reader::Node(read) => {
+                        if let Some(v) = read(node).filter(|v| v.is_finite()) {
+                            let runs = self.series.entry((ni, None, m.id)).or_default();
+                            if runs.0.back().is_none_or(|r| r.last < now) {
+                                runs.push(now, v);
+                            }
+                        }
+                    }
+                    Reader::PrometheusOnly(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Every alert, firing first (worst severity first), then pending, no
+    /// data, and resolved (newest first).
+    pub fn alerts(&self) -> Vec<&RuleAlert> {
+        let mut out: Vec<&RuleAlert> = self.alerts.values().collect();
+        out.sort_by(|a, b| {
+            a.phase
+                .cmp(&b.phase)
+                .then_with(|| self.severity(b).cmp(&self.severity(a)))
+                .then_with(|| match a.phase {
+                    Phase::Resolved => b.since.cmp(&a.since),
+                    _ => a.since.cmp(&b.since),
+                })
+                .then_with(|| (a.node, a.gpu, a.rule).cmp(&(b.node, b.gpu, b.rule)))
+        });
+        out
+    }
+
+    fn severity(&self, a: &RuleAlert) -> Severity {
+        self.rules
+            .get(a.rule)
+            .map(|r| r.severity)
+            .unwrap_or(Severity::Info)
+    }
+
+    /// Firing alerts of a node, for counts and the fleet table.
+    pub fn firing_on(&self, node: NodeId) -> impl Iterator<Item = &RuleAlert> {
+        self.alerts
+            .values()
+            .filter(move |a| a.node == node && a.phase == Phase::Firing)
+    }
+
+    /// The rule's summary filled for this alert.
+    pub fn summary(&self, a: &RuleAlert, node_name: &str) -> String {
+        self.rules
+            .get(a.rule)
+            .map(|r| fill_template(&r.summary, node_name, a.gpu, a.value))
+            .unwrap_or_default()
+    }
+
+    /// The rule's description (what to do) filled for this alert.
+    pub fn description(&self, a: &RuleAlert, node_name: &str) -> String {
+        self.rules
+            .get(a.rule)
+            .map(|r| fill_template(&r.description, node_name, a.gpu, a.value))
+            .unwrap_or_default()
+    }
+}
+
+/// What one evaluation found for one key.
+enum Outcome {
+    Holds(f64),
+    Clear(f64),
+    NoData,
+}
+
+fn check(
+    rule: &Rule,
+    node: &NodeState,
+    ni: NodeId,
+    gpu: Option<u32>,
+    series: &HashMap<SeriesKey, Runs>,
+    now: Instant,
+) -> Outcome {
+    let mut first = None;
+    let mut all = true;
+    for c in &rule.conditions {
+        let Some(v) = condition_value(c, node, ni, gpu, series, now) else {
+            return Outcome::NoData;
+        };
+        first.get_or_insert(v);
+        if !holds(c, v, node, gpu) {
+            all = false;
+        }
+    }
+    let v = first.unwrap_or(f64::NAN);
+    if all {
+        Outcome::Holds(v)
+    } else {
+        Outcome::Clear(v)
+    }
+}
+
+fn current(m: &MetricDef, node: &NodeState, gpu: Option<u32>) -> Option<f64> {
+    match (m.reader, gpu) {
+        (Reader::Gpu(read), Some(i)) => node.gpus.iter().find(|g| g.index == i).and_then(read),
+        (Reader::Node(read), None) => read(node),
+        _ => None,
+    }
+    .filter(|v| v.is_finite())
+}
+
+fn condition_value(
+    c: &Condition,
+    node: &NodeState,
+    ni: NodeId,
+    gpu: Option<u32>,
+    series: &HashMap<SeriesKey, Runs>,
+    now: Instant,
+) -> Option<f64> {
+    let now_value = current(c.metric, node, gpu)?;
+    match c.window {
+        None => Some(now_value),
+        Some((f, w)) => Some(
+            series
+                .get(&(ni, gpu, c.metric.id))
+                .map(|r| r.apply(f, Duration::from_secs(w), now))
+                .unwrap_or(f64::NAN),
+        ),
+    }
+}
+
+fn holds(c: &Condition, v: f64, node: &NodeState, gpu: Option<u32>) -> bool {
+    match &c.test {
+        Test::OneOf(list) => list.contains(&v),
+        Test::Compare { op, threshold } => {
+            let t = match threshold {
+                Threshold::Value(t) => Some(*t),
+                Threshold::Metric {
+                    metric,
+                    offset,
+                    default,
+                } => current(metric, node, gpu).map(|m| m + offset).or(*default),
+            };
+            t.is_some_and(|t| op.holds(v, t))
+        }
+    }
+}
+
+fn step(
+    alerts: &mut HashMap<Key, RuleAlert>,
+    had_data: &mut HashSet<Key>,
+    key: Key,
+    outcome: Outcome,
+    for_s: u64,
+    now: Instant,
+) {
+    let (rule, node, gpu) = key;
+    let fresh = |phase, value| RuleAlert {
+        rule,
+        node,
+        gpu,
+        phase,
+        since: now,
+        fired_at: None,
+        value,
+    };
+    match outcome {
+        Outcome::Holds(v) => {
+            had_data.insert(key);
+            let a = alerts
+                .entry(key)
+                .and_modify(|a| {
+                    if matches!(a.phase, Phase::Resolved | Phase::NoData) {
+                        *a = fresh(Phase::Pending, Some(v));
+                    }
+                })
+                .or_insert_with(|| fresh(Phase::Pending, Some(v)));
+            a.value = Some(v);
+            if a.phase == Phase::Pending
+                && now.saturating_duration_since(a.since) >= Duration::from_secs(for_s)
+            {
+                a.phase = Phase::Firing;
+                a.fired_at = Some(now);
+            }
+        }
+        Outcome::Clear(v) => {
+            had_data.insert(key);
+            match alerts.get_mut(&key) {
+                Some(a) if a.phase == Phase::Firing => {
+                    a.phase = Phase::Resolved;
+                    a.since = now;
+                    a.value = Some(v);
+                }
+                Some(a) if matches!(a.phase, Phase::Pending | Phase::NoData) => {
+                    alerts.remove(&key);
+                }
+                _ => {}
+            }
+        }
+        Outcome::NoData => {
+            if !had_data.contains(&key) {
+                return;
+            }
+            match alerts.get_mut(&key) {
+                Some(a) if a.phase == Phase::NoData => {}
+                Some(a) => {
+                    *a = RuleAlert {
+                        phase: Phase::NoData,
+                        since: now,
+                        value: None,
+                        fired_at: None,
+                        ..a.clone()
+                    }
+                }
+                None => {
+                    alerts.insert(key, fresh(Phase::NoData, None));
+                }
+            }
+        }
+    }
+}
