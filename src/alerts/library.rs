@@ -163,6 +163,24 @@ impl Library {
     }
 }
 
+/// The rules of the presets a config names (`alerts.presets`), with the
+/// user's preset directory and Xid catalogue applied.
+pub fn configured_rules(
+    config: &crate::config::Config,
+    config_dir: Option<&Path>,
+    cat: &Catalogue,
+) -> Result<Vec<crate::domain::rules::Rule>, LibraryError> {
+    if config.alerts.presets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lib = Library::load(config_dir, cat)?;
+    Ok(lib
+        .select(&config.alerts.presets)?
+        .into_iter()
+        .flat_map(|p| p.rules.iter().cloned())
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -154,6 +154,9 @@ pub struct RuleEngine {
     rules: Vec<Rule>,
     series: HashMap<SeriesKey, Runs>,
     alerts: HashMap<Key, RuleAlert>,
+    /// Alerts that fired and resolved in the last [`RESOLVED_KEEP`], newest
+    /// last; a key that fires again keeps its earlier resolution here.
+    resolved: Vec<RuleAlert>,
     /// Keys that have had data, so a vanished series reads "no data"
     /// rather than nothing (a GPU that never published a metric is quiet).
     had_data: HashSet<Key>,
@@ -177,6 +180,7 @@ impl RuleEngine {
             rules,
             series: HashMap::new(),
             alerts: HashMap::new(),
+            resolved: Vec::new(),
             had_data: HashSet::new(),
             keep,
         }
@@ -218,34 +222,38 @@ impl RuleEngine {
                     let key = (ri, ni, gpu);
                     seen_now.insert(key);
                     let outcome = check(rule, node, ni, gpu, &self.series, now);
-                    step(
+                    if let Some(done) = step(
                         &mut self.alerts,
                         &mut self.had_data,
                         key,
                         outcome,
                         rule.for_s,
                         now,
-                    );
+                    ) {
+                        self.resolved.push(done);
+                    }
                 }
             }
         }
         // Alerts of GPUs on nodes now down: a firing one is resolved (its
         // data went stale), a pending one is dropped.
-        for (key, a) in self.alerts.iter_mut() {
-            if !seen_now.contains(key) {
-                match a.phase {
-                    Phase::Firing => {
-                        a.phase = Phase::Resolved;
-                        a.since = now;
-                    }
-                    Phase::Pending | Phase::NoData => a.phase = Phase::Resolved,
-                    Phase::Resolved => {}
-                }
+        let gone: Vec<Key> = self
+            .alerts
+            .keys()
+            .filter(|k| !seen_now.contains(k))
+            .copied()
+            .collect();
+        for key in gone {
+            if let Some(mut a) = self.alerts.remove(&key)
+                && a.phase == Phase::Firing
+            {
+                a.phase = Phase::Resolved;
+                a.since = now;
+                self.resolved.push(a);
             }
         }
-        self.alerts.retain(|_, a| {
-            !(a.phase == Phase::Resolved && now.saturating_duration_since(a.since) > RESOLVED_KEEP)
-        });
+        self.resolved
+            .retain(|a| now.saturating_duration_since(a.since) <= RESOLVED_KEEP);
         for (key, runs) in self.series.iter_mut() {
             let keep = self.keep.get(key.2).copied().unwrap_or_default();
             if let Some(cutoff) = now.checked_sub(keep + Duration::from_secs(60)) {
@@ -297,7 +305,7 @@ impl RuleEngine {
     /// Every alert, firing first (worst severity first), then pending, no
     /// data, and resolved (newest first).
     pub fn alerts(&self) -> Vec<&RuleAlert> {
-        let mut out: Vec<&RuleAlert> = self.alerts.values().collect();
+        let mut out: Vec<&RuleAlert> = self.alerts.values().chain(self.resolved.iter()).collect();
         out.sort_by(|a, b| {
             a.phase
                 .cmp(&b.phase)
@@ -422,6 +430,7 @@ fn holds(c: &Condition, v: f64, node: &NodeState, gpu: Option<u32>) -> bool {
     }
 }
 
+/// Moves one key's alert on; returns an alert that just resolved.
 fn step(
     alerts: &mut HashMap<Key, RuleAlert>,
     had_data: &mut HashSet<Key>,
@@ -429,7 +438,7 @@ fn step(
     outcome: Outcome,
     for_s: u64,
     now: Instant,
-) {
+) -> Option<RuleAlert> {
     let (rule, node, gpu) = key;
     let fresh = |phase, value| RuleAlert {
         rule,
@@ -446,7 +455,7 @@ fn step(
             let a = alerts
                 .entry(key)
                 .and_modify(|a| {
-                    if matches!(a.phase, Phase::Resolved | Phase::NoData) {
+                    if a.phase == Phase::NoData {
                         *a = fresh(Phase::Pending, Some(v));
                     }
                 })
@@ -458,40 +467,261 @@ fn step(
                 a.phase = Phase::Firing;
                 a.fired_at = Some(now);
             }
+            None
         }
         Outcome::Clear(v) => {
             had_data.insert(key);
-            match alerts.get_mut(&key) {
-                Some(a) if a.phase == Phase::Firing => {
-                    a.phase = Phase::Resolved;
-                    a.since = now;
-                    a.value = Some(v);
-                }
-                Some(a) if matches!(a.phase, Phase::Pending | Phase::NoData) => {
-                    alerts.remove(&key);
-                }
-                _ => {}
-            }
+            let mut a = alerts.remove(&key)?;
+            (a.phase == Phase::Firing).then(|| {
+                a.phase = Phase::Resolved;
+                a.since = now;
+                a.value = Some(v);
+                a
+            })
         }
         Outcome::NoData => {
             if !had_data.contains(&key) {
-                return;
+                return None;
             }
-            match alerts.get_mut(&key) {
-                Some(a) if a.phase == Phase::NoData => {}
-                Some(a) => {
-                    *a = RuleAlert {
-                        phase: Phase::NoData,
-                        since: now,
-                        value: None,
-                        fired_at: None,
-                        ..a.clone()
-                    }
+            let was = alerts.insert(key, fresh(Phase::NoData, None));
+            match was {
+                Some(a) if a.phase == Phase::NoData => {
+                    alerts.insert(key, a);
+                    None
                 }
-                None => {
-                    alerts.insert(key, fresh(Phase::NoData, None));
+                Some(mut a) if a.phase == Phase::Firing => {
+                    a.phase = Phase::Resolved;
+                    a.since = now;
+                    Some(a)
                 }
+                _ => None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fleet::{Fleet, NodeSpec, ScrapeOutcome};
+    use crate::domain::gpu::GpuSample;
+    use crate::domain::rules::parse::parse_preset;
+
+    const RULES: &str = r#"
+name: t
+rules:
+  - name: Hot
+    severity: critical
+    for: 2m
+    when:
+      - metric: gpu_temp_c
+        op: ">"
+        value: 85
+    summary: "GPU {{gpu}} on {{node}} at {{value}} °C"
+    description: "Cool it."
+  - name: Warm
+    severity: warning
+    when:
+      - metric: gpu_temp_c
+        op: ">"
+        value: 75
+    summary: "warm"
+    description: "Watch it."
+  - name: NvlinkRising
+    severity: warning
+    when:
+      - metric: nvlink_errors_total
+        fn: increase
+        window: 5m
+        op: ">"
+        value: 0
+    summary: "nvlink"
+    description: "Check links."
+  - name: XidNew
+    severity: critical
+    when:
+      - metric: xid_last
+        in: [79]
+      - metric: xid_last
+        fn: changes
+        window: 10m
+        op: ">"
+        value: 0
+    summary: "xid {{value}}"
+    description: "Explain."
+"#;
+
+    fn fleet() -> (Fleet, Instant) {
+        let rules = parse_preset(RULES, "t.yaml", &|_| vec![])
+            .expect("parses")
+            .rules;
+        let mut f = Fleet::new(
+            "t",
+            vec![NodeSpec {
+                name: "n1".into(),
+                address: "10.0.0.1".into(),
+                ..Default::default()
+            }],
+            16,
+        );
+        f.set_rules(rules);
+        (f, Instant::now())
+    }
+
+    fn gpu(temp: Option<f64>, nvlink: f64, xid: u32) -> GpuSample {
+        GpuSample {
+            index: 0,
+            uuid: "GPU-0".into(),
+            temp_c: temp,
+            nvlink_errors: Some(nvlink),
+            last_xid: Some(xid),
+            ..Default::default()
+        }
+    }
+
+    fn at(f: &mut Fleet, t0: Instant, minute: u64, g: GpuSample) {
+        f.apply_refresh(
+            vec![ScrapeOutcome {
+                node: 0,
+                gpus: Ok(vec![g]),
+                host: None,
+            }],
+            t0 + Duration::from_secs(60 * minute),
+            Duration::ZERO,
+        );
+    }
+
+    fn phase(f: &Fleet, rule: &str) -> Option<Phase> {
+        let e = f.rules.as_ref().expect("engine");
+        e.alerts()
+            .into_iter()
+            .find(|a| e.rule(a.rule).is_some_and(|r| r.name == rule))
+            .map(|a| a.phase)
+    }
+
+    #[test]
+    fn for_is_honoured_across_refreshes_then_resolves() {
+        let (mut f, t0) = fleet();
+        at(&mut f, t0, 0, gpu(Some(90.0), 0.0, 0));
+        assert_eq!(phase(&f, "Hot"), Some(Phase::Pending));
+        assert_eq!(
+            phase(&f, "Warm"),
+            Some(Phase::Firing),
+            "no for: fires at once"
+        );
+        at(&mut f, t0, 1, gpu(Some(91.0), 0.0, 0));
+        assert_eq!(phase(&f, "Hot"), Some(Phase::Pending));
+        at(&mut f, t0, 2, gpu(Some(92.0), 0.0, 0));
+        assert_eq!(phase(&f, "Hot"), Some(Phase::Firing), "held for 2m");
+        assert!(
+            f.nodes[0]
+                .alerts
+                .iter()
+                .any(|a| a.rule.as_deref() == Some("Hot") && a.summary == "GPU 0 on n1 at 92 °C"),
+            "{:?}",
+            f.nodes[0].alerts
+        );
+        at(&mut f, t0, 3, gpu(Some(70.0), 0.0, 0));
+        assert_eq!(phase(&f, "Hot"), Some(Phase::Resolved));
+        // A pending alert that clears is dropped, as Prometheus does.
+        at(&mut f, t0, 4, gpu(Some(90.0), 0.0, 0));
+        assert_eq!(phase(&f, "Hot"), Some(Phase::Pending));
+        at(&mut f, t0, 5, gpu(Some(60.0), 0.0, 0));
+        assert_eq!(
+            phase(&f, "Hot"),
+            Some(Phase::Resolved),
+            "the older resolved one stays"
+        );
+        // Resolved alerts go after an hour.
+        at(&mut f, t0, 70, gpu(Some(60.0), 0.0, 0));
+        assert_eq!(phase(&f, "Hot"), None);
+    }
+
+    #[test]
+    fn a_vanished_series_reads_no_data() {
+        let (mut f, t0) = fleet();
+        at(&mut f, t0, 0, gpu(Some(90.0), 0.0, 0));
+        at(&mut f, t0, 3, gpu(Some(90.0), 0.0, 0));
+        assert_eq!(phase(&f, "Hot"), Some(Phase::Firing));
+        at(&mut f, t0, 4, gpu(None, 0.0, 0));
+        assert_eq!(phase(&f, "Hot"), Some(Phase::NoData));
+        // The whole GPU gone: still no data, not silence.
+        f.apply_refresh(
+            vec![ScrapeOutcome {
+                node: 0,
+                gpus: Ok(vec![]),
+                host: None,
+            }],
+            t0 + Duration::from_secs(300),
+            Duration::ZERO,
+        );
+        assert_eq!(phase(&f, "Hot"), Some(Phase::NoData));
+    }
+
+    #[test]
+    fn window_functions_look_back() {
+        let (mut f, t0) = fleet();
+        at(&mut f, t0, 0, gpu(Some(40.0), 10.0, 0));
+        at(&mut f, t0, 1, gpu(Some(40.0), 10.0, 0));
+        assert_eq!(phase(&f, "NvlinkRising"), None);
+        at(&mut f, t0, 2, gpu(Some(40.0), 12.0, 0));
+        assert_eq!(phase(&f, "NvlinkRising"), Some(Phase::Firing));
+        // Out of the 5m window again.
+        at(&mut f, t0, 8, gpu(Some(40.0), 12.0, 0));
+        assert_eq!(phase(&f, "NvlinkRising"), Some(Phase::Resolved));
+        // The Xid gauge: a change to 79 fires; the value is the code.
+        at(&mut f, t0, 9, gpu(Some(40.0), 12.0, 79));
+        assert_eq!(phase(&f, "XidNew"), Some(Phase::Firing));
+        assert!(f.nodes[0].alerts.iter().any(|a| a.xid == Some(79)));
+        at(&mut f, t0, 25, gpu(Some(40.0), 12.0, 79));
+        assert_eq!(
+            phase(&f, "XidNew"),
+            Some(Phase::Resolved),
+            "no change in 10m"
+        );
+    }
+
+    #[test]
+    fn runs_count_samples_inside_the_window() {
+        let t0 = Instant::now();
+        let mut r = Runs::default();
+        for m in 0..10 {
+            r.push(
+                t0 + Duration::from_secs(60 * m),
+                if m < 5 { 1.0 } else { 3.0 },
+            );
+        }
+        let now = t0 + Duration::from_secs(540);
+        assert_eq!(
+            r.apply(WindowFn::Changes, Duration::from_secs(600), now),
+            1.0
+        );
+        assert_eq!(
+            r.apply(WindowFn::Changes, Duration::from_secs(120), now),
+            0.0
+        );
+        assert_eq!(
+            r.apply(WindowFn::MaxOverTime, Duration::from_secs(600), now),
+            3.0
+        );
+        assert_eq!(
+            r.apply(WindowFn::MinOverTime, Duration::from_secs(600), now),
+            1.0
+        );
+        assert_eq!(
+            r.apply(WindowFn::AvgOverTime, Duration::from_secs(600), now),
+            2.0
+        );
+        assert_eq!(
+            r.apply(WindowFn::Increase, Duration::from_secs(600), now),
+            2.0
+        );
+        // A reset counts as growth from zero.
+        r.push(t0 + Duration::from_secs(600), 1.0);
+        let now = t0 + Duration::from_secs(600);
+        assert_eq!(
+            r.apply(WindowFn::Increase, Duration::from_secs(900), now),
+            3.0
+        );
     }
 }
