@@ -2,6 +2,8 @@
 //! subcommand lives in its own module. New capabilities add a variant to
 //! [`Command`] and a module.
 
+pub mod alerts;
+pub mod alerts_config;
 pub mod config_cmd;
 pub mod exit;
 pub mod inspect;
@@ -58,6 +60,9 @@ pub enum Command {
     Xid(xid::XidCommand),
     /// Read one exporter page (file, URL or `-`), detect its dialect and print its GPUs.
     Inspect(inspect::InspectArgs),
+    /// Alert presets: list, render to Prometheus rules, apply, test on pages.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -83,6 +88,7 @@ fn run_command(cli: Cli) -> color_eyre::Result<i32> {
         Some(Command::Explain(cmd)) => xid::run_explain(config_flag, cmd),
         Some(Command::Xid(cmd)) => xid::run_xid(config_flag, cmd),
         Some(Command::Inspect(args)) => inspect::run(config_flag, args),
+        Some(Command::Alerts(cmd)) => alerts::run(config_flag, cmd),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "aami-tui", &mut output::Stdout);
