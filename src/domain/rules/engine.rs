@@ -94,58 +94,104 @@ impl Runs {
 
     /// `f` over the samples in `[now - window, now]`, as Prometheus 2.x
     /// selects a range. NaN when there are too few samples to say (the
-    /// condition then does not hold). `increase` is the raw growth, not
-    /// Prometheus's extrapolated figure: the presets compare it with 0 or
-    /// with a budget well above the difference.
+    /// condition then does not hold). `increase` extrapolates to the
+    /// window's edges exactly as Prometheus does, so both engines report the
+    /// same figure.
     fn apply(&self, f: WindowFn, window: Duration, now: Instant) -> f64 {
         let cutoff = now.checked_sub(window);
-        let inside: Vec<(f64, u32)> = self
+        // (value, samples inside, first sample inside, last sample)
+        let inside: Vec<(f64, u32, Instant, Instant)> = self
             .0
             .iter()
             .filter(|r| cutoff.is_none_or(|c| r.last >= c))
-            .map(|r| {
-                let n = match cutoff {
-                    Some(c) if r.first < c => {
-                        // Part of the run is before the window: count the
-                        // samples inside by time.
-                        let span = r.last.duration_since(r.first).as_secs_f64();
-                        let kept = r.last.duration_since(c).as_secs_f64();
-                        if span > 0.0 {
-                            ((r.count.saturating_sub(1)) as f64 * kept / span).floor() as u32 + 1
-                        } else {
-                            1
-                        }
-                    }
-                    _ => r.count,
-                };
-                (r.value, n)
+            .map(|r| match cutoff {
+                Some(c) if r.first < c => {
+                    // Part of the run is before the window. Its samples came
+                    // at the refresh interval: find the first one inside.
+                    let step = if r.count > 1 {
+                        r.last.duration_since(r.first).as_secs_f64() / f64::from(r.count - 1)
+                    } else {
+                        0.0
+                    };
+                    let skipped = if step > 0.0 {
+                        (c.duration_since(r.first).as_secs_f64() / step - 1e-9).ceil()
+                    } else {
+                        0.0
+                    };
+                    let first = r.first + Duration::from_secs_f64(skipped * step);
+                    (r.value, r.count - skipped as u32, first, r.last)
+                }
+                _ => (r.value, r.count, r.first, r.last),
             })
             .collect();
-        let samples: u32 = inside.iter().map(|(_, n)| n).sum();
+        let samples: u32 = inside.iter().map(|x| x.1).sum();
         if samples == 0 {
             return f64::NAN;
         }
         match f {
             WindowFn::Changes => (inside.len() - 1) as f64,
-            WindowFn::MaxOverTime => inside.iter().map(|(v, _)| *v).fold(f64::MIN, f64::max),
-            WindowFn::MinOverTime => inside.iter().map(|(v, _)| *v).fold(f64::MAX, f64::min),
+            WindowFn::MaxOverTime => inside.iter().map(|x| x.0).fold(f64::MIN, f64::max),
+            WindowFn::MinOverTime => inside.iter().map(|x| x.0).fold(f64::MAX, f64::min),
             WindowFn::AvgOverTime => {
-                inside.iter().map(|(v, n)| v * f64::from(*n)).sum::<f64>() / f64::from(samples)
+                inside.iter().map(|x| x.0 * f64::from(x.1)).sum::<f64>() / f64::from(samples)
             }
             WindowFn::Increase => {
                 if samples < 2 {
                     return f64::NAN;
                 }
-                let mut total = 0.0;
+                let (first_v, _, first_t, _) = inside[0];
+                let last_t = inside[inside.len() - 1].3;
+                let last_v = inside[inside.len() - 1].0;
+                // A drop is a counter reset: add what it had reached.
+                let mut result = last_v - first_v;
                 for pair in inside.windows(2) {
-                    let (a, b) = (pair[0].0, pair[1].0);
-                    // A drop is a counter reset: it restarted from zero.
-                    total += if b >= a { b - a } else { b };
+                    if pair[1].0 < pair[0].0 {
+                        result += pair[0].0;
+                    }
                 }
-                total
+                extrapolate(result, first_v, first_t, last_t, samples, cutoff, now)
             }
         }
     }
+}
+
+/// Prometheus's `extrapolatedRate` for `increase` (2.x): the raw growth
+/// stretched to the window's edges when the samples stop short of them.
+fn extrapolate(
+    result: f64,
+    first_v: f64,
+    first_t: Instant,
+    last_t: Instant,
+    samples: u32,
+    range_start: Option<Instant>,
+    range_end: Instant,
+) -> f64 {
+    let sampled = last_t.duration_since(first_t).as_secs_f64();
+    if sampled <= 0.0 {
+        return f64::NAN;
+    }
+    let mut to_start = range_start
+        .map(|s| first_t.saturating_duration_since(s).as_secs_f64())
+        .unwrap_or(0.0);
+    let to_end = range_end.saturating_duration_since(last_t).as_secs_f64();
+    let average = sampled / f64::from(samples - 1);
+    if result > 0.0 && first_v >= 0.0 {
+        // A counter does not go below zero: do not stretch past that.
+        to_start = to_start.min(sampled * (first_v / result));
+    }
+    let threshold = average * 1.1;
+    let mut interval = sampled;
+    interval += if to_start < threshold {
+        to_start
+    } else {
+        average / 2.0
+    };
+    interval += if to_end < threshold {
+        to_end
+    } else {
+        average / 2.0
+    };
+    result * (interval / sampled)
 }
 
 /// The state kept between refreshes.
@@ -712,15 +758,23 @@ rules:
             r.apply(WindowFn::AvgOverTime, Duration::from_secs(600), now),
             2.0
         );
+        // Window full of samples: the raw growth.
         assert_eq!(
-            r.apply(WindowFn::Increase, Duration::from_secs(600), now),
+            r.apply(WindowFn::Increase, Duration::from_secs(540), now),
             2.0
+        );
+        // The first sample a minute after the window opens: Prometheus
+        // stretches 2 over 540 s of samples to the 600 s window.
+        let stretched = r.apply(WindowFn::Increase, Duration::from_secs(600), now);
+        assert!(
+            (stretched - 2.0 * 600.0 / 540.0).abs() < 1e-9,
+            "{stretched}"
         );
         // A reset counts as growth from zero.
         r.push(t0 + Duration::from_secs(600), 1.0);
         let now = t0 + Duration::from_secs(600);
         assert_eq!(
-            r.apply(WindowFn::Increase, Duration::from_secs(900), now),
+            r.apply(WindowFn::Increase, Duration::from_secs(600), now),
             3.0
         );
     }

@@ -56,11 +56,13 @@ impl Naming {
 /// How a metric is written in PromQL; `{fn}` forms take a window function.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PromForm {
-    /// One family per naming, times a scale.
+    /// One family per naming. Classic families are in the fleet model's
+    /// units; the dcgm47 one is multiplied by `dcgm47_scale` (GPU_UTIL_RATIO
+    /// is 0–1 where GPU_UTIL was percent).
     Family {
         classic: &'static str,
         dcgm47: &'static str,
-        scale: f64,
+        dcgm47_scale: f64,
     },
     /// A sum over several families per GPU (e.g. the NVLink error kinds).
     SumOf {
@@ -213,7 +215,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_GPU_TEMP",
             dcgm47: "DCGM_FI_DEV_GPU_TEMP_CELSIUS",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -224,7 +226,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_SLOWDOWN_TEMP",
             dcgm47: "DCGM_FI_DEV_SLOWDOWN_TEMP_CELSIUS",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -235,7 +237,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_MEMORY_TEMP",
             dcgm47: "DCGM_FI_DEV_MEMORY_TEMP_CELSIUS",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -246,7 +248,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_GPU_UTIL",
             dcgm47: "DCGM_FI_DEV_GPU_UTIL_RATIO",
-            scale: 100.0,
+            dcgm47_scale: 100.0,
         },
     },
     MetricDef {
@@ -267,7 +269,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_FB_USED",
             dcgm47: "DCGM_FI_DEV_FB_USED_MIB",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -278,7 +280,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_POWER_USAGE",
             dcgm47: "DCGM_FI_DEV_BOARD_POWER_WATTS",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -289,7 +291,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL",
             dcgm47: "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -300,7 +302,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_ECC_SBE_VOL_TOTAL",
             dcgm47: "DCGM_FI_DEV_ECC_SBE_VOL_TOTAL",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -321,7 +323,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_RETIRED_PENDING",
             dcgm47: "DCGM_FI_DEV_RETIRED_PENDING",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -332,7 +334,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_ROW_REMAP_FAILURE",
             dcgm47: "DCGM_FI_DEV_ROW_REMAP_FAILED",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -343,7 +345,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_ROW_REMAP_PENDING",
             dcgm47: "DCGM_FI_DEV_ROW_REMAP_PENDING",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -354,7 +356,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS",
             dcgm47: "DCGM_FI_DEV_ROW_REMAP_UNCORRECTABLE_TOTAL",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -365,7 +367,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_PCIE_REPLAY_COUNTER",
             dcgm47: "DCGM_FI_DEV_PCIE_REPLAY_TOTAL",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {
@@ -386,7 +388,7 @@ pub const METRICS: &[MetricDef] = &[
         prom: PromForm::Family {
             classic: "DCGM_FI_DEV_XID_ERRORS",
             dcgm47: "DCGM_FI_DEV_XID_ERROR",
-            scale: 1.0,
+            dcgm47_scale: 1.0,
         },
     },
     MetricDef {

@@ -125,8 +125,10 @@ fn condition_expr(c: &Condition, scope: Scope, naming: Naming) -> String {
                         format_number(offset.abs())
                     )
                 };
+                // group_left keeps the GPU's own labels (Hostname, UUID, …), which
+                // one-to-one matching on() would drop.
                 let on = format!("on({})", scope.join_labels());
-                let main = format!("{subject} {} {on} {shifted}", op.symbol());
+                let main = format!("{subject} {} {on} group_left() {shifted}", op.symbol());
                 match default {
                     None => main,
                     Some(d) => format!(
@@ -167,8 +169,13 @@ fn one_naming(m: &MetricDef, window: Option<(WindowFn, u64)>, naming: Naming) ->
         PromForm::Family {
             classic,
             dcgm47,
-            scale,
+            dcgm47_scale,
         } => {
+            let scale = if naming == Naming::Dcgm47 {
+                dcgm47_scale
+            } else {
+                1.0
+            };
             let base = ranged(pick(classic, dcgm47).to_string());
             let counts = matches!(window, Some((WindowFn::Changes, _)));
             if scale == 1.0 || counts {
