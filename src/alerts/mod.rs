@@ -2,4 +2,5 @@
 //! directory), and the CLI and network pieces built on the rule model in
 //! [`crate::domain::rules`].
 
+pub mod alertmanager;
 pub mod library;

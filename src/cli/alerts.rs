@@ -41,6 +41,50 @@ pub enum AlertsCommand {
     },
     /// Evaluate a preset once against exporter pages: what would fire, and why.
     Test(TestArgs),
+    /// Create an Alertmanager silence.
+    Silence(SilenceArgs),
+    /// List Alertmanager's silences.
+    Silences {
+        #[command(flatten)]
+        am: AmArgs,
+        /// Expired ones too.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Expire an Alertmanager silence now.
+    Expire {
+        #[command(flatten)]
+        am: AmArgs,
+        /// The silence's id (see `alerts silences`).
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AmArgs {
+    /// Alertmanager's URL (default: alertmanager.url in the config).
+    #[arg(long, value_name = "URL")]
+    pub alertmanager: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SilenceArgs {
+    #[command(flatten)]
+    pub am: AmArgs,
+    /// A matcher: name=value, name!=value, name=~regex, name!~regex (repeat).
+    #[arg(long = "matcher", short = 'm', required = true)]
+    pub matchers: Vec<String>,
+    /// How long, e.g. 2h, 30m, 1d.
+    #[arg(long, default_value = "2h")]
+    pub duration: String,
+    /// Why (Alertmanager requires one).
+    #[arg(long)]
+    pub comment: String,
+    /// Who; default $USER.
+    #[arg(long)]
+    pub author: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,14 +132,21 @@ pub struct TestArgs {
 }
 
 pub fn run(flag: Option<&Path>, cmd: AlertsCommand) -> color_eyre::Result<i32> {
-    let _ = flag;
-    let cat = catalogue()?;
-    let lib = Library::load(locate::user_dir().as_deref(), &cat).map_err(CliError::usage)?;
+    // Silences need no preset library: a broken preset file must not stop them.
+    let lib = || -> color_eyre::Result<Library> {
+        let cat = catalogue()?;
+        Ok(Library::load(locate::user_dir().as_deref(), &cat).map_err(CliError::usage)?)
+    };
     match cmd {
-        AlertsCommand::ListPresets { json } => list(&lib, json),
-        AlertsCommand::Render(args) => render(&lib, args),
-        AlertsCommand::ApplyPreset { name } => apply_preset(flag, &lib, &name),
-        AlertsCommand::Test(args) => test(&lib, args),
+        AlertsCommand::ListPresets { json } => list(&lib()?, json),
+        AlertsCommand::Render(args) => render(&lib()?, args),
+        AlertsCommand::ApplyPreset { name } => apply_preset(flag, &lib()?, &name),
+        AlertsCommand::Test(args) => test(&lib()?, args),
+        AlertsCommand::Silence(args) => super::alerts_silence::silence(flag, args),
+        AlertsCommand::Silences { am, all, json } => {
+            super::alerts_silence::silences(flag, &am, all, json)
+        }
+        AlertsCommand::Expire { am, id } => super::alerts_silence::expire(flag, &am, &id),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod alerts_config;
+pub mod alerts_silence;
 pub mod config_cmd;
 pub mod exit;
 pub mod inspect;
