@@ -5,6 +5,7 @@
 //! functions. The domain (`domain`, `xid`) knows nothing about terminals or
 //! networks; `app` does no I/O and knows nothing of `ui`.
 
+pub mod alerts;
 pub mod app;
 pub mod bundle;
 pub mod cli;

@@ -46,7 +46,7 @@ fn enter_on_an_xid_alert_explains_it_for_that_gpu() {
     let rows = app.alert_rows();
     let pos = rows
         .iter()
-        .position(|(_, a)| a.xid.is_some())
+        .position(|a| a.xid.is_some())
         .expect("an Xid alert");
     for _ in 0..pos {
         press(&mut app, KeyCode::Down);

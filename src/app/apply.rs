@@ -186,6 +186,7 @@ impl App {
                 p.scroll = 0;
             }
             (Overlay::JobOutput { scroll, .. }, Move(d)) => *scroll = add(*scroll, d),
+            (Overlay::AlertDetail { scroll, .. }, Move(d)) => *scroll = add(*scroll, d),
             (Overlay::JobOutput { scroll, .. }, PageDown) => *scroll = add(*scroll, rows),
             (Overlay::JobOutput { scroll, .. }, PageUp) => *scroll = add(*scroll, -rows),
             (Overlay::JobOutput { job, .. }, CancelJob) => {
@@ -337,12 +338,15 @@ impl App {
                 }
             }
             View::Alerts => {
-                let hit = self
-                    .alert_rows()
-                    .get(self.ui.alert_selected)
-                    .and_then(|(id, a)| Some((*id, a.gpu?, a.xid?)));
-                if let Some((id, g, x)) = hit {
-                    self.open_xid(id, g, x);
+                let Some(row) = self.alert_rows().get(self.ui.alert_selected).cloned() else {
+                    return;
+                };
+                match (row.gpu, row.xid) {
+                    (Some(g), Some(x)) => self.open_xid(row.node, g, x),
+                    _ => self.mode.push_overlay(Overlay::AlertDetail {
+                        row: Box::new(row),
+                        scroll: 0,
+                    }),
                 }
             }
             View::Topology(_) => {}

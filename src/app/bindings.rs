@@ -85,6 +85,7 @@ pub fn overlay_title(o: O) -> &'static str {
         O::Confirm => "Confirm dialog",
         O::Command => "Command line",
         O::JobOutput => "Job output",
+        O::AlertDetail => "Alert detail",
     }
 }
 
@@ -218,6 +219,10 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Ctrl('u')], TEXT, Action::ClearLine, "Ctrl-U Ctrl-W", "clear the line, delete a word", None),
     row(&[Ctrl('w')], TEXT, Action::DeleteWord, "", "", None),
     row(&[AnyChar], TEXT, Action::Type(' '), "text", "typed into the field; paste works too", None),
+    // Alert detail (added after the table's original rows).
+    row(&[Key(KeyCode::Esc), Key(KeyCode::Char('q')), Key(KeyCode::Enter)], Scope::Overlays(&[O::AlertDetail]), Action::Back, "Esc q", "close", Some("close")),
+    row(&[Key(KeyCode::Up), Key(KeyCode::Char('k'))], Scope::Overlays(&[O::AlertDetail]), Action::Move(-1), "↑↓ j k", "scroll", Some("scroll")),
+    row(&[Key(KeyCode::Down), Key(KeyCode::Char('j'))], Scope::Overlays(&[O::AlertDetail]), Action::Move(1), "", "", None),
 ];
 
 /// The action a key asks for in this context; `None` when it does nothing.
@@ -334,6 +339,7 @@ mod tests {
             Context::Overlay(O::Command),
             Context::Overlay(O::Filter),
             Context::Overlay(O::JobOutput),
+            Context::Overlay(O::AlertDetail),
         ];
         for ctx in contexts {
             let back = action_for(key(KeyCode::Esc), ctx);
@@ -373,6 +379,7 @@ mod tests {
                 O::Confirm,
                 O::Command,
                 O::JobOutput,
+                O::AlertDetail,
             ]
             .into_iter()
             .map(Context::Overlay),

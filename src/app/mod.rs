@@ -6,6 +6,7 @@
 //! its results come back as events.
 
 pub mod action;
+pub mod alert_rows;
 mod apply;
 pub mod bindings;
 pub mod command;
@@ -245,7 +246,7 @@ impl App {
             View::Alerts => self
                 .alert_rows()
                 .get(self.ui.alert_selected)
-                .map(|(id, _)| *id),
+                .map(|r| r.node),
             View::Log => None,
         }
     }
@@ -266,26 +267,6 @@ impl App {
             .get(id)
             .map(|n| crate::text::sanitize(&n.spec.name))
             .unwrap_or_default()
-    }
-
-    /// Every alert with its node, worst first: the alerts pane's rows.
-    pub fn alert_rows(&self) -> Vec<(NodeId, &crate::domain::LocalAlert)> {
-        let mut rows: Vec<(NodeId, &crate::domain::LocalAlert)> = self
-            .fleet
-            .nodes
-            .iter()
-            .enumerate()
-            .flat_map(|(i, n)| n.alerts.iter().map(move |a| (i, a)))
-            .collect();
-        rows.sort_by(|a, b| {
-            b.1.severity.cmp(&a.1.severity).then_with(|| {
-                crate::domain::fleet::natural_cmp(
-                    &self.fleet.nodes[a.0].spec.name,
-                    &self.fleet.nodes[b.0].spec.name,
-                )
-            })
-        });
-        rows
     }
 
     /// The action log's rows: jobs, newest first.

@@ -81,6 +81,12 @@ pub enum Overlay {
         job: u64,
         scroll: u16,
     },
+    /// A rule alert's rule, description and value (Enter in the alerts
+    /// pane on an alert that is not an Xid).
+    AlertDetail {
+        row: Box<super::alert_rows::AlertRow>,
+        scroll: u16,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,6 +98,7 @@ pub enum OverlayKind {
     Confirm,
     Command,
     JobOutput,
+    AlertDetail,
 }
 
 impl Overlay {
@@ -104,6 +111,7 @@ impl Overlay {
             Overlay::Confirm(_) => OverlayKind::Confirm,
             Overlay::Command(_) => OverlayKind::Command,
             Overlay::JobOutput { .. } => OverlayKind::JobOutput,
+            Overlay::AlertDetail { .. } => OverlayKind::AlertDetail,
         }
     }
 }

@@ -105,14 +105,14 @@ pub struct InspectReport<'a> {
 }
 
 /// Why the source could not be read at all.
-enum ReadError {
+pub(crate) enum ReadError {
     /// Exit 1: the source is not there / not reachable.
     Unavailable(String),
     /// Exit 2: it was read, but is not a metrics page.
     NotMetrics(InspectError),
 }
 
-fn is_url(s: &str) -> bool {
+pub(crate) fn is_url(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
     l.starts_with("http://") || l.starts_with("https://")
 }
@@ -125,7 +125,7 @@ fn url_host(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| crate::text::sanitize_max(host, 80))
 }
 
-fn read_source(source: &str) -> Result<String, ReadError> {
+pub(crate) fn read_source(source: &str) -> Result<String, ReadError> {
     if source == "-" {
         let mut buf = Vec::new();
         std::io::stdin()

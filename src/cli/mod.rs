@@ -2,6 +2,9 @@
 //! subcommand lives in its own module. New capabilities add a variant to
 //! [`Command`] and a module.
 
+pub mod alerts;
+pub mod alerts_config;
+pub mod alerts_silence;
 pub mod bundle;
 pub mod config_cmd;
 pub mod exit;
@@ -77,6 +80,9 @@ pub enum Command {
     Verify(install::ActionArgs),
     /// Switch nodes back to the previous version of an exporter.
     Rollback(install::ActionArgs),
+    /// Alert presets: list, render to Prometheus rules, apply, test on pages.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -113,6 +119,7 @@ fn run_command(cli: Cli) -> color_eyre::Result<i32> {
         Some(Command::Rollback(a)) => {
             install::run(config_flag, crate::install::Action::Rollback, a)
         }
+        Some(Command::Alerts(cmd)) => alerts::run(config_flag, cmd),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "aami-tui", &mut output::Stdout);

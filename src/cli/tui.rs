@@ -74,8 +74,19 @@ pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
             std::time::Instant::now(),
         );
         let (xids, xid_problem) = xid_catalogue();
+        let rules_problem = match crate::alerts::library::configured_rules(
+            &config,
+            locate::user_dir().as_deref(),
+            &xids,
+        ) {
+            Ok(rules) => {
+                app.fleet.set_rules(rules);
+                None
+            }
+            Err(e) => Some(format!("alert presets not used: {e}")),
+        };
         app.xids = xids;
-        app.notice = notice.or(xid_problem);
+        app.notice = notice.or(xid_problem).or(rules_problem);
         let source = FleetSource::from_config(&config)?;
         let ssh = crate::runtime::SshContext::from_config(&config);
         crate::runtime::run(crate::runtime::Setup {

@@ -8,6 +8,7 @@ use super::alert::{self, LocalAlert};
 use super::gpu::GpuSample;
 use super::history::Ring;
 use super::host::HostSample;
+use super::rules::RuleEngine;
 
 /// Index of a node in [`Fleet::nodes`]; stable for the life of a fleet.
 pub type NodeId = usize;
@@ -207,6 +208,8 @@ pub struct Fleet {
     pub last_refresh: Option<Instant>,
     /// How long the last refresh took, start to last answer.
     pub last_refresh_took: Option<Duration>,
+    /// The preset rules evaluated on every refresh, when configured.
+    pub rules: Option<RuleEngine>,
 }
 
 impl Fleet {
@@ -223,6 +226,7 @@ impl Fleet {
             history_capacity,
             last_refresh: None,
             last_refresh_took: None,
+            rules: None,
         }
     }
 
@@ -237,6 +241,12 @@ impl Fleet {
         }
     }
 
+    /// Evaluates these rules on every refresh from now on (an empty set
+    /// turns the rule engine off and the built-in checks back on).
+    pub fn set_rules(&mut self, rules: Vec<super::rules::Rule>) {
+        self.rules = (!rules.is_empty()).then(|| RuleEngine::new(rules));
+    }
+
     /// Adds a node at the end (ids of the others do not change); the next
     /// refresh fills it in.
     pub fn add_node(&mut self, spec: NodeSpec) -> NodeId {
@@ -248,6 +258,12 @@ impl Fleet {
     pub fn apply_refresh(&mut self, outcomes: Vec<ScrapeOutcome>, now: Instant, took: Duration) {
         for outcome in outcomes {
             self.apply_outcome(outcome, now);
+        }
+        if let Some(engine) = &mut self.rules {
+            engine.evaluate(&self.nodes, now);
+            for (id, node) in self.nodes.iter_mut().enumerate() {
+                node.alerts = alert::evaluate_with_rules(node, id, engine);
+            }
         }
         self.last_refresh = Some(now);
         self.last_refresh_took = Some(took);

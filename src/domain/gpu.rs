@@ -31,6 +31,10 @@ pub struct GpuSample {
     pub retired_pages: Option<f64>,
     pub remapped_rows_uncorrectable: Option<f64>,
     pub row_remap_failed: Option<bool>,
+    /// A row remap waits for the next GPU reset.
+    pub row_remap_pending: Option<bool>,
+    /// Pages waiting to be retired at the next GPU reset.
+    pub retired_pages_pending: Option<f64>,
     pub pcie_replays: Option<f64>,
     pub nvlink_bandwidth: Option<f64>,
     pub nvlink_errors: Option<f64>,

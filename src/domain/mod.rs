@@ -9,6 +9,7 @@ pub mod heat;
 pub mod history;
 pub mod host;
 pub mod pci;
+pub mod rules;
 pub mod severity;
 pub mod throttle;
 pub mod topology;

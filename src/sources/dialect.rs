@@ -146,7 +146,7 @@ mod tests {
         }
         assert_eq!(
             Dialect::Dcgm.exposition().map(|d| d.families().len()),
-            Some(49)
+            Some(51)
         );
     }
 

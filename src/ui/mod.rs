@@ -3,6 +3,7 @@
 //! on screen. One module per pane or overlay. Nothing here reads a clock, a
 //! file or the network.
 
+pub mod alert_detail;
 pub mod alerts;
 pub mod command_line;
 pub mod confirm;
@@ -83,6 +84,9 @@ fn render_overlay(
         Overlay::Xid(p) => xid_popup::render(p, &app.xids, theme, frame, body),
         Overlay::JobOutput { job, scroll } => {
             job_output::render(app, *job, *scroll, theme, frame, body)
+        }
+        Overlay::AlertDetail { row, scroll } => {
+            alert_detail::render(app, row, *scroll, theme, frame, body)
         }
         Overlay::Confirm(c) => confirm::render(c, theme, frame, body),
         Overlay::Form(f) => form::render(f, theme, frame, body),

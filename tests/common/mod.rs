@@ -1,6 +1,7 @@
 //! Helpers shared by integration tests.
 #![allow(dead_code)]
 
+pub mod alertmanager;
 pub mod pages;
 pub mod servers;
 pub mod sshd;

@@ -1,0 +1,6 @@
+//! Alerts at the edges: the preset library (embedded files plus the user's
+//! directory), and the CLI and network pieces built on the rule model in
+//! [`crate::domain::rules`].
+
+pub mod alertmanager;
+pub mod library;

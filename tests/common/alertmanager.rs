@@ -1,0 +1,85 @@
+//! A real Alertmanager (Debian's prometheus-alertmanager) and a Prometheus
+//! that evaluates rule files and sends to it, on loopback with temp dirs and
+//! free ports; stopped on drop.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::servers::{Server, free_port};
+
+pub const AM_BIN: &str = "/usr/bin/prometheus-alertmanager";
+
+/// Alertmanager with one receiver that sends nowhere, grouping quickly.
+pub fn alertmanager() -> Server {
+    super::require(AM_BIN, "prometheus-alertmanager");
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("alertmanager.yml");
+    std::fs::write(
+        &cfg,
+        "route:\n  receiver: nowhere\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: nowhere\n",
+    )
+    .expect("write");
+    let port = free_port();
+    let child = Command::new(AM_BIN)
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start alertmanager");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "alertmanager did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
+/// Prometheus scraping `targets` every second, evaluating `rules` every
+/// second and sending alerts to `alertmanager`.
+pub fn prometheus_with_rules(targets: &[String], rules: &Path, alertmanager: &str) -> Server {
+    super::require("prometheus", "prometheus");
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("prometheus.yml");
+    let am = alertmanager.trim_start_matches("http://");
+    let list = targets
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    std::fs::write(
+        &cfg,
+        format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nrule_files: ['{}']\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{am}']\nscrape_configs:\n  - job_name: dcgm\n    static_configs:\n      - targets: [{list}]\n",
+            rules.display()
+        ),
+    )
+    .expect("write");
+    let port = free_port();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start prometheus");
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
