@@ -3,6 +3,7 @@
 //! [`Command`] and a module.
 
 pub mod config_cmd;
+pub mod demo_serve;
 pub mod exit;
 pub mod inspect;
 pub mod nodes;
