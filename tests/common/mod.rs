@@ -10,10 +10,10 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use aami_tui::app::{App, Origin, bindings};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use aami_tui::cli::tui::fleet_from_config;
 use aami_tui::sim::{SimOptions, SimSpec};
 use aami_tui::ui::{self, theme::Theme};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::{Terminal, backend::TestBackend, buffer::Buffer};
 
 pub fn bin() -> &'static str {
