@@ -95,8 +95,16 @@ fn main() {
     g.bench_function("dcgm_8gpu_page", |b| {
         b.iter(|| collector::parse_gpu_page(black_box(&dcgm_page)))
     });
-    g.bench_function("dcgm_8gpu_page_unfiltered_prometheus_parse", |b| {
+    g.bench_function("dcgm_8gpu_page_unfiltered", |b| {
         b.iter(|| aami_tui::sources::exposition::parse_filtered(black_box(&dcgm_page), |_| true))
+    });
+    // The parser the collector used before (kept as a dev-dependency).
+    g.bench_function("dcgm_8gpu_page_prometheus_parse_crate", |b| {
+        b.iter(|| {
+            prometheus_parse::Scrape::parse(
+                black_box(&dcgm_page).lines().map(|l| Ok(l.to_string())),
+            )
+        })
     });
     g.throughput(Throughput::Bytes(NODE_EXPORTER_PAGE.len() as u64));
     g.bench_function("node_exporter_full_page", |b| {

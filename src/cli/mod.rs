@@ -7,6 +7,7 @@ pub mod alerts_config;
 pub mod alerts_silence;
 pub mod bundle;
 pub mod config_cmd;
+pub mod demo_serve;
 pub mod exit;
 pub mod inspect;
 pub mod install;

@@ -12,8 +12,8 @@ use crate::sources::{Collector, FleetSource};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Number of simulated nodes (up to 4,000).
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4000))]
+    /// Number of simulated nodes (up to 16,000).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=16000))]
     pub nodes: u32,
     /// GPUs per node (default: each node kind's own count, 8 for H100).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
@@ -21,6 +21,13 @@ pub struct DemoArgs {
     /// Refresh interval, e.g. 1s.
     #[arg(long, default_value = "2s")]
     pub refresh: String,
+    /// Serve the simulated exporters without the TUI (for benchmarks): print
+    /// a config for them, then serve until interrupted.
+    #[arg(long)]
+    pub serve_only: bool,
+    /// With --serve-only, write the config to this file instead of stdout.
+    #[arg(long, value_name = "PATH", requires = "serve_only")]
+    pub write_config: Option<std::path::PathBuf>,
 }
 
 /// The Xid catalogue with the user's `xids.yaml` applied; a broken file is
@@ -109,6 +116,9 @@ pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
         .ok_or_else(|| {
             color_eyre::eyre::eyre!("--refresh {:?}: write it like 2s or 500ms", args.refresh)
         })?;
+    if args.serve_only {
+        return super::demo_serve::run(&args);
+    }
     let rt = super::runtime()?;
     rt.block_on(async move {
         let sim = SimFleet::start(SimOptions {

@@ -263,6 +263,16 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
             "write it like 15m or 1h",
         ));
     }
+    if let Some(h) = &config.tui.host_refresh
+        && parse_duration(h).is_none()
+    {
+        return Err(err(
+            "tui.host_refresh".into(),
+            Some(("host_refresh:", 1)),
+            format!("{h:?} is not a duration"),
+            "write it like 10s or 1m",
+        ));
+    }
     if config.tui.max_concurrent_scrapes == 0 {
         return Err(err(
             "tui.max_concurrent_scrapes".into(),

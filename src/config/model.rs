@@ -349,6 +349,10 @@ pub struct Tui {
     pub theme: String,
     /// GPU history kept per metric, e.g. `15m`.
     pub history: String,
+    /// How often host pages (node_exporter) are read, when slower than
+    /// `refresh`: e.g. `10s`. Unset reads them on every refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_refresh: Option<String>,
     /// Scrapes in flight at once.
     pub max_concurrent_scrapes: usize,
     /// Largest exporter page accepted, in MiB.
@@ -361,6 +365,7 @@ impl Default for Tui {
             refresh: "2s".into(),
             theme: "dark".into(),
             history: "15m".into(),
+            host_refresh: None,
             max_concurrent_scrapes: 64,
             max_body_mib: 16,
         }
@@ -371,6 +376,16 @@ impl Config {
     /// Refresh interval, validated at load.
     pub fn refresh_interval(&self) -> Duration {
         parse_duration(&self.tui.refresh).unwrap_or(Duration::from_secs(2))
+    }
+
+    /// Host pages are read on every this-many-th refresh
+    /// (`tui.host_refresh` over `tui.refresh`, rounded, at least 1).
+    pub fn host_refresh_every(&self) -> u64 {
+        let Some(host) = self.tui.host_refresh.as_deref().and_then(parse_duration) else {
+            return 1;
+        };
+        let step = self.refresh_interval().as_secs_f64().max(0.001);
+        ((host.as_secs_f64() / step).round() as u64).max(1)
     }
 
     /// How many refreshes the history rings hold.
@@ -430,6 +445,16 @@ mod tests {
         assert_eq!(parse_duration("15m"), Some(Duration::from_secs(900)));
         assert_eq!(parse_duration("3"), Some(Duration::from_secs(3)));
         assert_eq!(parse_duration("2 parsecs"), None);
+    }
+
+    #[test]
+    fn host_refresh_is_a_whole_number_of_refreshes() {
+        let mut c = Config::default();
+        assert_eq!(c.host_refresh_every(), 1);
+        c.tui.host_refresh = Some("10s".into());
+        assert_eq!(c.host_refresh_every(), 5);
+        c.tui.host_refresh = Some("500ms".into());
+        assert_eq!(c.host_refresh_every(), 1, "never faster than refresh");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! [`App`]; the screen is redrawn from it after each. Nothing here awaits the
 //! network: collectors and jobs run in their own tasks.
 
+pub mod bench_log;
 pub mod jobs;
 pub mod ssh_context;
 pub mod state_dir;
@@ -124,16 +125,19 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
     // background task), so tests can see the terminal restored first.
     let test_panic = std::env::var("AAMI_TEST_PANIC").ok();
     let mut first_frame = true;
+    let mut bench = bench_log::BenchLog::from_env();
     let outcome = loop {
         let mut geometry = app.ui.geometry;
         if let Err(e) = term.draw(|f| geometry = ui::render(&app, &theme, f)) {
             break Err(e.into());
         }
+        bench.draw();
         if geometry != app.ui.geometry {
             app.apply(Action::Geometry(geometry));
         }
         if first_frame {
             first_frame = false;
+            bench.first_frame();
             match test_panic.as_deref() {
                 Some("task") => {
                     tokio::spawn(async {
@@ -157,6 +161,7 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
                 None => break Ok(0),
             },
             Some(RefreshRound { outcomes, started, took }) = collector_rx.recv() => {
+                bench.refresh(took, outcomes.len());
                 app.on_event(Event::Refresh { outcomes, started, took });
             }
             Some(msg) = task_rx.recv() => match msg {

@@ -12,6 +12,8 @@ pub enum Reply {
     /// Accept and never answer, as a hung exporter or unreachable host does.
     Hang,
     NotFound,
+    /// 400 with this text, as node_exporter answers an unknown `collect[]`.
+    BadRequest(String),
 }
 
 pub type Handler = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
@@ -67,6 +69,14 @@ async fn connection(mut stream: TcpStream, handler: Handler) -> std::io::Result<
                 stream
                     .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\nContent-Type: text/plain\r\n\r\nnot found\n")
                     .await?;
+            }
+            Reply::BadRequest(text) => {
+                let head = format!(
+                    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+                    text.len()
+                );
+                stream.write_all(head.as_bytes()).await?;
+                stream.write_all(text.as_bytes()).await?;
             }
             Reply::Text(body) => {
                 let head = format!(

@@ -4,6 +4,7 @@
 
 pub mod dynamics;
 pub mod http_server;
+pub mod node_filler;
 pub mod profile;
 pub mod render;
 pub mod topology;
@@ -177,6 +178,17 @@ impl SimSpec {
     }
 }
 
+/// The `collect[]` values of a query string, as node_exporter reads them
+/// (`collect[]=cpu` or its escaped form `collect%5B%5D=cpu`).
+pub fn collect_params(query: &str) -> Vec<&str> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| matches!(*k, "collect[]" | "collect%5B%5D" | "collect%5b%5d"))
+        .map(|(_, v)| v)
+        .collect()
+}
+
 /// Loopback address of demo node `i`: 127.0.1.1, 127.0.1.2, … (skipping
 /// 127.0.0.0/24, where real local services live).
 pub fn node_ip(i: usize) -> Ipv4Addr {
@@ -243,7 +255,8 @@ impl SimFleet {
         for (i, (d, h)) in listeners.into_iter().enumerate() {
             for (listener, is_dcgm) in [(d, true), (h, false)] {
                 let s = Arc::clone(&spec);
-                let handler: http_server::Handler = Arc::new(move |path: &str| {
+                let handler: http_server::Handler = Arc::new(move |target: &str| {
+                    let (path, query) = target.split_once('?').unwrap_or((target, ""));
                     if path != "/metrics" {
                         return Reply::NotFound;
                     }
@@ -251,11 +264,19 @@ impl SimFleet {
                     if s.is_down(i, t) {
                         return Reply::Hang;
                     }
-                    Reply::Text(if is_dcgm {
-                        s.dcgm_page(i, t)
-                    } else {
-                        s.node_page(i, t)
-                    })
+                    if is_dcgm {
+                        return Reply::Text(s.dcgm_page(i, t));
+                    }
+                    let collectors = collect_params(query);
+                    if collectors.is_empty() {
+                        return Reply::Text(s.node_page(i, t));
+                    }
+                    match render::node_page_collecting(&s.page(i, t), &collectors) {
+                        Some(page) => Reply::Text(page),
+                        None => Reply::BadRequest(
+                            "couldn't create filtered metrics handler: missing collector".into(),
+                        ),
+                    }
                 });
                 tasks.push(tokio::spawn(http_server::serve(listener, handler)));
             }

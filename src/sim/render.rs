@@ -187,8 +187,25 @@ pub fn dcgm_page(page: &NodePage) -> String {
     out
 }
 
-/// The node_exporter page of one node at `page.t`.
+/// The node_exporter page of one node at `page.t`: the simulated families,
+/// then the rest of a real page ([`super::node_filler`]).
 pub fn node_page(page: &NodePage) -> String {
+    let mut out = node_families(page);
+    out.push_str(&super::node_filler::FULL);
+    out
+}
+
+/// The page node_exporter serves when asked for `collect[]=…` of
+/// `collectors` only; `None` (HTTP 400) when one of them is unknown.
+pub fn node_page_collecting(page: &NodePage, collectors: &[&str]) -> Option<String> {
+    let rest = super::node_filler::collected_cached(collectors)?;
+    let mut out = node_families(page);
+    out.push_str(&rest);
+    Some(out)
+}
+
+/// The families the simulator writes with changing values.
+fn node_families(page: &NodePage) -> String {
     let cpus = match page.profile.kind {
         profile::GpuKind::H100 => 32,
         _ => 8,

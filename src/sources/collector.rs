@@ -2,7 +2,8 @@
 //! concurrency and send one [`RefreshRound`] with all outcomes.
 //! A slow node costs at most the per-scrape timeout; it never delays the UI.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -10,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::detect::{self, InspectError};
 use super::http::{self, ScrapeError, ScrapeLimits};
-use super::{dcgm, exposition, node_exporter};
+use super::{dcgm, exposition, exposition_parse, node_exporter};
 use crate::config::{Config, Dialect};
 use crate::domain::{GpuSample, HostSample, NodeId, ScrapeOutcome};
 
@@ -38,25 +39,52 @@ pub struct RefreshRound {
     pub took: Duration,
 }
 
+/// What the collector remembers of one node's host exporter between
+/// refreshes.
+#[derive(Debug, Default)]
+struct HostState {
+    /// The exporter answered 400 to `collect[]` (a collector we name is
+    /// turned off there): ask for the whole page from now on.
+    collect_refused: bool,
+    /// The last answer, repeated on refreshes that skip the host page.
+    last: Option<Result<HostSample, String>>,
+}
+
 #[derive(Clone)]
 pub struct Collector {
     client: reqwest::Client,
     targets: Arc<Vec<Target>>,
     limits: ScrapeLimits,
     concurrency: usize,
+    /// The host page is read on every `host_every`-th refresh.
+    host_every: u64,
+    refreshes: Arc<AtomicU64>,
+    hosts: Arc<Vec<Mutex<HostState>>>,
 }
 
 impl Collector {
     pub fn new(targets: Vec<Target>, limits: ScrapeLimits, concurrency: usize) -> Self {
+        let hosts = targets.iter().map(|_| Mutex::default()).collect();
         Self {
             client: http::client(),
             targets: Arc::new(targets),
             limits,
             concurrency: concurrency.max(1),
+            host_every: 1,
+            refreshes: Arc::new(AtomicU64::new(0)),
+            hosts: Arc::new(hosts),
         }
     }
 
-    /// Targets and limits from the config: timeout 80% of the refresh.
+    /// Reads host pages on every `n`-th refresh only; the others repeat the
+    /// last host answer.
+    pub fn with_host_every(mut self, n: u64) -> Self {
+        self.host_every = n.max(1);
+        self
+    }
+
+    /// Targets and limits from the config: timeout 80% of the refresh;
+    /// host pages at `tui.host_refresh` when it is slower.
     pub fn from_config(config: &Config) -> Self {
         let targets = targets_from_config(config);
         let limits = ScrapeLimits {
@@ -64,6 +92,7 @@ impl Collector {
             max_body_bytes: (config.tui.max_body_mib as usize) << 20,
         };
         Self::new(targets, limits, config.tui.max_concurrent_scrapes)
+            .with_host_every(config.host_refresh_every())
     }
 
     pub fn targets(&self) -> &[Target] {
@@ -72,12 +101,13 @@ impl Collector {
 
     /// One refresh of every node.
     pub async fn refresh(&self) -> Vec<ScrapeOutcome> {
-        let targets = Arc::clone(&self.targets);
-        futures::stream::iter(targets.iter().cloned())
-            .map(|t| {
-                let client = self.client.clone();
-                let limits = self.limits;
-                async move { scrape_node(&client, &t, limits).await }
+        let n = self.refreshes.fetch_add(1, Ordering::Relaxed);
+        let read_hosts = n.is_multiple_of(self.host_every);
+        futures::stream::iter(0..self.targets.len())
+            .map(|i| async move {
+                let t = &self.targets[i];
+                let host = &self.hosts[i];
+                scrape_node_remembering(&self.client, t, self.limits, host, read_hosts).await
             })
             .buffer_unordered(self.concurrency)
             .collect()
@@ -199,6 +229,84 @@ pub fn targets_from_config(config: &Config) -> Vec<Target> {
         .collect()
 }
 
+/// Scrapes one node with the collector's memory of its host exporter:
+/// `collect[]` unless refused, and the last host answer when this refresh
+/// skips the host page.
+async fn scrape_node_remembering(
+    client: &reqwest::Client,
+    t: &Target,
+    limits: ScrapeLimits,
+    state: &Mutex<HostState>,
+    read_host: bool,
+) -> ScrapeOutcome {
+    let (refused, last) = {
+        let s = state.lock().unwrap_or_else(|e| e.into_inner());
+        (s.collect_refused, s.last.clone())
+    };
+    if !read_host && last.is_some() {
+        let gpus = scrape_gpu_result(client, t, limits).await;
+        return ScrapeOutcome {
+            node: t.node,
+            gpus,
+            host: last,
+        };
+    }
+    let gpu = scrape_gpu_result(client, t, limits);
+    let host = async {
+        let url = t.host_url.as_deref()?;
+        Some(scrape_host_collecting(client, url, limits, refused).await)
+    };
+    let (gpus, host) = tokio::join!(gpu, host);
+    let host = host.map(|(result, refused_now)| {
+        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        s.collect_refused |= refused_now;
+        s.last = Some(result.clone());
+        result
+    });
+    ScrapeOutcome {
+        node: t.node,
+        gpus,
+        host,
+    }
+}
+
+async fn scrape_gpu_result(
+    client: &reqwest::Client,
+    t: &Target,
+    limits: ScrapeLimits,
+) -> Result<Vec<GpuSample>, String> {
+    match &t.gpu_url {
+        Some(url) => scrape_gpus(client, url, t, limits)
+            .await
+            .map_err(|e| e.to_string()),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Reads a host page asking only for the collectors whose families are
+/// used; an exporter that answers 400 (one of them is turned off there) is
+/// asked again for the whole page, and the second value says so. An old
+/// exporter that ignores `collect[]` sends the whole page, which costs only
+/// the reading: unwanted lines are dropped as they arrive.
+async fn scrape_host_collecting(
+    client: &reqwest::Client,
+    url: &str,
+    limits: ScrapeLimits,
+    refused: bool,
+) -> (Result<HostSample, String>, bool) {
+    if !refused {
+        let narrowed = format!("{url}?{}", node_exporter::COLLECT_QUERY);
+        match scrape_host(client, &narrowed, limits).await {
+            Err(ScrapeError::Status(400)) => {}
+            other => return (other.map_err(|e| e.to_string()), false),
+        }
+    }
+    let whole = scrape_host(client, url, limits)
+        .await
+        .map_err(|e| e.to_string());
+    (whole, true)
+}
+
 /// Scrapes one node's GPU and host exporters concurrently.
 pub async fn scrape_node(
     client: &reqwest::Client,
@@ -293,7 +401,10 @@ async fn scrape_host(
     url: &str,
     limits: ScrapeLimits,
 ) -> Result<HostSample, ScrapeError> {
-    let text = http::fetch_text(client, url, limits).await?;
+    let text = http::fetch_lines(client, url, limits, |l| {
+        exposition_parse::sample_name(l).is_some_and(node_exporter::wanted)
+    })
+    .await?;
     node_exporter::parse(&text)
         .ok_or_else(|| ScrapeError::NotMetrics("no node_exporter metrics".into()))
 }

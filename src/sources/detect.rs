@@ -286,7 +286,7 @@ fn api_without_gpus(samples: &[MetricSample]) -> String {
     }
     let mut names: Vec<&str> = samples
         .iter()
-        .map(|s| s.name.as_str())
+        .map(|s| s.name.as_ref())
         .filter(|n| !n.is_empty())
         .collect();
     names.sort_unstable();
@@ -307,11 +307,11 @@ fn api_without_gpus(samples: &[MetricSample]) -> String {
 
 /// Groups samples by the first node label present (a federated page can
 /// hold several hosts), in order of first appearance.
-fn group_by_node(
-    samples: Vec<MetricSample>,
+fn group_by_node<'a>(
+    samples: Vec<MetricSample<'a>>,
     node_labels: &[&str],
-) -> Vec<(Option<String>, Vec<MetricSample>)> {
-    let mut groups: Vec<(Option<String>, Vec<MetricSample>)> = Vec::new();
+) -> Vec<(Option<String>, Vec<MetricSample<'a>>)> {
+    let mut groups: Vec<(Option<String>, Vec<MetricSample<'a>>)> = Vec::new();
     for s in samples {
         let node = node_labels
             .iter()
@@ -419,23 +419,12 @@ pub fn unparsed_values(text: &str, wanted: impl Fn(&str) -> bool) -> Option<BadV
         if l.is_empty() || l.starts_with('#') {
             continue;
         }
-        let name_end = l
-            .find(|c: char| c == '{' || c.is_whitespace())
-            .unwrap_or(l.len());
-        let name = &l[..name_end];
+        let Some((name, rest)) = super::exposition_parse::split_sample(l) else {
+            continue;
+        };
         if !wanted(name) {
             continue;
         }
-        // Like the parser: labels end at the first `}`.
-        let rest = &l[name_end..];
-        let rest = if rest.starts_with('{') {
-            match rest.find('}') {
-                Some(i) => &rest[i + 1..],
-                None => continue,
-            }
-        } else {
-            rest
-        };
         let Some(value) = rest.split_whitespace().next() else {
             continue;
         };

@@ -1,44 +1,37 @@
 //! Prometheus text exposition: keep only the families we use, then parse.
 //!
-//! prometheus-parse runs a regex per line and builds a label map per sample;
-//! node_exporter pages carry thousands of series we never look at, so lines
-//! are filtered by metric name before the parser sees them.
+//! Pages are parsed by [`super::exposition_parse`], an exact parser that
+//! borrows from the page; node_exporter pages carry thousands of series we
+//! never look at, so a line's metric name is read first and the rest of the
+//! line only when the family is wanted.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
-/// One sample, labels trimmed (all-smi writes `, ` between labels and the
-/// parser keeps the space) and values sanitised.
+pub use super::exposition_parse::Labels;
+use super::exposition_parse::{parse_line, sample_name};
+
+/// One sample, borrowing from the page it was read from where it can
+/// (label values are unescaped and made safe to show).
 #[derive(Debug, Clone, PartialEq)]
-pub struct MetricSample {
-    pub name: String,
-    pub labels: HashMap<String, String>,
+pub struct MetricSample<'a> {
+    pub name: Cow<'a, str>,
+    pub labels: Labels<'a>,
     pub value: f64,
 }
 
-impl MetricSample {
+impl MetricSample<'_> {
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels.get(key).map(String::as_str)
+        self.labels.get(key)
     }
-}
 
-/// The metric name a line is about: the sample's name, or the family named
-/// by a `# HELP`/`# TYPE` line.
-fn line_metric(line: &str) -> Option<&str> {
-    let l = line.trim_start();
-    let rest = if let Some(r) = l
-        .strip_prefix("# HELP ")
-        .or_else(|| l.strip_prefix("# TYPE "))
-    {
-        r
-    } else if l.starts_with('#') || l.is_empty() {
-        return None;
-    } else {
-        l
-    };
-    let end = rest
-        .find(|c: char| c == '{' || c.is_whitespace())
-        .unwrap_or(rest.len());
-    Some(&rest[..end])
+    /// A copy that owns its text.
+    pub fn into_owned(self) -> MetricSample<'static> {
+        MetricSample {
+            name: Cow::Owned(self.name.into_owned()),
+            labels: self.labels.into_owned(),
+            value: self.value,
+        }
+    }
 }
 
 /// Whether a well-formed sample or HELP/TYPE line of `text` names a family
@@ -68,72 +61,26 @@ pub fn has_sample_family(text: &str, pred: impl Fn(&str) -> bool) -> bool {
 }
 
 /// The metric name of a line that is a well-formed sample: a metric name,
-/// optional labels, a number and an optional integer timestamp, nothing
-/// else. Stricter than the parser, which takes `Nov 23 kernel: …` (a log
-/// line) for metric `Nov` with value 23.
+/// optional labels, a number and an optional timestamp, nothing else
+/// (`Nov 23 kernel: …`, a log line, is not one).
 pub fn strict_sample_name(line: &str) -> Option<&str> {
-    let l = line.trim();
-    if l.starts_with('#') {
-        return None;
-    }
-    let end = l
-        .find(|c: char| c == '{' || c.is_whitespace())
-        .unwrap_or(l.len());
-    let name = &l[..end];
-    let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':');
+    let name = parse_line(line.trim())?.name;
     // `GPU: 0` (amd-smi's text output) is a label, not a metric.
-    if !first_ok
-        || name.ends_with(':')
-        || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-    {
-        return None;
-    }
-    let mut rest = &l[end..];
-    if rest.starts_with('{') {
-        rest = &rest[rest.find('}')? + 1..];
-    }
-    let mut parts = rest.split_whitespace();
-    parts.next()?.parse::<f64>().ok()?;
-    match (parts.next(), parts.next()) {
-        (None, _) => Some(name),
-        (Some(ts), None) if ts.parse::<i64>().is_ok() => Some(name),
-        _ => None,
-    }
+    (!name.ends_with(':')).then_some(name)
 }
 
-/// Parses the lines of `text` whose metric passes `wanted`.
-pub fn parse_filtered(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<MetricSample> {
-    let lines = text
-        .lines()
-        .filter(|l| line_metric(l).is_some_and(&wanted))
-        .map(|l| Ok(l.to_string()));
-    let scrape = match prometheus_parse::Scrape::parse(lines) {
-        Ok(s) => s,
-        Err(_) => return Vec::new(),
-    };
-    scrape
-        .samples
-        .into_iter()
-        .filter_map(|s| {
-            let value = match s.value {
-                prometheus_parse::Value::Counter(v)
-                | prometheus_parse::Value::Gauge(v)
-                | prometheus_parse::Value::Untyped(v) => v,
-                _ => return None,
-            };
-            let labels = s
-                .labels
-                .iter()
-                .map(|(k, v)| (k.trim().to_string(), crate::text::sanitize(v)))
-                .collect();
-            Some(MetricSample {
-                name: s.metric,
-                labels,
-                value,
-            })
+/// Parses the sample lines of `text` whose metric passes `wanted`; lines
+/// that break the format are skipped. Unlike prometheus-parse, samples of
+/// histogram and summary families come back as plain samples under their
+/// line's name (no dialect reads one).
+pub fn parse_filtered(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<MetricSample<'_>> {
+    text.lines()
+        .filter(|l| sample_name(l).is_some_and(&wanted))
+        .filter_map(parse_line)
+        .map(|l| MetricSample {
+            name: Cow::Borrowed(l.name),
+            labels: l.labels,
+            value: l.value,
         })
         .collect()
 }
@@ -159,6 +106,7 @@ mod tests {
         let s = parse_filtered(text, |m| m.starts_with("a_"));
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].label("host"), Some("h"));
+        assert_eq!(s[0].label("gpu"), Some("0"));
         assert_eq!(s[0].value, 1.5);
     }
 }

@@ -61,9 +61,23 @@ pub async fn fetch_text(
     url: &str,
     limits: ScrapeLimits,
 ) -> Result<String, ScrapeError> {
+    fetch_lines(client, url, limits, |_| true).await
+}
+
+/// Fetches `url` within `limits`, keeping only the lines `keep` accepts
+/// (each without its newline; kept lines end with `\n`). The body is
+/// read as it arrives and never held whole, so a 400 KB node_exporter page
+/// costs the few KB of its wanted families. Only kept lines are checked to
+/// be UTF-8.
+pub async fn fetch_lines(
+    client: &reqwest::Client,
+    url: &str,
+    limits: ScrapeLimits,
+    keep: impl Fn(&str) -> bool,
+) -> Result<String, ScrapeError> {
     match tokio::time::timeout(
         limits.timeout,
-        fetch_inner(client, url, limits.max_body_bytes),
+        fetch_inner(client, url, limits.max_body_bytes, keep),
     )
     .await
     {
@@ -72,10 +86,73 @@ pub async fn fetch_text(
     }
 }
 
+/// Splits a body into lines as its chunks arrive.
+struct LineFilter<K> {
+    keep: K,
+    partial: Vec<u8>,
+    out: String,
+    seen_text: bool,
+}
+
+impl<K: Fn(&str) -> bool> LineFilter<K> {
+    fn line(&mut self, raw: &[u8]) -> Result<(), ScrapeError> {
+        if !self.seen_text {
+            match raw.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'<') => return Err(ScrapeError::NotMetrics("HTML".into())),
+                Some(_) => self.seen_text = true,
+                None => return Ok(()),
+            }
+        }
+        // A name is ASCII: lines are judged on their bytes and decoded only
+        // when kept.
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(e) => {
+                let head = std::str::from_utf8(&raw[..e.valid_up_to()]).unwrap_or("");
+                if !(self.keep)(head) || head.len() == raw.len() {
+                    return Ok(());
+                }
+                return Err(ScrapeError::NotMetrics("not UTF-8 text".into()));
+            }
+        };
+        if (self.keep)(text) {
+            self.out.push_str(text);
+            self.out.push('\n');
+        }
+        Ok(())
+    }
+
+    fn chunk(&mut self, mut chunk: &[u8]) -> Result<(), ScrapeError> {
+        while let Some(nl) = chunk.iter().position(|b| *b == b'\n') {
+            if self.partial.is_empty() {
+                self.line(&chunk[..nl])?;
+            } else {
+                let mut whole = std::mem::take(&mut self.partial);
+                whole.extend_from_slice(&chunk[..nl]);
+                self.line(&whole)?;
+                whole.clear();
+                self.partial = whole;
+            }
+            chunk = &chunk[nl + 1..];
+        }
+        self.partial.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<String, ScrapeError> {
+        let last = std::mem::take(&mut self.partial);
+        if !last.is_empty() {
+            self.line(&last)?;
+        }
+        Ok(self.out)
+    }
+}
+
 async fn fetch_inner(
     client: &reqwest::Client,
     url: &str,
     max: usize,
+    keep: impl Fn(&str) -> bool,
 ) -> Result<String, ScrapeError> {
     let mut resp = client.get(url).send().await.map_err(classify)?;
     let status = resp.status();
@@ -90,20 +167,24 @@ async fn fetch_inner(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("html"));
-    let mut body =
-        Vec::with_capacity(resp.content_length().unwrap_or(16 * 1024).min(max as u64) as usize);
-    while let Some(chunk) = resp.chunk().await.map_err(classify)? {
-        if body.len() + chunk.len() > max {
-            return Err(ScrapeError::BodyTooLarge(max));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let text =
-        String::from_utf8(body).map_err(|_| ScrapeError::NotMetrics("not UTF-8 text".into()))?;
-    if is_html || text.trim_start().starts_with('<') {
+    if is_html {
         return Err(ScrapeError::NotMetrics("HTML".into()));
     }
-    Ok(text)
+    let mut filter = LineFilter {
+        keep,
+        partial: Vec::new(),
+        out: String::new(),
+        seen_text: false,
+    };
+    let mut read = 0usize;
+    while let Some(chunk) = resp.chunk().await.map_err(classify)? {
+        read += chunk.len();
+        if read > max {
+            return Err(ScrapeError::BodyTooLarge(max));
+        }
+        filter.chunk(&chunk)?;
+    }
+    filter.finish()
 }
 
 /// Turns reqwest's error into a short reason by walking its source chain.

@@ -10,6 +10,7 @@ pub mod dcgm;
 pub mod detect;
 pub mod dialect;
 pub mod exposition;
+pub mod exposition_parse;
 pub mod gpu_table;
 pub mod http;
 pub mod node_exporter;

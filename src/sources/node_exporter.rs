@@ -15,6 +15,11 @@ pub const FAMILIES: &[&str] = &[
     "node_uname_info",
 ];
 
+/// The node_exporter collectors that write [`FAMILIES`], as the query
+/// string that asks for them alone (node_exporter ≥ 0.16; `stat` writes
+/// the boot time, `time` the clock, `uname` the host name).
+pub const COLLECT_QUERY: &str = "collect[]=cpu&collect[]=meminfo&collect[]=filesystem&collect[]=loadavg&collect[]=stat&collect[]=time&collect[]=uname";
+
 pub fn wanted(name: &str) -> bool {
     FAMILIES.contains(&name)
 }
@@ -40,7 +45,7 @@ pub fn from_samples(samples: &[exposition::MetricSample]) -> Option<HostSample> 
         if !v.is_finite() {
             continue;
         }
-        match s.name.as_str() {
+        match s.name.as_ref() {
             "node_cpu_seconds_total" => {
                 *h.cpu_seconds_total.get_or_insert(0.0) += v;
                 if matches!(s.label("mode"), Some("idle" | "iowait")) {

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 
 use super::dialect::{self, GPU_DIALECTS};
-use super::exposition::MetricSample;
+use super::exposition::{Labels, MetricSample};
 use crate::domain::GpuSample;
 
 const WORKLOAD_LABELS: &[&str] = &["pod", "namespace", "container", "pod_uid"];
@@ -62,14 +62,14 @@ fn parse_value(v: &Value) -> Option<f64> {
 
 /// The series of a vector or matrix answer as samples (name from
 /// `__name__`, which a computed query drops: such series have an empty name).
-pub fn samples(text: &str) -> Result<Vec<MetricSample>, PromApiError> {
+pub fn samples(text: &str) -> Result<Vec<MetricSample<'static>>, PromApiError> {
     let v: Value =
         serde_json::from_str(text).map_err(|e| PromApiError::Malformed(e.to_string()))?;
     samples_from_value(&v)
 }
 
 /// Like [`samples`], from an already-parsed value.
-pub fn samples_from_value(v: &Value) -> Result<Vec<MetricSample>, PromApiError> {
+pub fn samples_from_value(v: &Value) -> Result<Vec<MetricSample<'static>>, PromApiError> {
     if !is_api_value(v) {
         return Err(PromApiError::NotApi("no \"status\" and \"data\"".into()));
     }
@@ -125,8 +125,8 @@ pub fn samples_from_value(v: &Value) -> Result<Vec<MetricSample>, PromApiError> 
         let name = labels.remove("__name__").unwrap_or_default();
         restore_exporter_labels(&mut labels);
         out.push(MetricSample {
-            name,
-            labels,
+            name: name.into(),
+            labels: Labels::from_pairs(labels),
             value,
         });
     }

@@ -244,7 +244,7 @@ impl QueryCollector {
     }
 
     /// One instant query; the answer's series as samples.
-    pub async fn query(&self, promql: &str) -> Result<Vec<MetricSample>, QueryError> {
+    pub async fn query(&self, promql: &str) -> Result<Vec<MetricSample<'static>>, QueryError> {
         let (status, body) = self
             .api_get("/api/v1/query", &[("query", promql.to_string())])
             .await?;
@@ -533,13 +533,14 @@ mod tests {
             .expect("plain HTTP client")
     }
 
-    fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> MetricSample {
+    fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> MetricSample<'static> {
         MetricSample {
-            name: name.into(),
-            labels: labels
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                .collect(),
+            name: name.to_string().into(),
+            labels: crate::sources::exposition::Labels::from_pairs(
+                labels
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), (*v).to_string())),
+            ),
             value,
         }
     }
@@ -595,7 +596,7 @@ mod tests {
         assert_eq!(at(&[]), None);
     }
 
-    fn dcgm(name: &str, instance: &str, gpu: &str, value: f64) -> MetricSample {
+    fn dcgm(name: &str, instance: &str, gpu: &str, value: f64) -> MetricSample<'static> {
         sample(
             name,
             &[("instance", instance), ("gpu", gpu), ("UUID", "GPU-x")],
@@ -603,7 +604,7 @@ mod tests {
         )
     }
 
-    fn up(instance: &str, value: f64) -> MetricSample {
+    fn up(instance: &str, value: f64) -> MetricSample<'static> {
         sample("up", &[("instance", instance)], value)
     }
 

@@ -82,6 +82,11 @@ fn start_prometheus(jobs: &[(&str, Vec<String>)], web: Option<&std::path::Path>)
 /// node_exporter on `ip` (any loopback address), answering once its port is
 /// open.
 pub fn node_exporter(ip: &str) -> Server {
+    node_exporter_with(ip, &[])
+}
+
+/// node_exporter with extra flags (e.g. `--no-collector.uname`).
+pub fn node_exporter_with(ip: &str, flags: &[&str]) -> Server {
     let bin = "/usr/bin/prometheus-node-exporter";
     super::require(bin, "prometheus-node-exporter");
     let dir = tempfile::tempdir().unwrap();
@@ -92,6 +97,7 @@ pub fn node_exporter(ip: &str) -> Server {
         .port();
     let child = Command::new(bin)
         .arg(format!("--web.listen-address={ip}:{port}"))
+        .args(flags)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
