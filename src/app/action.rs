@@ -50,6 +50,10 @@ pub enum Action {
     ScanKernelLog,
     /// `c` in the action log: cancel the selected job.
     CancelJob,
+    /// `s` on an alert: the silence form.
+    SilenceAlert,
+    /// `x` in the silences list: expire the selected silence.
+    ExpireSilence,
     // Text entry, for whichever overlay takes text.
     /// A typed character (the table's row carries a placeholder).
     Type(char),

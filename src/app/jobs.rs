@@ -16,6 +16,10 @@ pub enum JobKind {
     HistoryLoad,
     /// Add a node to the config file.
     AddNode,
+    /// Create an Alertmanager silence.
+    Silence,
+    /// Expire an Alertmanager silence.
+    ExpireSilence,
 }
 
 impl JobKind {
@@ -24,6 +28,8 @@ impl JobKind {
             JobKind::KernelLogScan => "kernel-log scan",
             JobKind::HistoryLoad => "history load",
             JobKind::AddNode => "add node",
+            JobKind::Silence => "silence",
+            JobKind::ExpireSilence => "expire silence",
         }
     }
 
@@ -33,6 +39,8 @@ impl JobKind {
             JobKind::KernelLogScan => "klog",
             JobKind::HistoryLoad => "history",
             JobKind::AddNode => "add-node",
+            JobKind::Silence => "silence",
+            JobKind::ExpireSilence => "expire-silence",
         }
     }
 }
@@ -76,6 +84,19 @@ pub struct JobSpec {
 pub enum JobInput {
     None,
     AddNode(NodeDraft),
+    Silence(SilenceDraft),
+    /// The silence id.
+    ExpireSilence(String),
+}
+
+/// A silence typed into the silence form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilenceDraft {
+    /// `name=value` matchers (also `!=`, `=~`, `!~`).
+    pub matchers: Vec<String>,
+    pub duration_s: u64,
+    pub comment: String,
+    pub author: String,
 }
 
 /// A node typed into the onboarding form.

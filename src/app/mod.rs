@@ -15,6 +15,7 @@ pub mod filter;
 pub mod form;
 pub mod jobs;
 pub mod mode;
+pub mod remote;
 pub mod text_input;
 pub mod view;
 
@@ -65,6 +66,12 @@ pub struct App {
     pub history_available: bool,
     /// Whether nodes can be added (a config file backs the fleet).
     pub can_add_nodes: bool,
+    /// Query mode's alerts from Prometheus and Alertmanager.
+    pub remote: remote::RemoteAlerts,
+    /// Where those are read from (from the config).
+    pub remote_config: remote::RemoteConfig,
+    /// Who silences are created by ($USER, set at start).
+    pub user: String,
 }
 
 /// Background work the app asks for; the runtime starts it and the answer
@@ -75,6 +82,8 @@ pub enum Request {
     CancelJob(JobId),
     /// Load and switch to a theme by name.
     SetTheme(String),
+    /// Read Prometheus's and Alertmanager's alerts and silences now.
+    ReloadRemote,
 }
 
 /// What reaches the app from its tasks.
@@ -105,6 +114,8 @@ pub enum Event {
         name: String,
         problem: Option<String>,
     },
+    /// Prometheus's and Alertmanager's alerts and silences, as just read.
+    Remote(Box<remote::RemoteAlerts>),
 }
 
 impl App {
@@ -124,6 +135,9 @@ impl App {
             command_history: Vec::new(),
             history_available: false,
             can_add_nodes: false,
+            remote: remote::RemoteAlerts::default(),
+            remote_config: remote::RemoteConfig::default(),
+            user: String::new(),
         }
     }
 
@@ -191,6 +205,7 @@ impl App {
                 None => self.theme_name = name,
                 Some(p) => self.notice = Some(p),
             },
+            Event::Remote(r) => self.remote = *r,
         }
         self.keep_selection_valid();
     }
@@ -232,7 +247,7 @@ impl App {
             View::Alerts => self
                 .alert_rows()
                 .get(self.ui.alert_selected)
-                .map(|r| r.node),
+                .and_then(|r| r.node),
             View::Log => None,
         }
     }

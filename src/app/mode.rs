@@ -82,6 +82,10 @@ pub enum Overlay {
         row: Box<super::alert_rows::AlertRow>,
         scroll: u16,
     },
+    /// `:silences`: Alertmanager's silences in force.
+    Silences {
+        selected: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,6 +98,7 @@ pub enum OverlayKind {
     Command,
     JobOutput,
     AlertDetail,
+    Silences,
 }
 
 impl Overlay {
@@ -107,6 +112,7 @@ impl Overlay {
             Overlay::Command(_) => OverlayKind::Command,
             Overlay::JobOutput { .. } => OverlayKind::JobOutput,
             Overlay::AlertDetail { .. } => OverlayKind::AlertDetail,
+            Overlay::Silences { .. } => OverlayKind::Silences,
         }
     }
 }
