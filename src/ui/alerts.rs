@@ -55,7 +55,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let selected = app.ui.alert_selected.min(rows.len() - 1);
     let start = crate::app::scroll_for(selected, 0, body);
     let wide = area.width >= WIDE;
-    let node_w: u16 = if wide { 20 } else { 14 };
+    let node_w: u16 = if wide { 18 } else { 14 };
     let fixed = 1 + 4 + 9 + node_w + 3 + 5 + 7 + 8;
     let rest = area.width.saturating_sub(fixed);
     let (rule_w, summary_w) = if wide {
