@@ -375,6 +375,8 @@ mod tests {
                 O::Confirm,
                 O::Command,
                 O::JobOutput,
+                O::AlertDetail,
+                O::Silences,
             ]
             .into_iter()
             .map(Context::Overlay),
