@@ -250,4 +250,15 @@ fn an_alertmanager_that_is_down_is_named_with_the_reason() {
         ],
     );
     assert_eq!(o.status.code(), Some(2), "a bad matcher is a usage error");
+    // The TUI's poller: the error, for the pane to show.
+    let mut config = aami_tui::config::Config::default();
+    config.alertmanager.url = Some(url.clone());
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let seen = rt.block_on(aami_tui::runtime::remote::RemoteClients::from_config(&config).read());
+    let problems = seen.problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with(&format!("Alertmanager: cannot reach {url}/api/v2/alerts")),
+        "{problems:?}"
+    );
 }

@@ -4,3 +4,4 @@
 
 pub mod alertmanager;
 pub mod library;
+pub mod notify;

@@ -57,6 +57,10 @@ pub enum Action {
     OpenTopology,
     /// `r` in the topology pane: read it again over SSH.
     RefreshTopology,
+    /// `s` on an alert: the silence form.
+    SilenceAlert,
+    /// `x` in the silences list: expire the selected silence.
+    ExpireSilence,
     // Text entry, for whichever overlay takes text.
     /// A typed character (the table's row carries a placeholder).
     Type(char),

@@ -145,6 +145,7 @@ impl App {
                     self.collect_topology(id);
                 }
             }
+            SilenceAlert => self.open_silence_form(),
             CancelJob => {
                 if let Some(id) = self.log_rows().get(self.ui.log_selected).map(|j| j.id) {
                     self.cancel_job(id);
@@ -187,6 +188,14 @@ impl App {
             }
             (Overlay::JobOutput { scroll, .. }, Move(d)) => *scroll = add(*scroll, d),
             (Overlay::AlertDetail { scroll, .. }, Move(d)) => *scroll = add(*scroll, d),
+            (Overlay::Silences { selected }, Move(d)) => {
+                let n = self.remote.live_silences().len();
+                *selected = clamp_add(*selected, d, n);
+            }
+            (Overlay::Silences { selected }, ExpireSilence) => {
+                let i = *selected;
+                self.expire_selected_silence(i);
+            }
             (Overlay::JobOutput { scroll, .. }, PageDown) => *scroll = add(*scroll, rows),
             (Overlay::JobOutput { scroll, .. }, PageUp) => *scroll = add(*scroll, -rows),
             (Overlay::JobOutput { job, .. }, CancelJob) => {
@@ -341,8 +350,8 @@ impl App {
                 let Some(row) = self.alert_rows().get(self.ui.alert_selected).cloned() else {
                     return;
                 };
-                match (row.gpu, row.xid) {
-                    (Some(g), Some(x)) => self.open_xid(row.node, g, x),
+                match (row.node, row.gpu, row.xid) {
+                    (Some(n), Some(g), Some(x)) => self.open_xid(n, g, x),
                     _ => self.mode.push_overlay(Overlay::AlertDetail {
                         row: Box::new(row),
                         scroll: 0,
@@ -595,6 +604,7 @@ impl App {
                     Pending::Exporter(targets, req),
                 )));
             }
+            FormPurpose::Silence => self.submit_silence(&form),
             FormPurpose::AddNode => {
                 let v = |l: &str| form.value(l).unwrap_or_default();
                 let name = v("Name");

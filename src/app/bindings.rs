@@ -86,6 +86,7 @@ pub fn overlay_title(o: O) -> &'static str {
         O::Command => "Command line",
         O::JobOutput => "Job output",
         O::AlertDetail => "Alert detail",
+        O::Silences => "Silences",
     }
 }
 
@@ -223,6 +224,12 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::Esc), Key(KeyCode::Char('q')), Key(KeyCode::Enter)], Scope::Overlays(&[O::AlertDetail]), Action::Back, "Esc q", "close", Some("close")),
     row(&[Key(KeyCode::Up), Key(KeyCode::Char('k'))], Scope::Overlays(&[O::AlertDetail]), Action::Move(-1), "↑↓ j k", "scroll", Some("scroll")),
     row(&[Key(KeyCode::Down), Key(KeyCode::Char('j'))], Scope::Overlays(&[O::AlertDetail]), Action::Move(1), "", "", None),
+    // Silences (added after the table's original rows).
+    row(&[Key(KeyCode::Char('s'))], Scope::Views(&[V::Alerts]), Action::SilenceAlert, "s", "silence the selected alert in Alertmanager", Some("silence")),
+    row(&[Key(KeyCode::Char('x'))], Scope::Overlays(&[O::Silences]), Action::ExpireSilence, "x", "expire the selected silence", Some("expire")),
+    row(&[Key(KeyCode::Up), Key(KeyCode::Char('k'))], Scope::Overlays(&[O::Silences]), Action::Move(-1), "↑↓ j k", "move", Some("move")),
+    row(&[Key(KeyCode::Down), Key(KeyCode::Char('j'))], Scope::Overlays(&[O::Silences]), Action::Move(1), "", "", None),
+    row(&[Key(KeyCode::Esc), Key(KeyCode::Char('q'))], Scope::Overlays(&[O::Silences]), Action::Back, "Esc q", "close", Some("close")),
 ];
 
 /// The action a key asks for in this context; `None` when it does nothing.
@@ -380,6 +387,7 @@ mod tests {
                 O::Command,
                 O::JobOutput,
                 O::AlertDetail,
+                O::Silences,
             ]
             .into_iter()
             .map(Context::Overlay),

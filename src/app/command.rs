@@ -51,6 +51,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "add", aliases: &["onboard"], arg: Arg::None, usage: "", help: "add a node (onboarding form)", run: |a, _| { a.open_add_node_form(); Ok(()) } },
     CommandSpec { name: "help", aliases: &[], arg: Arg::None, usage: "", help: "every key and command", run: |a, _| { a.open_help(); Ok(()) } },
     CommandSpec { name: "quit", aliases: &["q", "q!", "exit"], arg: Arg::None, usage: "", help: "quit", run: |a, _| { a.should_quit = true; Ok(()) } },
+    CommandSpec { name: "silences", aliases: &[], arg: Arg::None, usage: "", help: "Alertmanager's silences; x expires one", run: |a, _| { a.open_silences(); Ok(()) } },
 ];
 
 /// The command line being typed.

@@ -18,6 +18,10 @@ pub enum Check {
     Labels,
     /// Letters, digits, `-`, `_`, `.`.
     Name,
+    /// Alertmanager matchers, comma separated (`alertname=X, gpu=~"1|2"`).
+    Matchers,
+    /// A duration of a minute or more (`30m`, `2h`, `1d`).
+    Duration,
 }
 
 impl Check {
@@ -25,6 +29,11 @@ impl Check {
         let v = v.trim();
         match self {
             Check::Optional => Ok(()),
+            Check::Matchers => super::remote::check_matchers(v),
+            Check::Duration => match crate::config::parse_duration(v) {
+                Some(d) if d.as_secs() >= 60 => Ok(()),
+                _ => Err("a duration of a minute or more, like 30m, 2h, 1d".into()),
+            },
             Check::Required if v.is_empty() => Err("required".into()),
             Check::Required => Ok(()),
             Check::Name if v.is_empty() => Err("required".into()),
@@ -149,6 +158,8 @@ pub enum FormPurpose {
     AddNode,
     /// Install, upgrade or verify an exporter on the target nodes.
     Exporter(ExporterAction),
+    /// Create an Alertmanager silence.
+    Silence,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,6 +20,10 @@ pub enum JobKind {
     TopologyCollect,
     /// Install, upgrade, verify, roll back or remove an exporter over SSH.
     Exporter,
+    /// Create an Alertmanager silence.
+    Silence,
+    /// Expire an Alertmanager silence.
+    ExpireSilence,
 }
 
 impl JobKind {
@@ -30,6 +34,8 @@ impl JobKind {
             JobKind::AddNode => "add node",
             JobKind::TopologyCollect => "topology",
             JobKind::Exporter => "exporter",
+            JobKind::Silence => "silence",
+            JobKind::ExpireSilence => "expire silence",
         }
     }
 
@@ -41,6 +47,8 @@ impl JobKind {
             JobKind::AddNode => "add-node",
             JobKind::TopologyCollect => "topology",
             JobKind::Exporter => "exporter",
+            JobKind::Silence => "silence",
+            JobKind::ExpireSilence => "expire-silence",
         }
     }
 }
@@ -85,6 +93,9 @@ pub enum JobInput {
     None,
     AddNode(NodeDraft),
     Exporter(ExporterRequest),
+    Silence(SilenceDraft),
+    /// The silence id.
+    ExpireSilence(String),
 }
 
 /// What to do with which exporter, from the install form.
@@ -97,6 +108,16 @@ pub struct ExporterRequest {
     /// The air-gap bundle (install and upgrade).
     pub bundle: Option<String>,
     pub version: Option<String>,
+}
+
+/// A silence typed into the silence form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilenceDraft {
+    /// `name=value` matchers (also `!=`, `=~`, `!~`).
+    pub matchers: Vec<String>,
+    pub duration_s: u64,
+    pub comment: String,
+    pub author: String,
 }
 
 /// A node typed into the onboarding form.

@@ -15,6 +15,7 @@ pub mod filter;
 pub mod form;
 pub mod jobs;
 pub mod mode;
+pub mod remote;
 pub mod text_input;
 pub mod view;
 
@@ -68,6 +69,12 @@ pub struct App {
     /// What is known of each node's topology (from the cache, SSH or the
     /// demo).
     pub topologies: std::collections::BTreeMap<NodeId, crate::domain::topology::NodeTopology>,
+    /// Query mode's alerts from Prometheus and Alertmanager.
+    pub remote: remote::RemoteAlerts,
+    /// Where those are read from (from the config).
+    pub remote_config: remote::RemoteConfig,
+    /// Who silences are created by ($USER, set at start).
+    pub user: String,
 }
 
 /// Background work the app asks for; the runtime starts it and the answer
@@ -78,6 +85,8 @@ pub enum Request {
     CancelJob(JobId),
     /// Load and switch to a theme by name.
     SetTheme(String),
+    /// Read Prometheus's and Alertmanager's alerts and silences now.
+    ReloadRemote,
 }
 
 /// What reaches the app from its tasks.
@@ -113,6 +122,8 @@ pub enum Event {
         name: String,
         problem: Option<String>,
     },
+    /// Prometheus's and Alertmanager's alerts and silences, as just read.
+    Remote(Box<remote::RemoteAlerts>),
 }
 
 impl App {
@@ -133,6 +144,9 @@ impl App {
             history_available: false,
             can_add_nodes: false,
             topologies: std::collections::BTreeMap::new(),
+            remote: remote::RemoteAlerts::default(),
+            remote_config: remote::RemoteConfig::default(),
+            user: String::new(),
         }
     }
 
@@ -205,6 +219,7 @@ impl App {
                 None => self.theme_name = name,
                 Some(p) => self.notice = Some(p),
             },
+            Event::Remote(r) => self.remote = *r,
         }
         self.keep_selection_valid();
     }
@@ -246,7 +261,7 @@ impl App {
             View::Alerts => self
                 .alert_rows()
                 .get(self.ui.alert_selected)
-                .map(|r| r.node),
+                .and_then(|r| r.node),
             View::Log => None,
         }
     }

@@ -87,6 +87,10 @@ pub enum Overlay {
         row: Box<super::alert_rows::AlertRow>,
         scroll: u16,
     },
+    /// `:silences`: Alertmanager's silences in force.
+    Silences {
+        selected: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,6 +103,7 @@ pub enum OverlayKind {
     Command,
     JobOutput,
     AlertDetail,
+    Silences,
 }
 
 impl Overlay {
@@ -112,6 +117,7 @@ impl Overlay {
             Overlay::Command(_) => OverlayKind::Command,
             Overlay::JobOutput { .. } => OverlayKind::JobOutput,
             Overlay::AlertDetail { .. } => OverlayKind::AlertDetail,
+            Overlay::Silences { .. } => OverlayKind::Silences,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod exit;
 pub mod inspect;
 pub mod install;
 pub mod nodes;
+pub mod notify;
 pub mod output;
 pub mod status;
 pub mod table;
@@ -84,6 +85,9 @@ pub enum Command {
     /// Alert presets: list, render to Prometheus rules, apply, test on pages.
     #[command(subcommand)]
     Alerts(alerts::AlertsCommand),
+    /// Notifications: render alertmanager.yml, send a test message.
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -121,6 +125,7 @@ fn run_command(cli: Cli) -> color_eyre::Result<i32> {
             install::run(config_flag, crate::install::Action::Rollback, a)
         }
         Some(Command::Alerts(cmd)) => alerts::run(config_flag, cmd),
+        Some(Command::Notify(cmd)) => notify::run(config_flag, cmd),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "aami-tui", &mut output::Stdout);

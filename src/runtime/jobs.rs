@@ -50,6 +50,10 @@ pub struct JobContext {
     /// History span and step for history loads.
     pub history_span: Duration,
     pub history_step: Duration,
+    /// Alertmanager, for silence jobs (or why its client could not be made).
+    pub alertmanager: Option<Result<crate::alerts::alertmanager::ApiClient, String>>,
+    /// Wakes the alert poller after a silence changed.
+    pub remote_wake: Arc<tokio::sync::Notify>,
 }
 
 impl JobRunner {
@@ -211,6 +215,7 @@ async fn run(
             (JobInput::Exporter(req), Some(&node)) => exporter(ctx, node, req, out).await,
             _ => JobState::Failed("no exporter action or node".into()),
         },
+        JobKind::Silence | JobKind::ExpireSilence => silence_job(ctx, &spec.input, out).await,
     }
 }
 
@@ -242,6 +247,64 @@ async fn ssh_output(
             Err(JobState::Failed(why))
         }
     }
+}
+
+/// Creates or expires a silence through Alertmanager's API v2.
+async fn silence_job(ctx: &JobContext, input: &JobInput, out: &mut Output) -> JobState {
+    let am = match &ctx.alertmanager {
+        None => return JobState::Failed("no Alertmanager configured (alertmanager.url)".into()),
+        Some(Err(e)) => return JobState::Failed(e.clone()),
+        Some(Ok(am)) => am,
+    };
+    let state = match input {
+        JobInput::Silence(d) => {
+            let matchers: Result<Vec<_>, _> = d
+                .matchers
+                .iter()
+                .map(|m| crate::alerts::alertmanager::Matcher::parse(m))
+                .collect();
+            let matchers = match matchers {
+                Ok(m) => m,
+                Err(e) => return JobState::Failed(e),
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let s = crate::alerts::alertmanager::new_silence(
+                matchers,
+                Duration::from_secs(d.duration_s),
+                &d.author,
+                &d.comment,
+                now,
+            );
+            out.line(&format!(
+                "POST {}/api/v2/silences  {}  until {}",
+                am.base(),
+                d.matchers.join(","),
+                s.ends_at
+            ))
+            .await;
+            match am.create_silence(&s).await {
+                Ok(id) => JobState::Ok(format!("silence {id} created, until {}", s.ends_at)),
+                Err(e) => JobState::Failed(e.to_string()),
+            }
+        }
+        JobInput::ExpireSilence(id) => {
+            out.line(&format!("DELETE {}/api/v2/silence/{id}", am.base()))
+                .await;
+            match am.expire_silence(id).await {
+                Ok(()) => JobState::Ok(format!("silence {id} expired")),
+                Err(e) => JobState::Failed(e.to_string()),
+            }
+        }
+        _ => JobState::Failed("no silence given".into()),
+    };
+    if let JobState::Failed(why) = &state {
+        out.line(why).await;
+    }
+    ctx.remote_wake.notify_one();
+    state
 }
 
 async fn kernel_log_scan(

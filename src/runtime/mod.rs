@@ -5,6 +5,7 @@
 
 pub mod bench_log;
 pub mod jobs;
+pub mod remote;
 pub mod ssh_context;
 pub mod state_dir;
 pub mod theme;
@@ -72,9 +73,20 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
     }
     app.history_available = matches!(source, FleetSource::Query(_));
     app.can_add_nodes = config_path.is_some();
+    app.user = std::env::var("USER").unwrap_or_default();
+    // Prometheus's and Alertmanager's alerts, when the config names them.
+    let clients = config
+        .as_ref()
+        .map(remote::RemoteClients::from_config)
+        .unwrap_or_default();
+    if let Some(c) = &config {
+        app.remote_config = clients.config(c);
+    }
+    let remote_wake = std::sync::Arc::new(tokio::sync::Notify::new());
 
     let (collector_tx, mut collector_rx) = mpsc::channel::<RefreshRound>(4);
     let (task_tx, mut task_rx) = mpsc::channel::<TaskMsg>(256);
+    let task_tx_for_remote = task_tx.clone();
     let span = Duration::from_secs_f64(refresh.as_secs_f64() * app.fleet.history_capacity as f64);
     let mut runner = JobRunner::new(
         task_tx,
@@ -92,8 +104,18 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
                 .collect(),
             history_span: span,
             history_step: refresh,
+            alertmanager: clients.alertmanager(),
+            remote_wake: remote_wake.clone(),
         },
     );
+    let remote_task = clients.any().then(|| {
+        remote::spawn(
+            clients.clone(),
+            refresh,
+            remote_wake.clone(),
+            task_tx_for_remote.clone(),
+        )
+    });
     let mut collector_task = source.spawn(refresh, collector_tx.clone());
     // Topology: the demo's captures, else what the cache holds.
     let captured = topology::now_text();
@@ -190,6 +212,7 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
         for req in std::mem::take(&mut app.requests) {
             match req {
                 Request::RunJob(spec) => runner.start(spec),
+                Request::ReloadRemote => remote_wake.notify_one(),
                 Request::CancelJob(id) => runner.cancel(id),
                 Request::SetTheme(name) => {
                     let (t, problem) = theme::load(&name);
@@ -206,5 +229,8 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
     };
     runner.abort_all();
     collector_task.abort();
+    if let Some(t) = remote_task {
+        t.abort();
+    }
     outcome
 }

@@ -24,7 +24,7 @@ pub fn render(
 ) -> usize {
     let width = area.width.saturating_sub(4).clamp(20, 100).min(area.width);
     let inner_w = width.saturating_sub(2) as usize;
-    let node = app.node_name(row.node);
+    let node = crate::text::sanitize(&row.node_name);
     // The live row, when the alert is still listed; else the one opened.
     let live = app
         .alert_rows()

@@ -17,6 +17,31 @@ use crate::domain::rules::parse::format_value;
 const WIDE: u16 = 120;
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    // A remote API that is down or refusing: say so on top, keep the rest.
+    let problems = app.remote.problems();
+    let area = if problems.is_empty() {
+        area
+    } else {
+        let n = (problems.len() as u16).min(area.height);
+        let text: Vec<ratatui::text::Line> = problems
+            .iter()
+            .map(|p| {
+                ratatui::text::Line::from(fit(
+                    &format!(" {}", crate::text::sanitize(p)),
+                    area.width as usize,
+                ))
+            })
+            .collect();
+        frame.render_widget(
+            Paragraph::new(text).style(theme.severity(crate::domain::Severity::Critical)),
+            Rect { height: n, ..area },
+        );
+        Rect {
+            y: area.y + n,
+            height: area.height - n,
+            ..area
+        }
+    };
     let rows = app.alert_rows();
     if rows.is_empty() {
         frame.render_widget(
@@ -30,8 +55,8 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let selected = app.ui.alert_selected.min(rows.len() - 1);
     let start = crate::app::scroll_for(selected, 0, body);
     let wide = area.width >= WIDE;
-    let node_w: u16 = if wide { 20 } else { 14 };
-    let fixed = 1 + 4 + 8 + node_w + 3 + 5 + 7 + 8;
+    let node_w: u16 = if wide { 18 } else { 14 };
+    let fixed = 1 + 4 + 9 + node_w + 3 + 5 + 7 + 8;
     let rest = area.width.saturating_sub(fixed);
     let (rule_w, summary_w) = if wide {
         (24, rest.saturating_sub(25))
@@ -65,7 +90,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut widths = vec![
         Constraint::Length(1),
         Constraint::Length(4),
-        Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Length(node_w),
         Constraint::Length(3),
         Constraint::Length(5),
@@ -93,7 +118,7 @@ fn cells<'a>(
     summary_w: u16,
     theme: &Theme,
 ) -> Vec<Cell<'a>> {
-    let node = app.node_name(r.node);
+    let node = crate::text::sanitize(&r.node_name);
     let since = r
         .since
         .map(|s| age(app.now.saturating_duration_since(s).as_secs_f64()))
@@ -102,7 +127,7 @@ fn cells<'a>(
     let mut summary = crate::text::sanitize(&r.summary);
     // A built-in check has no rule name worth the narrow column: show what
     // it found instead.
-    let mut rule = if r.rule_index.is_none() && summary_w == 0 {
+    let mut rule = if r.rule == "built-in" && summary_w == 0 {
         summary.clone()
     } else {
         r.rule.clone()
@@ -122,7 +147,7 @@ fn cells<'a>(
     let mut out = vec![
         Cell::from(if selected { "▶" } else { " " }),
         Cell::from(r.severity.word()).style(theme.severity(r.severity)),
-        Cell::from(r.phase.word()),
+        Cell::from(r.suppressed.unwrap_or(r.phase.word())),
         Cell::from(fit(&node, node_w as usize)),
         Cell::from(r.gpu.map(|g| g.to_string()).unwrap_or_else(|| "-".into())),
         Cell::from(since),

@@ -18,6 +18,7 @@ pub mod job_output;
 pub mod log;
 pub mod node;
 pub mod popup;
+pub mod silences;
 pub mod theme;
 pub mod topology;
 pub mod xid_popup;
@@ -85,6 +86,7 @@ fn render_overlay(
         Overlay::JobOutput { job, scroll } => {
             job_output::render(app, *job, *scroll, theme, frame, body)
         }
+        Overlay::Silences { selected } => silences::render(app, *selected, theme, frame, body),
         Overlay::AlertDetail { row, scroll } => {
             alert_detail::render(app, row, *scroll, theme, frame, body)
         }
