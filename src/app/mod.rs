@@ -64,6 +64,10 @@ pub struct App {
     pub history_available: bool,
     /// Whether nodes can be added (a config file backs the fleet).
     pub can_add_nodes: bool,
+    /// The collector's refresh period, when the runtime knows it: the
+    /// header then shows a refresh's age only once it is late, so an idle
+    /// screen does not change between refreshes.
+    pub refresh_interval: Option<std::time::Duration>,
 }
 
 /// Background work the app asks for; the runtime starts it and the answer
@@ -123,6 +127,7 @@ impl App {
             command_history: Vec::new(),
             history_available: false,
             can_add_nodes: false,
+            refresh_interval: None,
         }
     }
 
