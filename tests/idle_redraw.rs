@@ -22,7 +22,10 @@ fn on_time_refreshes_leave_the_screen_still_until_one_is_late() {
     let first = at(&mut app, last + Duration::from_millis(10));
     assert!(first.contains("live, every 2s"), "{first}");
     // Nothing to wake for before the refresh is late (3 s after it came).
-    assert_eq!(header::next_change(&app), Some(last + Duration::from_secs(3)));
+    assert_eq!(
+        header::next_change(&app),
+        Some(last + Duration::from_secs(3))
+    );
     let later = at(&mut app, last + Duration::from_millis(2900));
     assert_eq!(first, later, "the screen did not change while on time");
     // Late: the age shows and counts up, so the runtime ticks again.

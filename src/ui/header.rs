@@ -22,9 +22,9 @@ fn late_at(last: Instant, every: Duration) -> Instant {
 /// `2s`, `500ms`, `1m`.
 fn every_text(every: Duration) -> String {
     let ms = every.as_millis();
-    if ms % 60_000 == 0 {
+    if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
