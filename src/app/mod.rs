@@ -75,6 +75,10 @@ pub struct App {
     pub remote_config: remote::RemoteConfig,
     /// Who silences are created by ($USER, set at start).
     pub user: String,
+    /// The collector's refresh period, when the runtime knows it: the
+    /// header then shows a refresh's age only once it is late, so an idle
+    /// screen does not change between refreshes.
+    pub refresh_interval: Option<std::time::Duration>,
 }
 
 /// Background work the app asks for; the runtime starts it and the answer
@@ -147,6 +151,7 @@ impl App {
             remote: remote::RemoteAlerts::default(),
             remote_config: remote::RemoteConfig::default(),
             user: String::new(),
+            refresh_interval: None,
         }
     }
 

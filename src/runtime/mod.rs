@@ -27,9 +27,6 @@ use crate::terminal;
 use crate::ui;
 use jobs::{JobContext, JobRunner, TaskMsg};
 
-/// How often the header's "refreshed … ago" is brought up to date.
-const TICK: Duration = Duration::from_millis(500);
-
 /// What the TUI starts with.
 pub struct Setup {
     pub app: App,
@@ -72,6 +69,7 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
         app.notice = Some(p);
     }
     app.history_available = matches!(source, FleetSource::Query(_));
+    app.refresh_interval = Some(refresh);
     app.can_add_nodes = config_path.is_some();
     app.user = std::env::var("USER").unwrap_or_default();
     // Prometheus's and Alertmanager's alerts, when the config names them.
@@ -138,8 +136,6 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
     }
 
     let mut events = EventStream::new();
-    let mut ticker = tokio::time::interval(TICK);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -148,14 +144,22 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
     let test_panic = std::env::var("AAMI_TEST_PANIC").ok();
     let mut first_frame = true;
     let mut bench = bench_log::BenchLog::from_env();
+    // The screen is drawn only when something on it may have changed: an
+    // event came, or the time a timed part shows moved on (see
+    // ui::header::next_change). An idle screen wakes for nothing but the
+    // collector's refreshes.
+    let mut dirty = true;
     let outcome = loop {
-        let mut geometry = app.ui.geometry;
-        if let Err(e) = term.draw(|f| geometry = ui::render(&app, &theme, f)) {
-            break Err(e.into());
-        }
-        bench.draw();
-        if geometry != app.ui.geometry {
-            app.apply(Action::Geometry(geometry));
+        app.apply(Action::Tick(std::time::Instant::now()));
+        if dirty {
+            let mut geometry = app.ui.geometry;
+            if let Err(e) = term.draw(|f| geometry = ui::render(&app, &theme, f)) {
+                break Err(e.into());
+            }
+            bench.draw();
+            if geometry != app.ui.geometry {
+                app.apply(Action::Geometry(geometry));
+            }
         }
         if first_frame {
             first_frame = false;
@@ -170,6 +174,11 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
                 None => {}
             }
         }
+        let wake = ui::header::next_change(&app);
+        let sleep_until = tokio::time::Instant::from_std(
+            wake.unwrap_or_else(|| std::time::Instant::now() + Duration::from_secs(3600)),
+        );
+        dirty = true;
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(TermEvent::Key(key))) => {
@@ -178,7 +187,9 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
                     }
                 }
                 Some(Ok(TermEvent::Paste(text))) => app.apply(Action::Paste(text)),
-                Some(Ok(_)) => {}
+                Some(Ok(TermEvent::Resize(..))) => {}
+                // Focus and mouse reports change nothing on screen.
+                Some(Ok(_)) => dirty = false,
                 Some(Err(e)) => break Err(e.into()),
                 None => break Ok(0),
             },
@@ -204,7 +215,7 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
                     }
                 }
             },
-            _ = ticker.tick() => app.apply(Action::Tick(tokio::time::Instant::now().into_std())),
+            _ = tokio::time::sleep_until(sleep_until), if wake.is_some() => {}
             _ = sigterm.recv() => break Ok(128 + 15),
             _ = sighup.recv() => break Ok(128 + 1),
             _ = sigint.recv() => break Ok(128 + 2),

@@ -1,5 +1,7 @@
 //! The header line (cluster, totals, refresh age) and the tab row.
 
+use std::time::{Duration, Instant};
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -11,15 +13,61 @@ use super::theme::Theme;
 use crate::app::{App, Origin, View, mode::TABS};
 use crate::domain::Severity;
 
+/// When a refresh that landed at `last` counts as late: half a period
+/// after the next one was due.
+fn late_at(last: Instant, every: Duration) -> Instant {
+    last + every.mul_f64(1.5)
+}
+
+/// `2s`, `500ms`, `1m`.
+fn every_text(every: Duration) -> String {
+    let ms = every.as_millis();
+    if ms.is_multiple_of(60_000) {
+        format!("{}m", ms / 60_000)
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// When the screen next changes with nothing happening but time passing,
+/// so the runtime can sleep until then instead of redrawing on a tick.
+/// `None`: not until an event comes.
+///
+/// - Running jobs and the action log show ages and durations: every 500 ms.
+/// - With the refresh period known, the header shows no age while
+///   refreshes come on time: the next change is the moment the latest one
+///   becomes late (a refresh on time comes first and moves it). Once late,
+///   the age counts up: every 500 ms.
+/// - Without it (tests, older callers) the header age counts: every 500 ms.
+pub fn next_change(app: &App) -> Option<Instant> {
+    let tick = app.now + Duration::from_millis(500);
+    if app.jobs.active() > 0 || app.view() == View::Log {
+        return Some(tick);
+    }
+    match (app.fleet.last_refresh, app.refresh_interval) {
+        (None, _) => None,
+        (Some(t), Some(every)) => {
+            let late = late_at(t, every);
+            Some(if app.now < late { late } else { tick })
+        }
+        (Some(_), None) => Some(tick),
+    }
+}
+
 pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let f = &app.fleet;
     let (crit, warn) = f.alert_counts();
-    let age = match f.last_refresh {
-        Some(t) => format!(
+    let age = match (f.last_refresh, app.refresh_interval) {
+        (Some(t), Some(every)) if app.now < late_at(t, every) => {
+            format!("live, every {}", every_text(every))
+        }
+        (Some(t), _) => format!(
             "refreshed {} ago",
             format::age(app.now.saturating_duration_since(t).as_secs_f64())
         ),
-        None => "waiting for first scrape…".to_string(),
+        (None, _) => "waiting for first scrape…".to_string(),
     };
     // (priority, text, style): lower priority numbers survive narrow
     // terminals; the order here is the order on screen.
