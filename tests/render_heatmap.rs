@@ -204,3 +204,68 @@ fn dense_rows_never_carry_a_group_label_mid_row() {
     }
     assert!(starts > 10, "{s}");
 }
+
+/// Zoom levels: GPU cells, a cell per node, a row per group; the cursor,
+/// the footer and Enter work at each.
+#[test]
+fn zoom_levels_show_the_whole_fleet() {
+    let mut app = common::demo_app(1024, T);
+    press(&mut app, KeyCode::Char('2'));
+    let gpu_level = frame(&mut app, &Theme::mono(), 160, 48);
+    press(&mut app, KeyCode::Char('-'));
+    let nodes = frame(&mut app, &Theme::mono(), 160, 48);
+    snap!("heatmap_zoom_nodes_1024_160x48", nodes.clone());
+    // All 1,024 nodes on one 160×48 screen: 155 cells a row, 7 rows.
+    assert!(nodes.contains("1024 nodes in 7 rows"), "{nodes}");
+    let body = nodes
+        .lines()
+        .filter(|l| l.starts_with("     ") && l.trim().chars().count() > 100)
+        .count();
+    assert!(body >= 6, "{nodes}");
+    assert!(
+        nodes.contains('✖') && nodes.contains('X'),
+        "down and Xid nodes show: {nodes}"
+    );
+    assert_ne!(gpu_level, nodes);
+    // Right moves by nodes, down by a row of cells.
+    press(&mut app, KeyCode::Char('l'));
+    assert_eq!(app.ui.heat.node_pos, 1);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(
+        app.ui.heat.node_pos,
+        1 + app.ui.geometry.heat_blocks_per_row
+    );
+    let s = frame(&mut app, &Theme::mono(), 160, 48);
+    let cursor = s.lines().rev().nth(1).unwrap_or_default();
+    let name = &app.fleet.nodes[app.cursor_node().unwrap()].spec.name;
+    assert!(cursor.contains(&format!("cursor: {name}")), "{cursor}");
+    // Groups: a row per rack, labelled.
+    press(&mut app, KeyCode::Char('-'));
+    let groups = frame(&mut app, &Theme::mono(), 160, 48);
+    snap!("heatmap_zoom_groups_1024_160x48", groups.clone());
+    assert!(groups.lines().any(|l| l.starts_with("r1 ")), "{groups}");
+    assert!(groups.lines().any(|l| l.starts_with("r2 ")), "{groups}");
+    // Enter opens the node under the cursor at any level.
+    let id = app.cursor_node().unwrap();
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view(), View::Node(id));
+    press(&mut app, KeyCode::Esc);
+    // + goes back to GPU cells.
+    press(&mut app, KeyCode::Char('+'));
+    press(&mut app, KeyCode::Char('+'));
+    assert!(!frame(&mut app, &Theme::mono(), 160, 48).contains("a cell per node"));
+}
+
+#[test]
+fn zoom_levels_at_80x24() {
+    let mut app = common::demo_app(64, T);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('-'));
+    let nodes = frame(&mut app, &Theme::mono(), 80, 24);
+    snap!("heatmap_zoom_nodes_80x24", nodes.clone());
+    assert!(nodes.contains("64 nodes in 1 rows"), "{nodes}");
+    press(&mut app, KeyCode::Char('-'));
+    let groups = frame(&mut app, &Theme::mono(), 80, 24);
+    snap!("heatmap_zoom_groups_80x24", groups.clone());
+    assert!(groups.contains("64 nodes in 4 rows"), "{groups}");
+}

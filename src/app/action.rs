@@ -44,6 +44,9 @@ pub enum Action {
     /// `a`: the onboarding form.
     AddNode,
     CycleMetric,
+    /// `-` / `+` in the heatmap: a cell per node or group, or back to GPUs.
+    ZoomOut,
+    ZoomIn,
     CycleGroup,
     ToggleDense,
     /// `l`: scan the kernel log of the target nodes over SSH.

@@ -122,6 +122,8 @@ impl App {
             ClearMarks => self.ui.marks.clear(),
             AddNode => self.open_add_node_form(),
             CycleMetric => self.ui.heat.metric = self.ui.heat.metric.next(),
+            ZoomOut => self.ui.heat.zoom = self.ui.heat.zoom.out(),
+            ZoomIn => self.ui.heat.zoom = self.ui.heat.zoom.into_detail(),
             ToggleDense => {
                 let dense = self.ui.heat.is_dense(self.fleet.nodes.len());
                 self.ui.heat.dense = Some(!dense);
@@ -699,6 +701,12 @@ impl App {
     }
 
     fn move_heat_col(&mut self, d: isize) {
+        // Zoomed out, a cell is a node: left and right move by nodes.
+        if self.ui.heat.zoom != view::HeatZoom::Gpu {
+            let n = self.heat_order().len();
+            self.ui.heat.node_pos = clamp_add(self.ui.heat.node_pos, d, n);
+            return;
+        }
         let cols = crate::domain::heat::gpu_columns(&self.fleet) as isize;
         let g = self.ui.heat.gpu as isize + d;
         let n = self.heat_order().len();
@@ -725,10 +733,15 @@ impl App {
             }
             View::Heatmap => {
                 let order = self.heat_order();
+                // Rows break at groups, except in the edge-to-edge node zoom.
+                let breaks = match self.ui.heat.zoom {
+                    view::HeatZoom::Node => None,
+                    _ => self.ui.heat.group.as_deref(),
+                };
                 let rows = crate::domain::heat::grid(
                     &self.fleet,
                     &order,
-                    self.ui.heat.group.as_deref(),
+                    breaks,
                     self.ui.geometry.heat_blocks_per_row,
                 );
                 // Up and down move a screen row (same column); pages move

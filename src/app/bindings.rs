@@ -158,6 +158,8 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::Right), Key(KeyCode::Char('l'))], Scope::Views(&[V::Heatmap]), Action::MoveCol(1), "", "", None),
     row(&[Key(KeyCode::Char('m'))], Scope::Views(&[V::Heatmap]), Action::CycleMetric, "m", "metric: util, memory, temperature, power, errors, health", Some("metric")),
     row(&[Key(KeyCode::Char('g'))], Scope::Views(&[V::Heatmap]), Action::CycleGroup, "g", "group rows by rack, gpu_type, or none", Some("group")),
+    row(&[Key(KeyCode::Char('-'))], Scope::Views(&[V::Heatmap]), Action::ZoomOut, "- +", "zoom out (a cell per node, then a row per group), zoom in", Some("zoom")),
+    row(&[Key(KeyCode::Char('+')), Key(KeyCode::Char('='))], Scope::Views(&[V::Heatmap]), Action::ZoomIn, "", "", None),
     row(&[Key(KeyCode::Char('z'))], Scope::Views(&[V::Heatmap]), Action::ToggleDense, "z", "dense cells (one character per GPU) or wide", None),
     row(&[Key(KeyCode::Home)], Scope::Views(&[V::Heatmap]), Action::Top, "Home End G", "first node, last node", None),
     row(&[Key(KeyCode::End), Key(KeyCode::Char('G'))], Scope::Views(&[V::Heatmap]), Action::Bottom, "", "", None),

@@ -149,6 +149,44 @@ pub struct HeatState {
     pub gpu: u32,
     /// One character per GPU instead of two; `None` chooses by fleet size.
     pub dense: Option<bool>,
+    /// How much of the fleet one screen shows (`+` / `-`).
+    pub zoom: HeatZoom,
+}
+
+/// The heatmap's zoom levels, closest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeatZoom {
+    /// A cell per GPU, node blocks side by side.
+    #[default]
+    Gpu,
+    /// A cell per node (its worst GPU), rows filled edge to edge.
+    Node,
+    /// A row per group (rack …), a cell per node.
+    Group,
+}
+
+impl HeatZoom {
+    pub fn out(self) -> Self {
+        match self {
+            HeatZoom::Gpu => HeatZoom::Node,
+            _ => HeatZoom::Group,
+        }
+    }
+
+    pub fn into_detail(self) -> Self {
+        match self {
+            HeatZoom::Group => HeatZoom::Node,
+            _ => HeatZoom::Gpu,
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            HeatZoom::Gpu => "GPUs",
+            HeatZoom::Node => "nodes",
+            HeatZoom::Group => "groups",
+        }
+    }
 }
 
 impl HeatState {

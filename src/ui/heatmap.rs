@@ -11,6 +11,7 @@ use ratatui::widgets::Paragraph;
 use super::format::fit;
 use super::theme::Theme;
 use crate::app::App;
+use crate::app::view::HeatZoom;
 use crate::domain::Fleet;
 use crate::domain::heat;
 
@@ -35,6 +36,18 @@ fn name_width(fleet: &Fleet) -> usize {
 
 fn block_width(fleet: &Fleet, dense: bool) -> usize {
     GROUP_W + name_width(fleet) + 1 + heat::gpu_columns(fleet) * cell_width(dense) + 2
+}
+
+/// Cells (zoomed out) or node blocks that fit a row of `width` columns.
+pub fn per_row(app: &App, width: u16) -> usize {
+    match app.ui.heat.zoom {
+        HeatZoom::Gpu => blocks_per_row(
+            width,
+            &app.fleet,
+            app.ui.heat.is_dense(app.fleet.nodes.len()),
+        ),
+        _ => (width as usize).saturating_sub(GROUP_W + 1).max(1),
+    }
 }
 
 /// Node blocks that fit side by side in `width` columns.
@@ -114,6 +127,9 @@ pub fn band(level: f64) -> usize {
 }
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if app.ui.heat.zoom != HeatZoom::Gpu {
+        return render_zoomed(app, theme, frame, area);
+    }
     let fleet = &app.fleet;
     let metric = app.ui.heat.metric;
     let order = app.heat_order();
@@ -221,11 +237,131 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         },
     );
 
-    // Footer line: the cursor's GPU in words.
+    cursor_line(app, theme, frame, area);
+}
+
+/// A node's cell when zoomed out: its worst GPU for the metric, `X` for an
+/// Xid anywhere on it, `✖` when it does not answer, `-` when a GPU is gone.
+fn node_cell(
+    n: &crate::domain::NodeState,
+    metric: heat::HeatMetric,
+    theme: &Theme,
+) -> (String, ratatui::style::Style) {
+    let crit = theme.severity(crate::domain::Severity::Critical);
+    if n.status.is_down() {
+        return ("✖".into(), crit);
+    }
+    if n.gpus.iter().any(|g| g.xid().is_some()) {
+        return ("X".into(), crit);
+    }
+    if n.gpus_expected > n.gpus.len() {
+        return ("-".into(), crit);
+    }
+    let worst = n
+        .gpus
+        .iter()
+        .filter_map(|g| metric.value(g))
+        .map(|v| metric.level(v))
+        .fold(None, |acc: Option<f64>, l| {
+            Some(acc.map_or(l, |a| a.max(l)))
+        });
+    match worst {
+        Some(l) => {
+            let b = band(l);
+            (cell_text(GLYPHS[b], true), theme.heat(b))
+        }
+        None => ("?".into(), theme.dim()),
+    }
+}
+
+/// Zoomed out: a cell per node. `Node` fills rows edge to edge; `Group`
+/// starts a row per group with its label.
+fn render_zoomed(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let fleet = &app.fleet;
+    let metric = app.ui.heat.metric;
+    let order = app.heat_order();
+    let group = app.ui.heat.group.as_deref();
+    let per_row = per_row(app, area.width);
+    let breaks = if app.ui.heat.zoom == HeatZoom::Group {
+        group
+    } else {
+        None
+    };
+    let rows = heat::grid(fleet, &order, breaks, per_row);
+    let mut lines: Vec<Line> = vec![legend(metric, fleet, true, area.width as usize, theme)];
+    lines.push(Line::from(Span::styled(
+        format!(
+            " a cell per node (its worst GPU), {} nodes in {} rows   - + zoom",
+            order.len(),
+            rows.len()
+        ),
+        theme.dim(),
+    )));
+    let body_rows = (area.height as usize).saturating_sub(3).max(1);
+    let cursor_row = rows
+        .iter()
+        .position(|r| r.contains(&app.ui.heat.node_pos))
+        .unwrap_or(0);
+    let first_row = (cursor_row / body_rows) * body_rows;
+    let mut prev_group: Option<&str> = None;
+    for row in rows.iter().skip(first_row).take(body_rows) {
+        let first = &fleet.nodes[order[row.start]];
+        let g = heat::group_of(first, group);
+        let label = if breaks.is_some() && prev_group != Some(g) {
+            fit(g, GROUP_W - 1)
+        } else {
+            String::new()
+        };
+        prev_group = Some(g);
+        let mut spans = vec![Span::styled(
+            format!("{label:<w$} ", w = GROUP_W),
+            theme.dim(),
+        )];
+        for k in row.clone() {
+            let n = &fleet.nodes[order[k]];
+            let (text, style) = node_cell(n, metric, theme);
+            let style = if k == app.ui.heat.node_pos {
+                theme.cursor(style)
+            } else if app.ui.marks.contains(&order[k]) {
+                style.add_modifier(ratatui::style::Modifier::UNDERLINED)
+            } else {
+                style
+            };
+            spans.push(Span::styled(text, style));
+        }
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(
+        Paragraph::new(lines),
+        Rect {
+            height: area.height.saturating_sub(1),
+            ..area
+        },
+    );
+    cursor_line(app, theme, frame, area);
+}
+
+/// The last line: the GPU (or node) under the cursor, in words.
+fn cursor_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let fleet = &app.fleet;
+    let order = app.heat_order();
     let info = match order.get(app.ui.heat.node_pos).map(|&id| &fleet.nodes[id]) {
         Some(n) => {
             let name = crate::text::sanitize(&n.spec.name);
-            match n.gpus.iter().find(|g| g.index == app.ui.heat.gpu) {
+            // Zoomed out, the cell stands for the node's worst GPU.
+            let metric = app.ui.heat.metric;
+            let gpu = match app.ui.heat.zoom {
+                HeatZoom::Gpu => n.gpus.iter().find(|g| g.index == app.ui.heat.gpu),
+                _ => n.gpus.iter().find(|g| g.xid().is_some()).or_else(|| {
+                    n.gpus.iter().max_by(|a, b| {
+                        let l = |g: &crate::domain::GpuSample| {
+                            metric.value(g).map(|v| metric.level(v)).unwrap_or(-1.0)
+                        };
+                        l(a).total_cmp(&l(b))
+                    })
+                }),
+            };
+            match gpu {
                 _ if n.status.is_down() => format!(
                     " cursor: {name}  down: {}",
                     crate::text::sanitize(n.status.reason().unwrap_or(""))

@@ -44,11 +44,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) -> Geometry {
     let mut geometry = Geometry {
         // A header row above every list.
         list_rows: body.height.saturating_sub(1).max(1) as usize,
-        heat_blocks_per_row: heatmap::blocks_per_row(
-            body.width,
-            &app.fleet,
-            app.ui.heat.is_dense(app.fleet.nodes.len()),
-        ),
+        heat_blocks_per_row: heatmap::per_row(app, body.width),
         popup_rows: 1,
     };
     match app.view() {
