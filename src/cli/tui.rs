@@ -130,12 +130,18 @@ pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
         .await?;
         let mut config = sim.config();
         config.tui.refresh = args.refresh.clone();
+        // The demo shows what the production preset catches.
+        config.alerts.presets = vec!["gpu-production".into(), "xid".into()];
         let mut app = App::new(
             fleet_from_config(&config),
             Origin::Demo,
             std::time::Instant::now(),
         );
-        app.xids = xid_catalogue().0;
+        let xids = xid_catalogue().0;
+        if let Ok(rules) = crate::alerts::library::configured_rules(&config, None, &xids) {
+            app.fleet.set_rules(rules);
+        }
+        app.xids = xids;
         let source = FleetSource::Scrape(Collector::from_config(&config));
         let ssh = crate::runtime::SshContext::from_config(&config);
         let result = crate::runtime::run(crate::runtime::Setup {
