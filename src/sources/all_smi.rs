@@ -8,7 +8,7 @@
 //! unrendered `{{UTIL_0}}` placeholders) are skipped by the parser, so such
 //! a GPU comes out with its identity and no readings.
 
-use super::dialect::{Dialect, ExpositionDialect, FieldTable};
+use super::dialect::{Dialect, FieldTable};
 use super::exposition::{self, MetricSample};
 use super::gpu_table::GpuTable;
 use crate::domain::{GpuSample, MigInstance};
@@ -61,26 +61,7 @@ const FIELDS: FieldTable<Field> = FieldTable(&[
 /// The all-smi dialect.
 pub struct AllSmi;
 
-impl ExpositionDialect for AllSmi {
-    fn dialect(&self) -> Dialect {
-        Dialect::AllSmi
-    }
-    fn node_labels(&self) -> &'static [&'static str] {
-        NODE_LABELS
-    }
-    fn families(&self) -> Vec<&'static str> {
-        FIELDS.families()
-    }
-    fn wanted(&self, name: &str) -> bool {
-        wanted(name)
-    }
-    fn looks_like(&self, text: &str) -> bool {
-        looks_like(text)
-    }
-    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
-        from_samples(samples)
-    }
-}
+super::dialect::exposition_dialect!(AllSmi, Dialect::AllSmi);
 
 /// Whether a metric family is one this parser reads.
 pub fn wanted(name: &str) -> bool {

@@ -7,7 +7,7 @@
 //! Units: VRAM is published in MB, which the exporter takes from amdsmi's
 //! MiB figures, so it is used as MiB unchanged.
 
-use super::dialect::{Dialect, ExpositionDialect, FieldTable};
+use super::dialect::{Dialect, FieldTable};
 use super::exposition::{self, MetricSample};
 use super::gpu_table::GpuTable;
 use crate::domain::{GpuSample, Workload};
@@ -55,26 +55,7 @@ const FIELDS: FieldTable<Field> = FieldTable(&[
 /// The ROCm device-metrics-exporter dialect.
 pub struct DeviceMetricsExporter;
 
-impl ExpositionDialect for DeviceMetricsExporter {
-    fn dialect(&self) -> Dialect {
-        Dialect::Amd
-    }
-    fn node_labels(&self) -> &'static [&'static str] {
-        NODE_LABELS
-    }
-    fn families(&self) -> Vec<&'static str> {
-        FIELDS.families()
-    }
-    fn wanted(&self, name: &str) -> bool {
-        wanted(name)
-    }
-    fn looks_like(&self, text: &str) -> bool {
-        looks_like(text)
-    }
-    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
-        from_samples(samples)
-    }
-}
+super::dialect::exposition_dialect!(DeviceMetricsExporter, Dialect::Amd);
 
 /// Whether a metric family is one this parser reads.
 pub fn wanted(name: &str) -> bool {

@@ -2,7 +2,7 @@
 //! the classic one and the DCGM 4.7 / exporter 4.9 one (GPU_UTIL_RATIO 0–1,
 //! GPU_TEMP_CELSIUS, BOARD_POWER_WATTS, XID_ERROR, …).
 
-use super::dialect::{Dialect, ExpositionDialect, FieldTable};
+use super::dialect::{Dialect, FieldTable};
 use super::exposition::{self, MetricSample};
 use super::gpu_table::GpuTable;
 use crate::domain::{GpuSample, MigInstance, Workload};
@@ -125,26 +125,7 @@ pub const NODE_LABELS: &[&str] = &["Hostname"];
 /// The dcgm-exporter dialect.
 pub struct DcgmExporter;
 
-impl ExpositionDialect for DcgmExporter {
-    fn dialect(&self) -> Dialect {
-        Dialect::Dcgm
-    }
-    fn node_labels(&self) -> &'static [&'static str] {
-        NODE_LABELS
-    }
-    fn families(&self) -> Vec<&'static str> {
-        FIELDS.families()
-    }
-    fn wanted(&self, name: &str) -> bool {
-        wanted(name)
-    }
-    fn looks_like(&self, text: &str) -> bool {
-        looks_like(text)
-    }
-    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
-        from_samples(samples)
-    }
-}
+super::dialect::exposition_dialect!(DcgmExporter, Dialect::Dcgm);
 
 /// Whether a metric family is one this parser reads.
 pub fn wanted(name: &str) -> bool {

@@ -10,6 +10,39 @@ use super::exposition::{self, MetricSample};
 use super::{all_smi, amd, dcgm, nvidia_gpu_exporter};
 use crate::domain::GpuSample;
 
+/// Implements [`ExpositionDialect`] for a dialect module's unit type by
+/// forwarding to the module's own `NODE_LABELS`, `FIELDS`, `wanted`,
+/// `looks_like` and `from_samples`: every exposition dialect is the same
+/// shape, so the shape is written once.
+macro_rules! exposition_dialect {
+    ($ty:ident, $dialect:expr) => {
+        impl $crate::sources::dialect::ExpositionDialect for $ty {
+            fn dialect(&self) -> $crate::sources::dialect::Dialect {
+                $dialect
+            }
+            fn node_labels(&self) -> &'static [&'static str] {
+                NODE_LABELS
+            }
+            fn families(&self) -> Vec<&'static str> {
+                FIELDS.families()
+            }
+            fn wanted(&self, name: &str) -> bool {
+                wanted(name)
+            }
+            fn looks_like(&self, text: &str) -> bool {
+                looks_like(text)
+            }
+            fn gpus_from_samples(
+                &self,
+                samples: &[$crate::sources::exposition::MetricSample],
+            ) -> Vec<$crate::domain::GpuSample> {
+                from_samples(samples)
+            }
+        }
+    };
+}
+pub(crate) use exposition_dialect;
+
 pub use crate::config::Dialect;
 
 /// What one exporter dialect reads and how.

@@ -7,7 +7,7 @@
 //! publishes no per-instance series, so such a GPU has `util_pct: None` and
 //! no `mig` entries.
 
-use super::dialect::{Dialect, ExpositionDialect, FieldTable};
+use super::dialect::{Dialect, FieldTable};
 use super::exposition::{self, MetricSample};
 use super::gpu_table::GpuTable;
 use crate::domain::GpuSample;
@@ -80,26 +80,7 @@ const FIELDS: FieldTable<Field> = FieldTable(&[
 /// The utkuozdemir/nvidia_gpu_exporter dialect.
 pub struct NvidiaGpuExporter;
 
-impl ExpositionDialect for NvidiaGpuExporter {
-    fn dialect(&self) -> Dialect {
-        Dialect::NvidiaGpuExporter
-    }
-    fn node_labels(&self) -> &'static [&'static str] {
-        NODE_LABELS
-    }
-    fn families(&self) -> Vec<&'static str> {
-        FIELDS.families()
-    }
-    fn wanted(&self, name: &str) -> bool {
-        wanted(name)
-    }
-    fn looks_like(&self, text: &str) -> bool {
-        looks_like(text)
-    }
-    fn gpus_from_samples(&self, samples: &[MetricSample]) -> Vec<GpuSample> {
-        from_samples(samples)
-    }
-}
+super::dialect::exposition_dialect!(NvidiaGpuExporter, Dialect::NvidiaGpuExporter);
 
 /// Whether a metric family is one this parser reads.
 pub fn wanted(name: &str) -> bool {
