@@ -219,6 +219,15 @@ async fn run(
     }
 }
 
+/// A node's name: from the config as it is now, else from the start.
+fn node_name(ctx: &JobContext, node: usize) -> Option<String> {
+    let now = ctx.config.read().ok().and_then(|c| {
+        c.as_ref()
+            .and_then(|c| c.nodes.get(node).map(|n| n.name.clone()))
+    });
+    now.or_else(|| ctx.node_names.get(node).cloned())
+}
+
 /// Runs a fixed command on node `node` over SSH, logging what it runs;
 /// the output, or the job's failure.
 async fn ssh_output(
@@ -227,12 +236,18 @@ async fn ssh_output(
     command: &str,
     out: &mut Output,
 ) -> Result<String, JobState> {
-    let Some(target) = ctx.ssh.targets.get(node) else {
+    // The config as it is now (a node added from the TUI is in it), else
+    // the targets the TUI started with.
+    let from_config = ctx.config.read().ok().and_then(|c| {
+        c.as_ref()
+            .and_then(|c| c.nodes.get(node).map(crate::ssh::SshTarget::from_node))
+    });
+    let Some(target) = from_config.or_else(|| ctx.ssh.targets.get(node).cloned()) else {
         return Err(JobState::Failed("no SSH settings for this node".into()));
     };
     out.line(&format!("ssh {target}  {command}")).await;
     match crate::ssh::run(
-        target,
+        &target,
         command,
         &ctx.ssh.known_hosts,
         ctx.ssh.connect_timeout,
@@ -355,14 +370,14 @@ async fn topology_collect(
         out.line(l).await;
     }
     let captured = super::topology::now_text();
-    let name = ctx.node_names.get(node).cloned().unwrap_or_default();
+    let name = node_name(ctx, node).unwrap_or_default();
     let topology = super::topology::parse(&text, &captured, "ssh");
     let problem = topology.problem.clone();
     let _ = tx
         .send(TaskMsg::App(Event::Topology { node, topology }))
         .await;
-    if let (Some(dir), Some(node_name)) = (&ctx.state_dir, ctx.node_names.get(node))
-        && let Some(p) = super::topology::cache_path(dir, node_name)
+    if let (Some(dir), Some(node_name)) = (&ctx.state_dir, node_name(ctx, node))
+        && let Some(p) = super::topology::cache_path(dir, &node_name)
         && let Err(e) = super::topology::write_cache(&p, &captured, &text)
     {
         out.line(&format!("cache {}: {e}", p.display())).await;
