@@ -481,6 +481,52 @@ async fn exporter(
     }
 }
 
+/// Onboarding's look at a new node over SSH: system, GPUs, DCGM, which
+/// exporters answer; the topology goes to the pane and its cache.
+async fn detect(
+    ctx: &JobContext,
+    config: &Config,
+    node: usize,
+    out: &mut Output,
+    tx: &mpsc::Sender<TaskMsg>,
+) {
+    let Some(n) = config.nodes.get(node) else {
+        return;
+    };
+    out.line("detecting over SSH…").await;
+    let text = match ssh_output(ctx, node, crate::ssh::detect::COMMAND, out).await {
+        Ok(t) => t,
+        Err(_) => {
+            out.line("not reachable yet: the node is in the config; fix SSH and press l or t to try again")
+                .await;
+            return;
+        }
+    };
+    let d = crate::ssh::detect::parse(&text);
+    let ports = [
+        ("node_exporter", n.exporters.node),
+        ("dcgm-exporter", n.exporters.dcgm),
+        ("all-smi", n.exporters.all_smi),
+    ];
+    for line in d.summary(&ports) {
+        out.line(&line).await;
+    }
+    if !d.topology.trim().is_empty() {
+        let captured = super::topology::now_text();
+        let topology = super::topology::parse(&d.topology, &captured, "onboarding");
+        if topology.matrix.is_some() {
+            if let Some(dir) = &ctx.state_dir
+                && let Some(p) = super::topology::cache_path(dir, &n.name)
+            {
+                let _ = super::topology::write_cache(&p, &captured, &d.topology);
+            }
+            let _ = tx
+                .send(TaskMsg::App(Event::Topology { node, topology }))
+                .await;
+        }
+    }
+}
+
 async fn add_node(
     ctx: &JobContext,
     draft: &NodeDraft,
@@ -520,6 +566,9 @@ async fn add_node(
             }
             if let Ok(mut c) = ctx.config.write() {
                 *c = Some(Arc::new(config.clone()));
+            }
+            if let Some(node) = config.nodes.iter().position(|n| n.name == draft.name) {
+                detect(ctx, &config, node, out, tx).await;
             }
             let _ = tx.send(TaskMsg::Reconfigure(Box::new(config))).await;
             JobState::Ok(format!(

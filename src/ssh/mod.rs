@@ -12,6 +12,7 @@
 //! refuses every connection (see [`known_hosts`]).
 
 pub mod command;
+pub mod detect;
 pub mod known_hosts;
 pub mod options;
 pub mod route;
