@@ -85,6 +85,16 @@ impl HeatMetric {
         }
     }
 
+    /// The GPU's value on its node: the errors metric also counts NVLinks
+    /// the last topology read found down or slow on this GPU.
+    pub fn value_on(self, g: &GpuSample, n: &NodeState) -> Option<f64> {
+        let v = self.value(g)?;
+        if self == HeatMetric::Errors && n.link_problems.iter().any(|r| r.gpu == g.index) {
+            return Some(v + 1.0);
+        }
+        Some(v)
+    }
+
     /// Where a value sits on the colour scale, 0 (cool) to 1 (alarming).
     pub fn level(self, v: f64) -> f64 {
         let l = match self {
@@ -127,7 +137,7 @@ pub fn spread(fleet: &Fleet, metric: HeatMetric) -> Option<(f64, f64, f64)> {
         .nodes
         .iter()
         .filter(|n| !n.status.is_down())
-        .flat_map(|n| n.gpus.iter().filter_map(|g| metric.value(g)))
+        .flat_map(|n| n.gpus.iter().filter_map(|g| metric.value_on(g, n)))
         .filter(|v| v.is_finite())
         .collect();
     if v.is_empty() {

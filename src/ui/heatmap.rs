@@ -208,7 +208,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                     // An Xid marks the cell whatever the metric, in the
                     // critical style: an Xid GPU must never look idle.
                     (false, Some(g)) if g.xid().is_some() => ("X!".to_string(), crit),
-                    (false, Some(g)) => match metric.value(g) {
+                    (false, Some(g)) => match metric.value_on(g, n) {
                         Some(v) => {
                             let b = band(metric.level(v));
                             (GLYPHS[b].to_string(), theme.heat(b))
@@ -260,7 +260,7 @@ fn node_cell(
     let worst = n
         .gpus
         .iter()
-        .filter_map(|g| metric.value(g))
+        .filter_map(|g| metric.value_on(g, n))
         .map(|v| metric.level(v))
         .fold(None, |acc: Option<f64>, l| {
             Some(acc.map_or(l, |a| a.max(l)))
@@ -355,7 +355,10 @@ fn cursor_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 _ => n.gpus.iter().find(|g| g.xid().is_some()).or_else(|| {
                     n.gpus.iter().max_by(|a, b| {
                         let l = |g: &crate::domain::GpuSample| {
-                            metric.value(g).map(|v| metric.level(v)).unwrap_or(-1.0)
+                            metric
+                                .value_on(g, n)
+                                .map(|v| metric.level(v))
+                                .unwrap_or(-1.0)
                         };
                         l(a).total_cmp(&l(b))
                     })
