@@ -115,6 +115,9 @@ pub struct NodeState {
     /// GPUs whose NVLinks are not as they should be, from the last topology
     /// read (empty when unknown or healthy).
     pub link_problems: Vec<super::topology::GpuLinkReport>,
+    /// (GPU, how much) for NVLink error counters that grew in the last
+    /// refresh.
+    pub nvlink_error_moves: Vec<(u32, f64)>,
 }
 
 /// One Xid seen on one GPU.
@@ -143,6 +146,7 @@ impl NodeState {
             alerts: Vec::new(),
             xid_history: Vec::new(),
             link_problems: Vec::new(),
+            nvlink_error_moves: Vec::new(),
         }
     }
 
@@ -296,6 +300,19 @@ impl Fleet {
                 }
                 node.xid_history
                     .retain(|s| now.saturating_duration_since(s.last_seen) <= XID_MEMORY);
+                // NVLink error counters that moved since the last refresh.
+                node.nvlink_error_moves = gpus
+                    .iter()
+                    .filter_map(|g| {
+                        let now_v = g.nvlink_errors?;
+                        let before = node
+                            .gpus
+                            .iter()
+                            .find(|p| p.index == g.index)?
+                            .nvlink_errors?;
+                        (now_v > before).then_some((g.index, now_v - before))
+                    })
+                    .collect();
                 node.gpus = gpus;
                 node.last_ok = Some(now);
                 node.status = match &host_result {
@@ -544,6 +561,43 @@ mod tests {
         assert_eq!(
             f.nodes[0].status,
             NodeStatus::Degraded("1 of 2 GPUs missing".into())
+        );
+    }
+
+    #[test]
+    fn nvlink_error_counters_that_moved_are_noted() {
+        let mut f = Fleet::new("c", vec![spec("n")], 4);
+        let with_errors = |e0: f64, e1: f64| {
+            let mut a = gpu(0, 10.0, 40.0);
+            a.nvlink_errors = Some(e0);
+            let mut b = gpu(1, 10.0, 40.0);
+            b.nvlink_errors = Some(e1);
+            vec![ScrapeOutcome {
+                node: 0,
+                gpus: Ok(vec![a, b]),
+                host: None,
+            }]
+        };
+        let t0 = Instant::now();
+        f.apply_refresh(with_errors(2.0, 3.0), t0, Duration::ZERO);
+        assert!(
+            f.nodes[0].nvlink_error_moves.is_empty(),
+            "nothing to compare yet"
+        );
+        f.apply_refresh(
+            with_errors(2.0, 7.0),
+            t0 + Duration::from_secs(2),
+            Duration::ZERO,
+        );
+        assert_eq!(f.nodes[0].nvlink_error_moves, [(1, 4.0)]);
+        f.apply_refresh(
+            with_errors(2.0, 7.0),
+            t0 + Duration::from_secs(4),
+            Duration::ZERO,
+        );
+        assert!(
+            f.nodes[0].nvlink_error_moves.is_empty(),
+            "still counts, no move"
         );
     }
 }

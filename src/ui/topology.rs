@@ -213,9 +213,15 @@ fn exporter_lines(app: &App, id: NodeId, theme: &Theme, lines: &mut Vec<Line<'st
             })
             .unwrap_or_else(|| "-".into());
         let mut spans = vec![Span::raw(format!(" GPU{:<3} bandwidth {bw:<10} ", g.index))];
+        let moved = n
+            .nvlink_error_moves
+            .iter()
+            .find(|(i, _)| *i == g.index)
+            .map(|(_, d)| format!(", +{d:.0} in the last refresh"))
+            .unwrap_or_default();
         match g.nvlink_errors {
             Some(e) if e > 0.0 => spans.push(Span::styled(
-                format!("errors {e:.0} (CRC, replay, recovery)"),
+                format!("errors {e:.0} (CRC, replay, recovery){moved}"),
                 theme.severity(Severity::Warning),
             )),
             Some(_) => spans.push(Span::styled("errors 0", theme.ok())),
