@@ -16,6 +16,7 @@ pub mod runtime;
 pub mod sim;
 pub mod sources;
 pub mod ssh;
+pub mod stack;
 pub mod terminal;
 pub mod text;
 pub mod ui;

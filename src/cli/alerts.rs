@@ -245,7 +245,7 @@ fn render(lib: &Library, args: RenderArgs) -> color_eyre::Result<i32> {
 }
 
 /// Writes a temp file beside `path`, syncs it and renames it over.
-fn write_atomic(path: &Path, text: &str) -> color_eyre::Result<()> {
+pub(crate) fn write_atomic(path: &Path, text: &str) -> color_eyre::Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));

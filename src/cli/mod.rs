@@ -14,6 +14,7 @@ pub mod install;
 pub mod nodes;
 pub mod notify;
 pub mod output;
+pub mod stack;
 pub mod status;
 pub mod table;
 pub mod topology;
@@ -88,6 +89,9 @@ pub enum Command {
     /// Notifications: render alertmanager.yml, send a test message.
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
+    /// The monitoring stack's configuration from the config file.
+    #[command(subcommand)]
+    Stack(stack::StackCommand),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -114,6 +118,7 @@ fn run_command(cli: Cli) -> color_eyre::Result<i32> {
         Some(Command::Xid(cmd)) => xid::run_xid(config_flag, cmd),
         Some(Command::Inspect(args)) => inspect::run(config_flag, args),
         Some(Command::Topology(args)) => topology::run(config_flag, args),
+        Some(Command::Stack(cmd)) => stack::run(config_flag, cmd),
         Some(Command::Bundle(cmd)) => bundle::run(cmd),
         Some(Command::Install(a)) => install::run(config_flag, crate::install::Action::Install, a),
         Some(Command::Upgrade(a)) => install::run(config_flag, crate::install::Action::Upgrade, a),
