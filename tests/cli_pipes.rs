@@ -133,7 +133,7 @@ fn output_into_a_closed_pipe_is_not_a_panic() {
 fn a_bad_config_exits_2_with_the_error_on_stderr() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("config.yaml");
-    std::fs::write(&cfg, "nodes:\n  - name: a\n    ipp: 10.0.0.1\n").expect("write");
+    std::fs::write(&cfg, "nodes:\n  - name: a\n    ipp: 127.0.10.1\n").expect("write");
     for args in [
         &["status"][..],
         &["status", "--json"],

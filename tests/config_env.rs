@@ -77,7 +77,7 @@ fn awkward_values_arrive_exactly_as_the_environment_holds_them() {
 fn a_newline_in_a_value_cannot_inject_keys() {
     for value in [
         "x\ngrafana:\n  admin_password: injected",
-        "x\n  - name: evil\n    ip: 10.6.6.6",
+        "x\n  - name: evil\n    ip: 127.6.6.6",
         "x\"\nnodes: []\n#",
     ] {
         let c = parse(TEMPLATE, &[("VAL", value)]).expect("parses");

@@ -65,7 +65,7 @@ async fn unhealthy_nodes_through_prometheus() {
             node("host-only", "127.0.5.2"),
             node("stops", "127.0.5.3"),
             // dcgm-exporter's Hostname label on the NVIDIA docs sample.
-            node("ub20-a100-k8s", "10.255.0.9"),
+            node("ub20-a100-k8s", "127.255.0.9"),
         ],
         ..Config::default()
     };

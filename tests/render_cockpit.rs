@@ -246,7 +246,7 @@ fn add_node_form_validates_inline_and_takes_paste() {
     // with a paste (into the focused field), then the port.
     assert!(matches!(app.mode.overlay(), Some(Overlay::Form(f)) if f.focus == 1));
     press_ctrl(&mut app, 'u');
-    app.apply(aami_tui::app::Action::Paste("10.0.0.17\n".into()));
+    app.apply(aami_tui::app::Action::Paste("127.0.0.17\n".into()));
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Tab);
     press_ctrl(&mut app, 'u');
@@ -268,7 +268,7 @@ fn add_node_form_validates_inline_and_takes_paste() {
     };
     assert_eq!(
         (d.name.as_str(), d.address.as_str(), d.port),
-        ("gpu-node-17", "10.0.0.17", Some(2222))
+        ("gpu-node-17", "127.0.0.17", Some(2222))
     );
 }
 

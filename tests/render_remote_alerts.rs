@@ -33,7 +33,7 @@ fn am_alert(name: &str, gpu: &str, sev: &str, silenced: bool, inhibited: bool) -
     AmAlert {
         labels: labels(&[
             ("alertname", name),
-            ("instance", "10.0.0.1:9400"),
+            ("instance", "127.0.10.1:9400"),
             ("gpu", gpu),
             ("Hostname", "gpu-a1"),
             ("severity", sev),
@@ -78,7 +78,7 @@ fn silence(id: &str, comment: &str) -> Silence {
 fn app(remote: RemoteAlerts) -> App {
     let specs = vec![NodeSpec {
         name: "gpu-a1".into(),
-        address: "10.0.0.1".into(),
+        address: "127.0.10.1".into(),
         ..Default::default()
     }];
     let mut app = App::new(Fleet::new("lab", specs, 8), Origin::Live, Instant::now());
@@ -98,7 +98,7 @@ fn remote() -> RemoteAlerts {
             PromAlert {
                 labels: labels(&[
                     ("alertname", "GpuTemperatureWarning"),
-                    ("instance", "10.0.0.1:9400"),
+                    ("instance", "127.0.10.1:9400"),
                     ("gpu", "5"),
                     ("severity", "warning"),
                 ]),
@@ -111,7 +111,7 @@ fn remote() -> RemoteAlerts {
             PromAlert {
                 labels: labels(&[
                     ("alertname", "GpuTooHot"),
-                    ("instance", "10.0.0.1:9400"),
+                    ("instance", "127.0.10.1:9400"),
                     ("gpu", "3"),
                     ("severity", "critical"),
                 ]),
@@ -181,7 +181,7 @@ fn s_opens_a_prefilled_silence_form_and_submits_a_job() {
     };
     assert_eq!(
         f.value("Matchers").as_deref(),
-        Some("alertname=GpuEccDoubleBit, instance=10.0.0.1:9400, gpu=1, Hostname=gpu-a1")
+        Some("alertname=GpuEccDoubleBit, instance=127.0.10.1:9400, gpu=1, Hostname=gpu-a1")
     );
     assert!(big.contains("gpu=1, Hostname=gpu-a1"), "{big}");
     assert!(big.contains("ops-tester"), "{big}");
@@ -208,7 +208,7 @@ fn s_opens_a_prefilled_silence_form_and_submits_a_job() {
         d.matchers,
         [
             "alertname=GpuEccDoubleBit",
-            "instance=10.0.0.1:9400",
+            "instance=127.0.10.1:9400",
             "gpu=1",
             "Hostname=gpu-a1"
         ]

@@ -16,7 +16,7 @@ fn the_stack_config_passes_promtool_and_amtool() {
     let cfg = dir.path().join("config.yaml");
     std::fs::write(
         &cfg,
-        "cluster:\n  name: lab\nprometheus:\n  retention: 30d\n  storage_path: /srv/prom\nnodes:\n  - name: gpu-node-01\n    ip: 10.0.0.11\n    labels:\n      rack: r1\n      gpu-type: h100\n  - name: gpu-node-02\n    ip: 10.0.0.12\n    exporters:\n      node: null\nalerts:\n  presets: [gpu-production, xid]\n",
+        "cluster:\n  name: lab\nprometheus:\n  retention: 30d\n  storage_path: /srv/prom\nnodes:\n  - name: gpu-node-01\n    ip: 127.0.0.11\n    labels:\n      rack: r1\n      gpu-type: h100\n  - name: gpu-node-02\n    ip: 127.0.0.12\n    exporters:\n      node: null\nalerts:\n  presets: [gpu-production, xid]\n",
     )
     .unwrap();
     let out = dir.path().join("stack");
@@ -57,7 +57,7 @@ fn the_stack_config_passes_promtool_and_amtool() {
         &std::fs::read_to_string(out.join("targets/dcgm-exporter.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(dcgm[0]["targets"][0], "10.0.0.11:9400");
+    assert_eq!(dcgm[0]["targets"][0], "127.0.0.11:9400");
     assert_eq!(dcgm[0]["labels"]["gpu_type"], "h100");
     assert_eq!(dcgm[0]["labels"]["node"], "gpu-node-01");
     let node: serde_json::Value = serde_json::from_str(

@@ -2,7 +2,7 @@
 //!
 //! `aami-tui status | head -1` closes the pipe while we are still writing.
 //! Rust ignores SIGPIPE, so the write fails with `BrokenPipe`, and
-//! `println!` turns that into a panic. Everything a command prints goes
+//! the standard print macros turn that into a panic. Everything a command prints goes
 //! through [`Stdout`] instead: once the reader is gone, output stops quietly
 //! and the command still ends with its own exit code.
 
