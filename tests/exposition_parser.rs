@@ -22,19 +22,8 @@ use aami_tui::sources::dcgm;
 use aami_tui::sources::exposition::{self, MetricSample};
 use aami_tui::sources::exposition_parse::{Line, parse_line};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
-fn runner(default_cases: u32) -> TestRunner {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default_cases);
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
+use common::proptest_runner::runner;
 
 /// A sample as both parsers can give it: name, label map, value.
 #[derive(Debug, Clone, PartialEq)]

@@ -20,21 +20,9 @@ use aami_tui::sources::{
 };
 use aami_tui::xid;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
-/// Cases per target: `PROPTEST_CASES`, or a budget that keeps the whole
-/// file under a minute on two cores in a debug build.
-fn runner(default_cases: u32) -> TestRunner {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default_cases);
-    TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
+use common::proptest_runner::runner;
 
 /// Every fixture file under `tests/fixtures/<dir>` except provenance notes.
 fn fixtures(dir: &str) -> Vec<Vec<u8>> {

@@ -4,22 +4,13 @@
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::tui::DemoArgs;
-use crate::sim::{PortMode, SimFleet, SimOptions};
 
 /// Serves until SIGINT or SIGTERM; the config for the fleet goes to
 /// `--write-config` (written once every server listens) or stdout.
 pub fn run(args: &DemoArgs) -> color_eyre::Result<i32> {
     let rt = super::runtime()?;
     rt.block_on(async move {
-        let sim = SimFleet::start(SimOptions {
-            nodes: args.nodes as usize,
-            gpus: args.gpus,
-            ports: PortMode::Standard,
-            ..SimOptions::default()
-        })
-        .await?;
-        let mut config = sim.config();
-        config.tui.refresh = args.refresh.clone();
+        let (sim, config) = super::tui::start_sim(args).await?;
         let text = serde_yaml::to_string(&config)?;
         match &args.write_config {
             Some(path) => {

@@ -110,6 +110,20 @@ pub fn run_configured(flag: Option<&Path>) -> color_eyre::Result<i32> {
     })
 }
 
+/// The simulated fleet the demo flags ask for, and its config.
+pub async fn start_sim(args: &DemoArgs) -> color_eyre::Result<(SimFleet, Config)> {
+    let sim = SimFleet::start(SimOptions {
+        nodes: args.nodes as usize,
+        gpus: args.gpus,
+        ports: PortMode::Standard,
+        ..SimOptions::default()
+    })
+    .await?;
+    let mut config = sim.config();
+    config.tui.refresh = args.refresh.clone();
+    Ok((sim, config))
+}
+
 pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
     let refresh = config::parse_duration(&args.refresh)
         .filter(|d| d.as_millis() >= 100)
@@ -121,15 +135,7 @@ pub fn run_demo(args: DemoArgs) -> color_eyre::Result<i32> {
     }
     let rt = super::runtime()?;
     rt.block_on(async move {
-        let sim = SimFleet::start(SimOptions {
-            nodes: args.nodes as usize,
-            gpus: args.gpus,
-            ports: PortMode::Standard,
-            ..SimOptions::default()
-        })
-        .await?;
-        let mut config = sim.config();
-        config.tui.refresh = args.refresh.clone();
+        let (sim, mut config) = start_sim(&args).await?;
         // The demo shows what the production preset catches.
         config.alerts.presets = vec!["gpu-production".into(), "xid".into()];
         let mut app = App::new(

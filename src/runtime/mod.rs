@@ -115,25 +115,40 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
         )
     });
     let mut collector_task = source.spawn(refresh, collector_tx.clone());
-    // Topology: the demo's captures, else what the cache holds.
-    let captured = topology::now_text();
-    for (node, text) in topologies {
-        let topology = topology::parse(&text, &captured, "demo");
-        app.on_event(Event::Topology { node, topology });
-    }
-    if let Some(dir) = state_dir::state_dir() {
-        for (node, n) in app.fleet.nodes.clone().iter().enumerate() {
-            if app.topologies.contains_key(&node) {
-                continue;
-            }
-            if let Some((when, text)) =
-                topology::cache_path(&dir, &n.spec.name).and_then(|p| topology::read_cache(&p))
-            {
-                let topology = topology::parse(&text, &when, "cache");
-                app.on_event(Event::Topology { node, topology });
+    // Topology: the demo's captures, else what the cache holds, parsed off
+    // the event loop so the first frame does not wait for them.
+    let names: Vec<String> = app
+        .fleet
+        .nodes
+        .iter()
+        .map(|n| n.spec.name.clone())
+        .collect();
+    let topo_tx = task_tx_for_remote.clone();
+    tokio::task::spawn_blocking(move || {
+        let captured = topology::now_text();
+        let demo: std::collections::BTreeSet<usize> = topologies.iter().map(|(n, _)| *n).collect();
+        let mut found: Vec<(usize, crate::domain::topology::NodeTopology)> = topologies
+            .into_iter()
+            .map(|(node, text)| (node, topology::parse(&text, &captured, "demo")))
+            .collect();
+        if let Some(dir) = state_dir::state_dir() {
+            for (node, name) in names.iter().enumerate().filter(|(n, _)| !demo.contains(n)) {
+                if let Some((when, text)) =
+                    topology::cache_path(&dir, name).and_then(|p| topology::read_cache(&p))
+                {
+                    found.push((node, topology::parse(&text, &when, "cache")));
+                }
             }
         }
-    }
+        for (node, topology) in found {
+            if topo_tx
+                .blocking_send(TaskMsg::App(Event::Topology { node, topology }))
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
 
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;

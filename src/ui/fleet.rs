@@ -122,8 +122,14 @@ fn layout(width: u16, name_w: u16) -> Vec<(Col, u16)> {
     out
 }
 
-pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let visible = app.visible_nodes();
+/// `visible`: the filtered, sorted rows.
+pub fn render(
+    app: &App,
+    visible: &[crate::domain::NodeId],
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     if app.fleet.nodes.is_empty() {
         let msg = "No nodes configured. Add one with `aami-tui nodes add NAME --ip IP`, \
                    import a hosts.txt with `aami-tui nodes import FILE`, or try `aami-tui demo`.";

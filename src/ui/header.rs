@@ -158,7 +158,15 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
-pub fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
+/// `visible`: the fleet table's rows when the fleet is on screen, for the
+/// cursor's position.
+pub fn render_tabs(
+    app: &App,
+    visible: Option<&[crate::domain::NodeId]>,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let mut spans = vec![Span::raw(" ")];
     let current = app.mode.tab();
     for (i, tab) in TABS.iter().enumerate() {
@@ -211,16 +219,14 @@ pub fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         format!("{filter}   {sort}")
     };
     // Where the cursor is when the table is longer than the screen.
-    if app.view() == View::Fleet {
-        let visible = app.visible_nodes();
-        if visible.len() > app.ui.geometry.list_rows
-            && let Some(pos) = app
-                .ui
-                .selected
-                .and_then(|s| visible.iter().position(|v| *v == s))
-        {
-            right = format!("{}/{}   {right}", pos + 1, visible.len());
-        }
+    if let Some(visible) = visible
+        && visible.len() > app.ui.geometry.list_rows
+        && let Some(pos) = app
+            .ui
+            .selected
+            .and_then(|s| visible.iter().position(|v| *v == s))
+    {
+        right = format!("{}/{}   {right}", pos + 1, visible.len());
     }
     let w = right.chars().count() as u16 + 1;
     // Only where it does not cover a tab.

@@ -40,7 +40,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) -> Geometry {
     ])
     .areas(frame.area());
     header::render_header(app, theme, frame, head);
-    header::render_tabs(app, theme, frame, tabs);
+    // The fleet's rows are filtered and sorted once a frame, for the table
+    // and the tab row's position.
+    let visible = (app.view() == View::Fleet).then(|| app.visible_nodes());
+    header::render_tabs(app, visible.as_deref(), theme, frame, tabs);
     let mut geometry = Geometry {
         // A header row above every list.
         list_rows: body.height.saturating_sub(1).max(1) as usize,
@@ -48,7 +51,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) -> Geometry {
         popup_rows: 1,
     };
     match app.view() {
-        View::Fleet => fleet::render(app, theme, frame, body),
+        View::Fleet => fleet::render(app, visible.as_deref().unwrap_or(&[]), theme, frame, body),
         View::Node(id) => {
             geometry.list_rows = node::render(app, id, theme, frame, body);
         }

@@ -242,6 +242,7 @@ fn link_lines(t: &NodeTopology, theme: &Theme, width: usize, lines: &mut Vec<Lin
     )));
     let speeds = |g: &crate::domain::topology::GpuLinks| {
         let mut v: Vec<f64> = g.links.iter().filter_map(|l| l.gbps).collect();
+        v.sort_by(f64::total_cmp);
         v.dedup();
         match v.as_slice() {
             [] => "-".to_string(),

@@ -48,38 +48,17 @@ pub fn alertmanager() -> Server {
 /// Prometheus scraping `targets` every second, evaluating `rules` every
 /// second and sending alerts to `alertmanager`.
 pub fn prometheus_with_rules(targets: &[String], rules: &Path, alertmanager: &str) -> Server {
-    super::require("prometheus", "prometheus");
-    let dir = tempfile::tempdir().expect("tmp");
-    let cfg = dir.path().join("prometheus.yml");
     let am = alertmanager.trim_start_matches("http://");
     let list = targets
         .iter()
         .map(|t| format!("'{t}'"))
         .collect::<Vec<_>>()
         .join(", ");
-    std::fs::write(
-        &cfg,
-        format!(
+    super::servers::prometheus_with_config(
+        &format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nrule_files: ['{}']\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{am}']\nscrape_configs:\n  - job_name: dcgm\n    static_configs:\n      - targets: [{list}]\n",
             rules.display()
         ),
+        None,
     )
-    .expect("write");
-    let port = free_port();
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.path().join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start prometheus");
-    Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    }
 }

@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 pub mod pages;
+pub mod proptest_runner;
 pub mod servers;
 pub mod sshd;
 pub mod tmux;

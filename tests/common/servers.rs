@@ -52,10 +52,16 @@ pub fn prometheus_with_web_config(jobs: &[(&str, Vec<String>)], web: &std::path:
 }
 
 fn start_prometheus(jobs: &[(&str, Vec<String>)], web: Option<&std::path::Path>) -> Server {
+    prometheus_with_config(&scrape_config(jobs), web)
+}
+
+/// Prometheus running `config` (a prometheus.yml's text; file paths in it
+/// must be absolute) on a free port with its own data folder.
+pub fn prometheus_with_config(config: &str, web: Option<&std::path::Path>) -> Server {
     super::require("prometheus", "prometheus");
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("prometheus.yml");
-    std::fs::write(&cfg, scrape_config(jobs)).unwrap();
+    std::fs::write(&cfg, config).unwrap();
     let port = free_port();
     let mut cmd = Command::new("prometheus");
     if let Some(w) = web {
