@@ -81,3 +81,40 @@ impl ConfigError {
         }
     }
 }
+
+/// A serde_yaml error split into its parts: the place, the key path its
+/// message starts with (`nodes[0].ip`, `heat[2]`), and the message without
+/// serde's own " at line N column M" (callers print the place themselves).
+pub struct YamlFault {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+pub fn yaml_fault(e: &serde_yaml::Error) -> YamlFault {
+    let (line, column) = e
+        .location()
+        .map(|l| (Some(l.line()), Some(l.column())))
+        .unwrap_or((None, None));
+    let mut message = e.to_string();
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    let mut key = None;
+    if let Some((head, tail)) = message.split_once(": ")
+        && !head.is_empty()
+        && head
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.[]-".contains(c))
+    {
+        key = Some(head.to_string());
+        message = tail.to_string();
+    }
+    YamlFault {
+        line,
+        column,
+        key,
+        message,
+    }
+}

@@ -86,26 +86,12 @@ fn missing_var(mut place: Located, missing: &MissingVar, text: &str) -> Located 
 }
 
 fn yaml_error(e: &serde_yaml::Error, path: &Path, text: &str) -> Located {
-    let (line, column) = e
-        .location()
-        .map(|l| (Some(l.line()), Some(l.column())))
-        .unwrap_or((None, None));
-    let mut message = e.to_string();
-    // serde_yaml appends " at line N column M"; we print the place ourselves.
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
-    }
-    // serde_yaml prefixes the field path ("nodes[0].ip: ...").
-    let mut field = None;
-    if let Some((head, tail)) = message.split_once(": ")
-        && !head.is_empty()
-        && head
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.[]-".contains(c))
-    {
-        field = Some(head.to_string());
-        message = tail.to_string();
-    }
+    let super::error::YamlFault {
+        line,
+        column,
+        key: field,
+        message,
+    } = super::error::yaml_fault(e);
     let hint = did_you_mean(&message).or_else(|| type_hint(&message));
     Located {
         path: path.to_path_buf(),

@@ -77,25 +77,12 @@ pub fn check_text(text: &str, path: &Path) -> Result<(), ThemeFileError> {
 }
 
 fn from_yaml(e: &serde_yaml::Error, path: &Path) -> ThemeFileError {
-    let (line, column) = e
-        .location()
-        .map(|l| (Some(l.line()), Some(l.column())))
-        .unwrap_or((None, None));
-    let mut message = e.to_string();
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
-    }
-    // serde_yaml prefixes the key path ("crit: ...", "heat[2]: ...").
-    let mut key = None;
-    if let Some((head, tail)) = message.split_once(": ")
-        && !head.is_empty()
-        && head
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_[]".contains(c))
-    {
-        key = Some(head.to_string());
-        message = tail.to_string();
-    }
+    let super::error::YamlFault {
+        line,
+        column,
+        mut key,
+        message,
+    } = super::error::yaml_fault(e);
     // An unknown key is reported at the mapping; name it from the message.
     if key.is_none()
         && let Some(rest) = message.strip_prefix("unknown field `")
