@@ -681,10 +681,20 @@ async fn tls_with_private_ca_and_client_certificate_against_real_prometheus() {
     let out = wait_for_gpus(&collector(&config, &https, tls(mutual.clone()))).await;
     assert_eq!(out[0].gpus.as_ref().unwrap().len(), 8);
 
-    // Without the client certificate the server ends the handshake (Go
-    // answers with a bad_certificate alert).
+    // Without the client certificate the server ends the handshake. Go
+    // answers with a bad_certificate alert; under TLS 1.3 the client has
+    // finished its side of the handshake by then, so the alert can race the
+    // request and hyper reports only that the connection closed before it
+    // was ready. Either is the server refusing us; a 200 or a certificate
+    // complaint about the server would not be.
     let e = query_with(ca(p, "ca.pem"), &https).await.unwrap_err();
-    assert!(e.contains("received fatal alert: BadCertificate"), "{e}");
+    assert!(
+        (e.contains("received fatal alert: BadCertificate")
+            || e.contains("connection was not ready")
+            || e.contains("connection closed"))
+            && !e.contains("UnknownIssuer"),
+        "{e}"
+    );
     let why = reason(
         &collector(&config, &https, tls(ca(p, "ca.pem")))
             .refresh()
