@@ -40,7 +40,7 @@ fn a_node_added_from_the_tui_is_detected_over_ssh() {
         socket: format!("aami-onboard-{}", std::process::id()),
     };
     let script = format!(
-        "XDG_CONFIG_HOME={home} AAMI_STATE_DIR={home}/state {bin} --config {cfg}; echo EXIT=$?; sleep 30",
+        "HOME={home} XDG_CONFIG_HOME={home} AAMI_STATE_DIR={home}/state {bin} --config {cfg}; echo EXIT=$?; sleep 30",
         home = home.path().display(),
         bin = common::bin(),
         cfg = cfg.display()
@@ -80,6 +80,9 @@ fn a_node_added_from_the_tui_is_detected_over_ssh() {
         t.type_text(value);
     }
     t.keys(&["Enter"]);
+    // The node's host key is new: the job asks, and it is accepted always.
+    t.wait_for("unknown host key", Duration::from_secs(20));
+    t.keys(&["a"]);
     // The node shows in the fleet, and the job says what it found.
     t.wait_for("n1", Duration::from_secs(10));
     t.keys(&["L"]);

@@ -90,4 +90,7 @@ pub enum Action {
     Deny,
     /// ←→ in a dialog or a choice field.
     ToggleChoice(isize),
+    /// `o` / `a` in the host-key dialog: accept the key once or always
+    /// (refusing is `Deny`).
+    HostKey(crate::ssh::HostKeyAnswer),
 }

@@ -164,6 +164,12 @@ impl App {
             return;
         };
         match (top, action) {
+            // Esc, n or r on an unknown host key refuses it; the job waits
+            // for an answer, so the dialog never just closes.
+            (Overlay::HostKey(_), Back | Deny) => {
+                self.answer_host_key(crate::ssh::HostKeyAnswer::Refuse);
+            }
+            (Overlay::HostKey(_), HostKey(answer)) => self.answer_host_key(answer),
             (Overlay::Filter(_), Back) => {
                 self.mode.pop_overlay();
                 self.ui.filter.clear();
@@ -536,6 +542,11 @@ impl App {
                 "newest in the bundle",
             ));
         }
+        // Masked; only a non-root user whose sudo asks for a password needs it.
+        fields.push(Field::secret(
+            "Sudo password",
+            "only if sudo asks for one (NOPASSWD needs none)",
+        ));
         let mut title = what.word().to_string();
         if let Some(first) = title.get_mut(..1) {
             first.make_ascii_uppercase();
@@ -582,6 +593,10 @@ impl App {
                     component: form.value("Exporter").unwrap_or_default(),
                     bundle: form.value("Bundle").filter(|b| !b.is_empty()),
                     version: form.value("Version").filter(|v| !v.is_empty()),
+                    sudo_password: form
+                        .value("Sudo password")
+                        .filter(|v| !v.is_empty())
+                        .map(crate::ssh::SudoPassword),
                 };
                 let names = targets.iter().map(|&id| self.node_name(id)).collect();
                 let from = req

@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use super::action::Action;
 use super::form::ExporterAction;
 use super::mode::{Context, OverlayKind as O, View, ViewKind as V};
+use crate::ssh::HostKeyAnswer;
 
 /// One key, as the table names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +88,7 @@ pub fn overlay_title(o: O) -> &'static str {
         O::JobOutput => "Job output",
         O::AlertDetail => "Alert detail",
         O::Silences => "Silences",
+        O::HostKey => "Unknown host key",
     }
 }
 
@@ -232,6 +234,10 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::Up), Key(KeyCode::Char('k'))], Scope::Overlays(&[O::Silences]), Action::Move(-1), "↑↓ j k", "move", Some("move")),
     row(&[Key(KeyCode::Down), Key(KeyCode::Char('j'))], Scope::Overlays(&[O::Silences]), Action::Move(1), "", "", None),
     row(&[Key(KeyCode::Esc), Key(KeyCode::Char('q'))], Scope::Overlays(&[O::Silences]), Action::Back, "Esc q", "close", Some("close")),
+    // Unknown host key (added after the table's original rows).
+    row(&[Key(KeyCode::Char('o'))], Scope::Overlays(&[O::HostKey]), Action::HostKey(HostKeyAnswer::Once), "o", "accept the key for this connection only (the next one asks again)", Some("accept once")),
+    row(&[Key(KeyCode::Char('a'))], Scope::Overlays(&[O::HostKey]), Action::HostKey(HostKeyAnswer::Always), "a", "accept the key and remember it in aami's known_hosts", Some("accept always")),
+    row(&[Key(KeyCode::Char('r')), Key(KeyCode::Char('n')), Key(KeyCode::Esc)], Scope::Overlays(&[O::HostKey]), Action::Deny, "r n Esc", "refuse the key: the job fails and says so", Some("refuse")),
 ];
 
 /// The action a key asks for in this context; `None` when it does nothing.
@@ -349,6 +355,7 @@ mod tests {
             Context::Overlay(O::Filter),
             Context::Overlay(O::JobOutput),
             Context::Overlay(O::AlertDetail),
+            Context::Overlay(O::HostKey),
         ];
         for ctx in contexts {
             let back = action_for(key(KeyCode::Esc), ctx);
@@ -390,6 +397,7 @@ mod tests {
                 O::JobOutput,
                 O::AlertDetail,
                 O::Silences,
+                O::HostKey,
             ]
             .into_iter()
             .map(Context::Overlay),

@@ -135,13 +135,15 @@ impl Field {
         self
     }
 
-    /// The value: the text, or the chosen option.
+    /// The value: the text (a secret exactly as typed, others trimmed), or
+    /// the chosen option.
     pub fn value(&self) -> String {
         match &self.kind {
             FieldKind::Choice { options, selected } => {
                 options.get(*selected).cloned().unwrap_or_default()
             }
-            _ => self.input.value().trim().to_string(),
+            FieldKind::Secret => self.input.value().to_string(),
+            FieldKind::Text => self.input.value().trim().to_string(),
         }
     }
 

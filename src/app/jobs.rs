@@ -84,7 +84,8 @@ pub struct JobSpec {
     pub id: JobId,
     pub kind: JobKind,
     pub targets: Vec<NodeId>,
-    /// Extra input (the node to add, …); never holds secrets.
+    /// Extra input (the node to add, …). A secret in it (the sudo
+    /// password) is of a type that never prints itself.
     pub input: JobInput,
 }
 
@@ -108,6 +109,9 @@ pub struct ExporterRequest {
     /// The air-gap bundle (install and upgrade).
     pub bundle: Option<String>,
     pub version: Option<String>,
+    /// For a user whose sudo wants one: fed to `sudo -S` on its standard
+    /// input, never logged or shown.
+    pub sudo_password: Option<crate::ssh::SudoPassword>,
 }
 
 /// A silence typed into the silence form.

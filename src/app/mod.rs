@@ -13,6 +13,7 @@ pub mod command;
 pub mod confirm;
 pub mod filter;
 pub mod form;
+pub mod host_key;
 pub mod jobs;
 pub mod mode;
 pub mod remote;
@@ -79,6 +80,8 @@ pub struct App {
     /// header then shows a refresh's age only once it is late, so an idle
     /// screen does not change between refreshes.
     pub refresh_interval: Option<std::time::Duration>,
+    /// Unknown host keys waiting behind the one on screen.
+    pub host_key_queue: host_key::HostKeyQueue,
 }
 
 /// Background work the app asks for; the runtime starts it and the answer
@@ -91,6 +94,11 @@ pub enum Request {
     SetTheme(String),
     /// Read Prometheus's and Alertmanager's alerts and silences now.
     ReloadRemote,
+    /// The operator's answer to a job waiting on an unknown host key.
+    AnswerHostKey {
+        id: u64,
+        answer: crate::ssh::HostKeyAnswer,
+    },
 }
 
 /// What reaches the app from its tasks.
@@ -128,6 +136,9 @@ pub enum Event {
     },
     /// Prometheus's and Alertmanager's alerts and silences, as just read.
     Remote(Box<remote::RemoteAlerts>),
+    /// A job met a host key no known_hosts file names and waits for the
+    /// operator's answer.
+    HostKey(Box<host_key::HostKeyAsk>),
 }
 
 impl App {
@@ -152,6 +163,7 @@ impl App {
             remote_config: remote::RemoteConfig::default(),
             user: String::new(),
             refresh_interval: None,
+            host_key_queue: host_key::HostKeyQueue::new(),
         }
     }
 
@@ -173,6 +185,9 @@ impl App {
                 took,
             } => self.fleet.apply_refresh(outcomes, started + took, took),
             Event::Job(ev) => {
+                if let JobEvent::Finished { id, .. } = &ev {
+                    self.drop_host_keys_of(*id);
+                }
                 if let Some(job) = self.jobs.apply(ev, self.now) {
                     let names = job.target_names.join(", ");
                     match &job.state {
@@ -225,6 +240,7 @@ impl App {
                 Some(p) => self.notice = Some(p),
             },
             Event::Remote(r) => self.remote = *r,
+            Event::HostKey(ask) => self.ask_host_key(*ask),
         }
         self.keep_selection_valid();
     }

@@ -91,6 +91,8 @@ pub enum Overlay {
     Silences {
         selected: usize,
     },
+    /// A job waits on an unknown host key: accept once, always, or refuse.
+    HostKey(Box<super::host_key::HostKeyAsk>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,6 +106,7 @@ pub enum OverlayKind {
     JobOutput,
     AlertDetail,
     Silences,
+    HostKey,
 }
 
 impl Overlay {
@@ -118,6 +121,7 @@ impl Overlay {
             Overlay::JobOutput { .. } => OverlayKind::JobOutput,
             Overlay::AlertDetail { .. } => OverlayKind::AlertDetail,
             Overlay::Silences { .. } => OverlayKind::Silences,
+            Overlay::HostKey(_) => OverlayKind::HostKey,
         }
     }
 }
@@ -216,6 +220,12 @@ impl Mode {
 
     pub fn pop_overlay(&mut self) -> Option<Overlay> {
         self.overlays.pop()
+    }
+
+    /// Takes the overlay of this kind out of the stack, wherever it is.
+    pub fn remove_overlay(&mut self, kind: OverlayKind) -> Option<Overlay> {
+        let at = self.overlays.iter().rposition(|o| o.kind() == kind)?;
+        Some(self.overlays.remove(at))
     }
 
     /// The open node, if the current view is one.

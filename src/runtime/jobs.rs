@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use super::ssh_context::SshContext;
@@ -16,6 +16,9 @@ use crate::app::Event;
 use crate::app::jobs::{JobEvent, JobId, JobInput, JobKind, JobSpec, JobState, NodeDraft};
 use crate::config::Config;
 use crate::sources::FleetSource;
+use crate::ssh::{
+    HostKeyAnswer, HostKeyPrompt, RemoteCommand, Session, SshOptions, UnknownHostKey,
+};
 
 /// SSH sessions and queries in flight at once; the rest wait queued.
 pub const PARALLEL: usize = 16;
@@ -33,6 +36,69 @@ pub struct JobRunner {
     running: HashMap<JobId, AbortHandle>,
     permits: Arc<Semaphore>,
     ctx: Arc<JobContext>,
+    host_keys: Arc<HostKeyDesk>,
+}
+
+/// Where jobs wait for the operator's word on unknown host keys: a job's
+/// question goes to the app as an event, and the app's answer comes back
+/// through [`JobRunner::answer_host_key`].
+pub struct HostKeyDesk {
+    tx: mpsc::Sender<TaskMsg>,
+    next: std::sync::atomic::AtomicU64,
+    waiting: std::sync::Mutex<HashMap<u64, (JobId, oneshot::Sender<HostKeyAnswer>)>>,
+}
+
+impl HostKeyDesk {
+    fn new(tx: mpsc::Sender<TaskMsg>) -> Self {
+        Self {
+            tx,
+            next: std::sync::atomic::AtomicU64::new(1),
+            waiting: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// What job `job`'s SSH connections ask through.
+    fn prompt(self: &Arc<Self>, job: JobId) -> HostKeyPrompt {
+        let desk = Arc::clone(self);
+        HostKeyPrompt::new(move |question| {
+            let desk = Arc::clone(&desk);
+            async move { desk.ask(job, question).await }
+        })
+    }
+
+    async fn ask(&self, job: JobId, question: crate::ssh::HostKeyQuestion) -> HostKeyAnswer {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut w) = self.waiting.lock() {
+            w.insert(id, (job, tx));
+        }
+        let ask = crate::app::host_key::HostKeyAsk { id, job, question };
+        if self
+            .tx
+            .send(TaskMsg::App(Event::HostKey(Box::new(ask))))
+            .await
+            .is_err()
+        {
+            self.take(id);
+            return HostKeyAnswer::Refuse;
+        }
+        // No answer (the app went away): refuse.
+        rx.await.unwrap_or(HostKeyAnswer::Refuse)
+    }
+
+    fn take(&self, id: u64) -> Option<oneshot::Sender<HostKeyAnswer>> {
+        self.waiting
+            .lock()
+            .ok()
+            .and_then(|mut w| w.remove(&id))
+            .map(|(_, tx)| tx)
+    }
+
+    fn forget_job(&self, job: JobId) {
+        if let Ok(mut w) = self.waiting.lock() {
+            w.retain(|_, (j, _)| *j != job);
+        }
+    }
 }
 
 /// What jobs need to reach the world.
@@ -59,6 +125,7 @@ pub struct JobContext {
 impl JobRunner {
     pub fn new(tx: mpsc::Sender<TaskMsg>, ctx: JobContext) -> Self {
         Self {
+            host_keys: Arc::new(HostKeyDesk::new(tx.clone())),
             tx,
             running: HashMap::new(),
             permits: Arc::new(Semaphore::new(PARALLEL)),
@@ -66,9 +133,17 @@ impl JobRunner {
         }
     }
 
+    /// The operator answered a job's host-key question.
+    pub fn answer_host_key(&mut self, id: u64, answer: HostKeyAnswer) {
+        if let Some(tx) = self.host_keys.take(id) {
+            let _ = tx.send(answer);
+        }
+    }
+
     pub fn start(&mut self, spec: JobSpec) {
         let (tx, permits, ctx) = (self.tx.clone(), self.permits.clone(), self.ctx.clone());
         let id = spec.id;
+        let prompt = self.host_keys.prompt(id);
         let task = tokio::spawn(async move {
             let Ok(_permit) = permits.acquire_owned().await else {
                 return;
@@ -80,7 +155,8 @@ impl JobRunner {
                     output_file: out.path_text(),
                 })))
                 .await;
-            let state = run(&ctx, &spec, &mut out, &tx).await;
+            let job = Job { ctx: &ctx, prompt };
+            let state = run(&job, &spec, &mut out, &tx).await;
             out.line(&format!("== {}", state.word())).await;
             let _ = tx
                 .send(TaskMsg::App(Event::Job(JobEvent::Finished { id, state })))
@@ -90,6 +166,7 @@ impl JobRunner {
     }
 
     pub fn cancel(&mut self, id: JobId) {
+        self.host_keys.forget_job(id);
         if let Some(h) = self.running.remove(&id) {
             h.abort();
             let tx = self.tx.clone();
@@ -107,12 +184,48 @@ impl JobRunner {
     /// Called when a job's end has been seen.
     pub fn forget(&mut self, id: JobId) {
         self.running.remove(&id);
+        self.host_keys.forget_job(id);
     }
 
     pub fn abort_all(&mut self) {
         for (_, h) in self.running.drain() {
             h.abort();
         }
+    }
+}
+
+/// One running job: what every job reaches the world with, and how its SSH
+/// connections ask about unknown host keys.
+struct Job<'a> {
+    ctx: &'a JobContext,
+    prompt: HostKeyPrompt,
+}
+
+impl std::ops::Deref for Job<'_> {
+    type Target = JobContext;
+    fn deref(&self) -> &JobContext {
+        self.ctx
+    }
+}
+
+impl Job<'_> {
+    /// SSH options for this job: the config's (ssh config, agent, the
+    /// operator's known_hosts, retries, timeouts), with unknown host keys
+    /// put to the operator.
+    fn ssh_options(&self) -> SshOptions {
+        let config = self.ctx.config.read().ok().and_then(|c| c.clone());
+        let mut o = match &config {
+            Some(c) => SshOptions::from_config(c, |k| std::env::var(k).ok()),
+            None => SshOptions::direct(
+                self.ctx.ssh.known_hosts.clone(),
+                self.ctx.ssh.connect_timeout,
+                self.ctx.ssh.command_timeout,
+            ),
+        };
+        o.known_hosts = self.ctx.ssh.known_hosts.clone();
+        o.unknown_host_key = UnknownHostKey::Ask;
+        o.prompt = Some(self.prompt.clone());
+        o
     }
 }
 
@@ -168,7 +281,7 @@ impl Output {
 }
 
 async fn run(
-    ctx: &JobContext,
+    ctx: &Job<'_>,
     spec: &JobSpec,
     out: &mut Output,
     tx: &mpsc::Sender<TaskMsg>,
@@ -231,7 +344,7 @@ fn node_name(ctx: &JobContext, node: usize) -> Option<String> {
 /// Runs a fixed command on node `node` over SSH, logging what it runs;
 /// the output, or the job's failure.
 async fn ssh_output(
-    ctx: &JobContext,
+    ctx: &Job<'_>,
     node: usize,
     command: &str,
     out: &mut Output,
@@ -246,15 +359,14 @@ async fn ssh_output(
         return Err(JobState::Failed("no SSH settings for this node".into()));
     };
     out.line(&format!("ssh {target}  {command}")).await;
-    match crate::ssh::run(
-        &target,
-        command,
-        &ctx.ssh.known_hosts,
-        ctx.ssh.connect_timeout,
-        ctx.ssh.command_timeout,
-    )
-    .await
-    {
+    let opts = ctx.ssh_options();
+    let ran = async {
+        let session = Session::connect(&target, &opts).await?;
+        let out = session.exec(&RemoteCommand::operator(command)).await;
+        session.close().await;
+        out
+    };
+    match ran.await {
         Ok(o) => Ok(o.stdout),
         Err(e) => {
             let why = e.to_string();
@@ -323,7 +435,7 @@ async fn silence_job(ctx: &JobContext, input: &JobInput, out: &mut Output) -> Jo
 }
 
 async fn kernel_log_scan(
-    ctx: &JobContext,
+    ctx: &Job<'_>,
     node: usize,
     out: &mut Output,
     tx: &mpsc::Sender<TaskMsg>,
@@ -357,7 +469,7 @@ async fn kernel_log_scan(
 }
 
 async fn topology_collect(
-    ctx: &JobContext,
+    ctx: &Job<'_>,
     node: usize,
     out: &mut Output,
     tx: &mpsc::Sender<TaskMsg>,
@@ -390,7 +502,7 @@ async fn topology_collect(
 
 /// Installs, upgrades or verifies an exporter on one node (src/install).
 async fn exporter(
-    ctx: &JobContext,
+    ctx: &Job<'_>,
     node: usize,
     req: &crate::app::jobs::ExporterRequest,
     out: &mut Output,
@@ -444,7 +556,8 @@ async fn exporter(
         }
         _ => None,
     };
-    let ssh = crate::ssh::SshOptions::from_config(&config, |k| std::env::var(k).ok());
+    let mut ssh = ctx.ssh_options();
+    ssh.sudo_password = req.sudo_password.clone();
     let job = crate::install::Job {
         action,
         kind,
@@ -484,7 +597,7 @@ async fn exporter(
 /// Onboarding's look at a new node over SSH: system, GPUs, DCGM, which
 /// exporters answer; the topology goes to the pane and its cache.
 async fn detect(
-    ctx: &JobContext,
+    ctx: &Job<'_>,
     config: &Config,
     node: usize,
     out: &mut Output,
@@ -528,7 +641,7 @@ async fn detect(
 }
 
 async fn add_node(
-    ctx: &JobContext,
+    ctx: &Job<'_>,
     draft: &NodeDraft,
     out: &mut Output,
     tx: &mpsc::Sender<TaskMsg>,

@@ -240,6 +240,7 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
                 Request::RunJob(spec) => runner.start(spec),
                 Request::ReloadRemote => remote_wake.notify_one(),
                 Request::CancelJob(id) => runner.cancel(id),
+                Request::AnswerHostKey { id, answer } => runner.answer_host_key(id, answer),
                 Request::SetTheme(name) => {
                     let (t, problem) = theme::load(&name);
                     if problem.is_none() {

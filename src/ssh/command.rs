@@ -42,6 +42,14 @@ impl RemoteCommand {
         Self(format!("sudo -n sh -c {}", quote(&self.0)))
     }
 
+    /// The same command through `sudo -S -k`: sudo reads the password from
+    /// the first line of standard input (`-k`: always, so a cached ticket
+    /// never leaves that line to the command), prints no prompt (`-p ''`),
+    /// and the rest of the input goes to the command.
+    pub fn with_sudo_password(&self) -> Self {
+        Self(format!("sudo -S -k -p '' sh -c {}", quote(&self.0)))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -155,6 +163,12 @@ mod tests {
         assert_eq!(c.as_str(), "ls -l '/opt/a b' && echo 'it'\\''s'");
         let s = RemoteCommand::template("echo {}", &["$(id)"]).with_sudo();
         assert_eq!(s.as_str(), "sudo -n sh -c 'echo '\\''$(id)'\\'''");
+        // The password is never part of the command line.
+        let p = RemoteCommand::template("cat > {}", &["/opt/a"]).with_sudo_password();
+        assert_eq!(
+            p.as_str(),
+            r#"sudo -S -k -p '' sh -c 'cat > '\''/opt/a'\'''"#
+        );
     }
 
     #[test]

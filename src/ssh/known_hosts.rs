@@ -71,11 +71,7 @@ pub fn check_text(
     port: u16,
     key: &PublicKey,
 ) -> Result<HostKeyStatus, KnownHostsError> {
-    let name = if port == 22 {
-        host.to_string()
-    } else {
-        format!("[{host}]:{port}")
-    };
+    let name = host_pattern(host, port);
     let mut changed = None;
     let mut known = false;
     for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
@@ -113,6 +109,99 @@ pub fn check_text(
         (false, Some(line)) => HostKeyStatus::Changed { line },
         (false, None) => HostKeyStatus::Unknown,
     })
+}
+
+/// Remembers `key` for `host`:`port` in the file at `path` (ours, never the
+/// operator's): the file is rewritten whole to a temp file and renamed over
+/// the old one, under a lock file, so a reader never sees half a line and
+/// two writers (two jobs, or the TUI and the CLI) never lose each other's
+/// lines. A key already there is not added twice. The file is mode 0600.
+pub fn learn(path: &Path, host: &str, port: u16, key: &PublicKey) -> Result<(), KnownHostsError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let unwritable = |e: std::io::Error| KnownHostsError::Unwritable {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    // One writer at a time in this process (the lock file is per open file
+    // description, so threads need their own guard too).
+    static IN_PROCESS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = IN_PROCESS.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(unwritable)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "known_hosts".into());
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(dir.join(format!(".{name}.lock")))
+        .map_err(unwritable)?;
+    lock.lock().map_err(unwritable)?;
+    let mut text = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(unwritable(e)),
+    };
+    match check_text(&text, &path.display().to_string(), host, port, key)? {
+        HostKeyStatus::Known => return Ok(()),
+        HostKeyStatus::Unknown => {}
+        // Another writer pinned a different key meanwhile: never both.
+        HostKeyStatus::Changed { line } | HostKeyStatus::Revoked { line } => {
+            return Err(unwritable(std::io::Error::other(format!(
+                "line {line} already names {} with another key",
+                host_pattern(host, port)
+            ))));
+        }
+    }
+    let blob = key
+        .to_openssh()
+        .map_err(|e| unwritable(std::io::Error::other(e.to_string())))?;
+    let mut fields = blob.split_whitespace();
+    let (Some(kind), Some(b64)) = (fields.next(), fields.next()) else {
+        return Err(unwritable(std::io::Error::other(
+            "the key has no OpenSSH form",
+        )));
+    };
+    if !text.is_empty() && !text.ends_with(b"\n") {
+        text.push(b'\n');
+    }
+    text.extend_from_slice(format!("{} {kind} {b64}\n", host_pattern(host, port)).as_bytes());
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(&text)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(unwritable)
+}
+
+/// How known_hosts names `host`:`port`: `host` on 22, else `[host]:port`.
+pub fn host_pattern(host: &str, port: u16) -> String {
+    if port == 22 {
+        host.to_string()
+    } else {
+        format!("[{host}]:{port}")
+    }
 }
 
 enum Marker {
@@ -256,6 +345,32 @@ mod tests {
         assert_eq!(check(&t, "10.0.0.9", 22), Ok(HostKeyStatus::Unknown));
         let r = format!("@revoked * ssh-ed25519 {KEY_A}\n");
         assert_eq!(check(&r, "h", 22), Ok(HostKeyStatus::Revoked { line: 1 }));
+    }
+
+    #[test]
+    fn learn_appends_once_and_keeps_what_was_there() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("sub/known_hosts");
+        learn(&p, "10.0.0.1", 2222, &key(KEY_A)).expect("learn");
+        learn(&p, "10.0.0.1", 2222, &key(KEY_A)).expect("twice");
+        let one = std::fs::read_to_string(&p).expect("read");
+        assert_eq!(one, format!("[10.0.0.1]:2222 ssh-ed25519 {KEY_A}\n"));
+        // A file without a final newline keeps its last line whole.
+        std::fs::write(&p, format!("# mine\nh ssh-ed25519 {KEY_B}")).expect("write");
+        learn(&p, "10.0.0.2", 22, &key(KEY_A)).expect("learn");
+        let text = std::fs::read_to_string(&p).expect("read");
+        assert_eq!(
+            text,
+            format!("# mine\nh ssh-ed25519 {KEY_B}\n10.0.0.2 ssh-ed25519 {KEY_A}\n")
+        );
+        assert_eq!(
+            super::check(&p, "10.0.0.2", 22, &key(KEY_A)),
+            Ok(HostKeyStatus::Known)
+        );
+        assert!(learn(&p, "h", 22, &key(KEY_A)).is_err(), "h has KEY_B");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&p).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! connect/command timeouts with retries for connection errors only.
 //!
 //! Host keys: a key no file names is refused with its SHA256 fingerprint
-//! unless the caller accepts new keys (then it is pinned in our file); a
+//! unless the caller accepts new keys (then it is pinned in our file) or
+//! asks the operator (the TUI: once, always, refuse); a
 //! changed or revoked key is refused naming file and line, never
 //! overwritten; a known_hosts file that cannot be read or does not parse
 //! refuses every connection (see [`known_hosts`]).
@@ -19,7 +20,10 @@ pub mod route;
 pub mod session;
 
 pub use command::{RemoteCommand, quote, validate_address, validate_name};
-pub use options::{Passphrase, RetryPolicy, SshOptions, UnknownHostKey};
+pub use options::{
+    HostKeyAnswer, HostKeyPrompt, HostKeyQuestion, Passphrase, RetryPolicy, SshOptions,
+    SudoPassword, UnknownHostKey,
+};
 pub use session::Session;
 
 use std::path::{Path, PathBuf};
@@ -99,6 +103,13 @@ pub enum SshError {
         fingerprint: String,
         algorithm: String,
     },
+    #[error("host key for {host}:{port} ({algorithm} {fingerprint}) was refused by the operator")]
+    HostKeyRefused {
+        host: String,
+        port: u16,
+        fingerprint: String,
+        algorithm: String,
+    },
     /// The known_hosts file cannot be read or parsed, or a new key cannot be
     /// pinned in it: no key can be checked, so none is accepted.
     #[error("{0}; refusing to connect until it is fixed")]
@@ -114,9 +125,11 @@ pub enum SshError {
         key: String,
     },
     #[error(
-        "sudo on {host} needs a password for {user}: give {user} NOPASSWD sudo for aami's commands, or connect as root"
+        "sudo on {host} needs a password for {user}: give {user} NOPASSWD sudo for aami's commands, connect as root, or type the sudo password in the TUI's install form"
     )]
     SudoNeedsPassword { user: String, host: String },
+    #[error("sudo on {host} refused the password given for {user}")]
+    SudoPasswordRejected { user: String, host: String },
     #[error("ssh: {0}")]
     Protocol(String),
 }

@@ -12,6 +12,66 @@ pub enum UnknownHostKey {
     AcceptNew,
     /// Trust it for this connection only.
     AcceptOnce,
+    /// Ask the operator through [`SshOptions::prompt`] (the TUI); refuse
+    /// when there is no one to ask.
+    Ask,
+}
+
+/// The operator's answer about an unknown host key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKeyAnswer {
+    /// Trust it for this connection only: the next one asks again.
+    Once,
+    /// Trust it and remember it in our known_hosts.
+    Always,
+    /// Refuse the connection.
+    Refuse,
+}
+
+/// A host key no known_hosts file names, as the operator is shown it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostKeyQuestion {
+    /// The name the key is checked under (after the ssh config's `HostName`).
+    pub host: String,
+    pub port: u16,
+    /// `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`…
+    pub algorithm: String,
+    /// `SHA256:…`, as `ssh-keygen -l` prints it.
+    pub fingerprint: String,
+    /// Where "always" remembers it (our own known_hosts).
+    pub known_hosts: PathBuf,
+    /// The files that were read and do not name it.
+    pub checked: Vec<PathBuf>,
+}
+
+/// Asks the operator about an unknown host key and waits for the answer.
+/// The connection is not held open meanwhile: the key is checked again on
+/// the connection made after the answer.
+#[derive(Clone)]
+pub struct HostKeyPrompt(
+    pub  std::sync::Arc<
+        dyn Fn(HostKeyQuestion) -> futures::future::BoxFuture<'static, HostKeyAnswer> + Send + Sync,
+    >,
+);
+
+impl HostKeyPrompt {
+    pub fn new<F, Fut>(f: F) -> Self
+    where
+        F: Fn(HostKeyQuestion) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = HostKeyAnswer> + Send + 'static,
+    {
+        Self(std::sync::Arc::new(move |q| Box::pin(f(q))))
+    }
+
+    pub async fn ask(&self, q: HostKeyQuestion) -> HostKeyAnswer {
+        (self.0)(q).await
+    }
+}
+
+impl std::fmt::Debug for HostKeyPrompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HostKeyPrompt")
+    }
 }
 
 /// Retries with exponential backoff, for connection errors only.
@@ -49,6 +109,17 @@ impl std::fmt::Debug for Passphrase {
     }
 }
 
+/// A sudo password; never printed, never on a command line: it reaches
+/// `sudo -S` on its standard input.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SudoPassword(pub String);
+
+impl std::fmt::Debug for SudoPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SudoPassword(***)")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SshOptions {
     /// aami's own known_hosts: read, and where accepted keys are pinned.
@@ -56,11 +127,15 @@ pub struct SshOptions {
     /// The operator's `~/.ssh/known_hosts`: read only, never written.
     pub user_known_hosts: Option<PathBuf>,
     pub unknown_host_key: UnknownHostKey,
+    /// Who answers for [`UnknownHostKey::Ask`].
+    pub prompt: Option<HostKeyPrompt>,
     /// An OpenSSH client config (`~/.ssh/config`), if any.
     pub ssh_config: Option<PathBuf>,
     /// An ssh-agent socket (`SSH_AUTH_SOCK`).
     pub agent_socket: Option<PathBuf>,
     pub passphrase: Option<Passphrase>,
+    /// For a user whose sudo wants a password (fed to `sudo -S`).
+    pub sudo_password: Option<SudoPassword>,
     /// The user when neither the node nor the ssh config names one.
     pub default_user: String,
     pub connect_timeout: Duration,
@@ -80,9 +155,11 @@ impl SshOptions {
             known_hosts,
             user_known_hosts: None,
             unknown_host_key: UnknownHostKey::AcceptNew,
+            prompt: None,
             ssh_config: None,
             agent_socket: None,
             passphrase: None,
+            sudo_password: None,
             default_user: "root".into(),
             connect_timeout,
             command_timeout,
@@ -111,11 +188,13 @@ impl SshOptions {
             known_hosts: super::default_known_hosts(),
             user_known_hosts: home.as_ref().map(|h| h.join(".ssh/known_hosts")),
             unknown_host_key: UnknownHostKey::Refuse,
+            prompt: None,
             ssh_config,
             agent_socket: env("SSH_AUTH_SOCK")
                 .filter(|s| !s.is_empty())
                 .map(PathBuf::from),
             passphrase: s.passphrase_env.as_deref().and_then(&env).map(Passphrase),
+            sudo_password: None,
             default_user: "root".into(),
             connect_timeout: Duration::from_secs(s.connect_timeout),
             command_timeout: Duration::from_secs(s.command_timeout),
@@ -147,5 +226,7 @@ mod tests {
     fn passphrase_is_not_printed() {
         let p = Passphrase("hunter2".into());
         assert!(!format!("{p:?}").contains("hunter2"));
+        let s = SudoPassword("hunter3".into());
+        assert!(!format!("{s:?}").contains("hunter3"));
     }
 }

@@ -12,7 +12,7 @@ use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertific
 
 use super::command::RemoteCommand;
 use super::known_hosts::{self, HostKeyStatus, KnownHostsError};
-use super::options::UnknownHostKey;
+use super::options::{HostKeyAnswer, HostKeyQuestion, SudoPassword, UnknownHostKey};
 use super::route::{ClientConfig, Endpoint, Route};
 use super::{CommandOutput, SshError, SshOptions, SshTarget};
 
@@ -25,20 +25,87 @@ pub struct Session {
     pub host: String,
     pub port: u16,
     pub user: String,
+    /// The node's host key as it was checked: `ssh-ed25519 SHA256:…`.
+    pub host_key: String,
     command_timeout: Duration,
+    sudo_password: Option<SudoPassword>,
+    /// How this user's sudo is used, found out on the first privileged step.
+    sudo: tokio::sync::OnceCell<Sudo>,
+}
+
+/// How a non-root user reaches root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sudo {
+    /// `sudo -n`: NOPASSWD (or no password to give).
+    NoPassword,
+    /// `sudo -S -k`, the password first on standard input.
+    Password,
+}
+
+/// A host key the operator accepted for one connect.
+struct Trusted {
+    host: String,
+    port: u16,
+    key: PublicKey,
+}
+
+/// Why one try did not log in.
+enum Failure {
+    Error(SshError),
+    /// A key no file names, to put to the operator.
+    Ask(HostKeyQuestion, PublicKey),
+}
+
+impl From<SshError> for Failure {
+    fn from(e: SshError) -> Self {
+        Self::Error(e)
+    }
 }
 
 impl Session {
     /// Resolves `target` through the ssh config and logs in, retrying
-    /// connection errors (not refusals) with backoff.
+    /// connection errors (not refusals) with backoff. An unknown host key
+    /// under [`UnknownHostKey::Ask`] is put to the operator between tries
+    /// (their time to answer is not the connect timeout, and no half-open
+    /// connection waits on them); the key is checked again on the
+    /// connection made after the answer.
     pub async fn connect(target: &SshTarget, opts: &SshOptions) -> Result<Self, SshError> {
         let config = ClientConfig::load(opts.ssh_config.as_deref())?;
         let route = config.route(target, opts)?;
+        let mut trusted: Vec<Trusted> = Vec::new();
         let mut attempt = 1;
         loop {
-            match tokio::time::timeout(route.connect_timeout, open(&route, opts)).await {
+            match tokio::time::timeout(route.connect_timeout, open(&route, opts, &trusted)).await {
                 Ok(Ok(s)) => return Ok(s),
-                Ok(Err(e)) if !e.is_connection_error() || attempt >= opts.retry.max_attempts => {
+                Ok(Err(Failure::Ask(q, key))) => {
+                    let answer = match &opts.prompt {
+                        Some(p) => p.ask(q.clone()).await,
+                        None => HostKeyAnswer::Refuse,
+                    };
+                    match answer {
+                        HostKeyAnswer::Once => trusted.push(Trusted {
+                            host: q.host,
+                            port: q.port,
+                            key,
+                        }),
+                        HostKeyAnswer::Always => {
+                            known_hosts::learn(&opts.known_hosts, &q.host, q.port, &key)
+                                .map_err(SshError::KnownHosts)?;
+                        }
+                        HostKeyAnswer::Refuse => {
+                            return Err(SshError::HostKeyRefused {
+                                host: q.host,
+                                port: q.port,
+                                fingerprint: q.fingerprint,
+                                algorithm: q.algorithm,
+                            });
+                        }
+                    }
+                    continue;
+                }
+                Ok(Err(Failure::Error(e)))
+                    if !e.is_connection_error() || attempt >= opts.retry.max_attempts =>
+                {
                     return Err(e);
                 }
                 Err(_) if attempt >= opts.retry.max_attempts => {
@@ -68,7 +135,10 @@ impl Session {
     }
 
     /// Runs `command` as root: directly when logged in as root, otherwise
-    /// through `sudo -n`, whose password prompt becomes a clear error.
+    /// through sudo: `sudo -n` (whose password prompt becomes a clear
+    /// error), or, when a sudo password was given and sudo wants it,
+    /// `sudo -S -k` with the password as the first line of its standard
+    /// input (never on a command line).
     pub async fn exec_privileged(
         &self,
         command: &RemoteCommand,
@@ -77,18 +147,61 @@ impl Session {
         if self.is_root() {
             return self.exec_with_input(command, input).await;
         }
-        let out = self.exec_with_input(&command.with_sudo(), input).await?;
-        if out.status != Some(0)
-            && (out.stderr.contains("a password is required")
-                || out.stderr.contains("a terminal is required")
-                || out.stderr.contains("askpass"))
-        {
-            return Err(SshError::SudoNeedsPassword {
-                user: self.user.clone(),
-                host: self.host.clone(),
-            });
+        let sudo = *self.sudo.get_or_try_init(|| self.find_sudo()).await?;
+        let out = match (sudo, &self.sudo_password) {
+            (Sudo::Password, Some(pw)) => {
+                let line = format!("{}\n", pw.0);
+                let chunks: Vec<&[u8]> = std::iter::once(line.as_bytes()).chain(input).collect();
+                self.exec_chunks(&command.with_sudo_password(), &chunks)
+                    .await?
+            }
+            _ => self.exec_with_input(&command.with_sudo(), input).await?,
+        };
+        if out.status != Some(0) {
+            if sudo_wants_password(&out.stderr) {
+                return Err(SshError::SudoNeedsPassword {
+                    user: self.user.clone(),
+                    host: self.host.clone(),
+                });
+            }
+            if sudo == Sudo::Password && sudo_rejected_password(&out.stderr) {
+                return Err(SshError::SudoPasswordRejected {
+                    user: self.user.clone(),
+                    host: self.host.clone(),
+                });
+            }
         }
         Ok(out)
+    }
+
+    /// NOPASSWD sudo needs nothing; otherwise the given password, checked
+    /// once here so a wrong one fails before any step.
+    async fn find_sudo(&self) -> Result<Sudo, SshError> {
+        let Some(pw) = &self.sudo_password else {
+            return Ok(Sudo::NoPassword);
+        };
+        let probe = RemoteCommand::template("true", &[]);
+        if self.exec(&probe.with_sudo()).await?.success() {
+            return Ok(Sudo::NoPassword);
+        }
+        let line = format!("{}\n", pw.0);
+        let out = self
+            .exec_chunks(&probe.with_sudo_password(), &[line.as_bytes()])
+            .await?;
+        if out.success() {
+            Ok(Sudo::Password)
+        } else if sudo_rejected_password(&out.stderr) || sudo_wants_password(&out.stderr) {
+            Err(SshError::SudoPasswordRejected {
+                user: self.user.clone(),
+                host: self.host.clone(),
+            })
+        } else {
+            Err(SshError::Protocol(format!(
+                "sudo on {}: {}",
+                self.host,
+                crate::text::sanitize_max(out.stderr.trim(), 200)
+            )))
+        }
     }
 
     /// Runs `command`, feeding it `input` on stdin (an upload: `cat > F`).
@@ -97,6 +210,16 @@ impl Session {
         command: &RemoteCommand,
         input: Option<&[u8]>,
     ) -> Result<CommandOutput, SshError> {
+        let chunks: Vec<&[u8]> = input.into_iter().collect();
+        self.exec_chunks(command, &chunks).await
+    }
+
+    /// Runs `command`, feeding it `chunks` in order on stdin.
+    async fn exec_chunks(
+        &self,
+        command: &RemoteCommand,
+        chunks: &[&[u8]],
+    ) -> Result<CommandOutput, SshError> {
         let handle = self.node()?;
         let work = async {
             let mut channel = handle.channel_open_session().await.map_err(protocol)?;
@@ -104,8 +227,8 @@ impl Session {
                 .exec(true, command.as_str())
                 .await
                 .map_err(protocol)?;
-            if let Some(data) = input {
-                channel.data(data).await.map_err(protocol)?;
+            for data in chunks {
+                channel.data(*data).await.map_err(lost)?;
             }
             channel.eof().await.map_err(protocol)?;
             let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
@@ -156,20 +279,49 @@ fn protocol(e: russh::Error) -> SshError {
     SshError::Protocol(crate::text::sanitize_max(&e.to_string(), 200))
 }
 
+/// Sending to the command failed: the connection went away under it.
+fn lost(e: russh::Error) -> SshError {
+    SshError::Protocol(format!(
+        "the connection was lost while sending to the node: {}",
+        crate::text::sanitize_max(&e.to_string(), 200)
+    ))
+}
+
+/// sudo's "I need a password" (`-n`, or `-S` with nothing to read).
+fn sudo_wants_password(stderr: &str) -> bool {
+    stderr.contains("a password is required")
+        || stderr.contains("a terminal is required")
+        || stderr.contains("askpass")
+        || stderr.contains("no password was provided")
+}
+
+fn sudo_rejected_password(stderr: &str) -> bool {
+    stderr.contains("incorrect password") || stderr.contains("Sorry, try again")
+}
+
 /// Connects hop by hop: TCP to the first, then each next one through a
 /// `direct-tcpip` channel of the one before.
-async fn open(route: &Route, opts: &SshOptions) -> Result<Session, SshError> {
+async fn open(route: &Route, opts: &SshOptions, trusted: &[Trusted]) -> Result<Session, Failure> {
     let config = Arc::new(client::Config::default());
     let mut handles: Vec<Handle<Client>> = Vec::new();
+    let mut host_key = String::new();
     for ep in route.jumps.iter().chain(std::iter::once(&route.target)) {
         let refusal = Arc::new(Mutex::new(None));
+        let seen = Arc::new(Mutex::new(None));
         let handler = Client {
             host: ep.host.clone(),
             port: ep.port,
             known_hosts: opts.known_hosts.clone(),
             user_known_hosts: opts.user_known_hosts.clone(),
             unknown: opts.unknown_host_key,
+            can_ask: opts.prompt.is_some(),
+            trusted: trusted
+                .iter()
+                .filter(|t| t.host == ep.host && t.port == ep.port)
+                .map(|t| t.key.clone())
+                .collect(),
             refusal: Arc::clone(&refusal),
+            seen: Arc::clone(&seen),
         };
         let connected = match handles.last() {
             None => {
@@ -193,21 +345,29 @@ async fn open(route: &Route, opts: &SshOptions) -> Result<Session, SshError> {
                 if let Some(why) = refusal.lock().ok().and_then(|mut r| r.take()) {
                     return Err(why);
                 }
-                return Err(SshError::Connect {
+                return Err(Failure::Error(SshError::Connect {
                     host: ep.host.clone(),
                     port: ep.port,
                     reason: crate::text::sanitize_max(&e.to_string(), 120),
-                });
+                }));
             }
         };
         authenticate(&mut handle, ep, opts).await?;
+        host_key = seen
+            .lock()
+            .ok()
+            .and_then(|mut s| s.take())
+            .unwrap_or_default();
         handles.push(handle);
     }
     Ok(Session {
         host: route.target.host.clone(),
         port: route.target.port,
         user: route.target.user.clone(),
+        host_key,
         command_timeout: opts.command_timeout,
+        sudo_password: opts.sudo_password.clone(),
+        sudo: tokio::sync::OnceCell::new(),
         handles,
     })
 }
@@ -294,26 +454,52 @@ pub(super) struct Client {
     known_hosts: PathBuf,
     user_known_hosts: Option<PathBuf>,
     unknown: UnknownHostKey,
+    /// Whether an operator can be asked (under [`UnknownHostKey::Ask`]).
+    can_ask: bool,
+    /// Keys of this host the operator accepted once, for this connect.
+    trusted: Vec<PublicKey>,
     /// Why the host key was refused, for the error `connect` returns.
-    refusal: Arc<Mutex<Option<SshError>>>,
+    refusal: Arc<Mutex<Option<Failure>>>,
+    /// The key that was accepted, as `ALGORITHM SHA256:…`.
+    seen: Arc<Mutex<Option<String>>>,
 }
 
 impl Client {
     fn refuse(&self, why: SshError) -> Result<bool, russh::Error> {
+        self.refuse_with(Failure::Error(why))
+    }
+
+    fn refuse_with(&self, why: Failure) -> Result<bool, russh::Error> {
         if let Ok(mut r) = self.refusal.lock() {
             *r = Some(why);
         }
         Ok(false)
     }
 
+    fn accept(&self, key: &PublicKey) -> Result<bool, russh::Error> {
+        if let Ok(mut s) = self.seen.lock() {
+            *s = Some(format!(
+                "{} {}",
+                key.algorithm().as_str(),
+                key.fingerprint(HashAlg::Sha256)
+            ));
+        }
+        Ok(true)
+    }
+
+    /// The files read, the operator's first.
+    fn files(&self) -> Vec<&PathBuf> {
+        let mut files: Vec<&PathBuf> = self.user_known_hosts.iter().collect();
+        files.push(&self.known_hosts);
+        files
+    }
+
     /// The key's standing across the operator's file and ours: revoked
     /// anywhere wins, then known anywhere, then changed anywhere.
     fn status(&self, key: &PublicKey) -> Result<(HostKeyStatus, String), KnownHostsError> {
-        let mut files: Vec<&PathBuf> = self.user_known_hosts.iter().collect();
-        files.push(&self.known_hosts);
         let mut known = None;
         let mut changed = None;
-        for file in files {
+        for file in self.files() {
             let status = known_hosts::check(file, &self.host, self.port, key)?;
             let name = file.display().to_string();
             match status {
@@ -329,6 +515,15 @@ impl Client {
             .or(changed)
             .unwrap_or((HostKeyStatus::Unknown, String::new())))
     }
+
+    fn unknown_error(&self, key: &PublicKey) -> SshError {
+        SshError::HostKeyUnknown {
+            host: self.host.clone(),
+            port: self.port,
+            fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+            algorithm: key.algorithm().as_str().to_string(),
+        }
+    }
 }
 
 impl client::Handler for Client {
@@ -342,7 +537,8 @@ impl client::Handler for Client {
             return Ok(false);
         };
         match self.status(key) {
-            Ok((HostKeyStatus::Known, _)) => Ok(true),
+            Ok((HostKeyStatus::Known, _)) => self.accept(key),
+            // A changed or revoked key is refused, never put to the operator.
             Ok((HostKeyStatus::Changed { line }, file)) => self.refuse(SshError::HostKeyChanged {
                 host: self.host.clone(),
                 port: self.port,
@@ -356,27 +552,27 @@ impl client::Handler for Client {
                 line,
             }),
             Ok((HostKeyStatus::Unknown, _)) => match self.unknown {
-                UnknownHostKey::AcceptOnce => Ok(true),
-                UnknownHostKey::Refuse => self.refuse(SshError::HostKeyUnknown {
-                    host: self.host.clone(),
-                    port: self.port,
-                    fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
-                    algorithm: key.algorithm().as_str().to_string(),
-                }),
-                // Pin it, or refuse if it cannot be pinned (every later
-                // connection would trust anew).
+                UnknownHostKey::AcceptOnce => self.accept(key),
+                UnknownHostKey::Refuse => self.refuse(self.unknown_error(key)),
+                UnknownHostKey::Ask if self.trusted.contains(key) => self.accept(key),
+                UnknownHostKey::Ask if self.can_ask => {
+                    let q = HostKeyQuestion {
+                        host: self.host.clone(),
+                        port: self.port,
+                        algorithm: key.algorithm().as_str().to_string(),
+                        fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+                        known_hosts: self.known_hosts.clone(),
+                        checked: self.files().into_iter().cloned().collect(),
+                    };
+                    self.refuse_with(Failure::Ask(q, key.clone()))
+                }
+                UnknownHostKey::Ask => self.refuse(self.unknown_error(key)),
+                // Pin it (atomically, in our file), or refuse if it cannot
+                // be pinned (every later connection would trust anew).
                 UnknownHostKey::AcceptNew => {
-                    match russh::keys::known_hosts::learn_known_hosts_path(
-                        &self.host,
-                        self.port,
-                        key,
-                        &self.known_hosts,
-                    ) {
-                        Ok(()) => Ok(true),
-                        Err(e) => self.refuse(SshError::KnownHosts(KnownHostsError::Unwritable {
-                            path: self.known_hosts.display().to_string(),
-                            reason: e.to_string(),
-                        })),
+                    match known_hosts::learn(&self.known_hosts, &self.host, self.port, key) {
+                        Ok(()) => self.accept(key),
+                        Err(e) => self.refuse(SshError::KnownHosts(e)),
                     }
                 }
             },

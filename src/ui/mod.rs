@@ -14,6 +14,7 @@ pub mod format;
 pub mod header;
 pub mod heatmap;
 pub mod help;
+pub mod host_key;
 pub mod job_output;
 pub mod log;
 pub mod node;
@@ -90,6 +91,7 @@ fn render_overlay(
             alert_detail::render(app, row, *scroll, theme, frame, body)
         }
         Overlay::Confirm(c) => confirm::render(c, theme, frame, body),
+        Overlay::HostKey(ask) => host_key::render(app, ask, theme, frame, body),
         Overlay::Form(f) => form::render(f, theme, frame, body),
         Overlay::Command(c) => command_line::render(c, theme, frame, body, foot),
         // The filter prompt lives in the footer (see footer.rs).
