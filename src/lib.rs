@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod install;
+pub mod onboard;
 pub mod runtime;
 pub mod sim;
 pub mod sources;

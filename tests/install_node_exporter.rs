@@ -340,3 +340,98 @@ fn install_from_the_tui_keyboard_only() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0", std::time::Duration::from_secs(10));
 }
+
+/// The SSH connection dies in the middle of an upgrade's upload (the sshd
+/// serving it is killed, as a crash or a dropped link would end it): the
+/// action fails with the reason, and the version that ran before keeps
+/// running and answering, untouched. The upgrade's binary is node_exporter
+/// padded to 160 MiB so the upload takes long enough to be caught.
+#[test]
+fn a_connection_killed_mid_upload_leaves_the_old_version_running() {
+    let sshd = common::sshd::start();
+    let f = fixture(&sshd);
+    let big = f.dir.path().join("node_exporter-padded");
+    let mut bytes = std::fs::read(NODE_EXPORTER).unwrap();
+    bytes.resize(bytes.len() + (160 << 20), 0);
+    std::fs::write(&big, &bytes).unwrap();
+    drop(bytes);
+    let bundle = f.dir.path().join("big.tar");
+    let o = common::run(&[
+        "bundle",
+        "create",
+        "--output",
+        bundle.to_str().unwrap(),
+        "--component",
+        &format!("node_exporter={NODE_EXPORTER}@1.5.0"),
+        "--component",
+        &format!("node_exporter={}@2.0", big.display()),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let b = bundle.to_str().unwrap();
+    let out = f.ok(&[
+        "install",
+        "node_exporter",
+        "--node",
+        "n1",
+        "--bundle",
+        b,
+        "--version",
+        "1.5.0",
+        "--accept-new",
+    ]);
+    assert!(out.contains("installed 1.5.0"), "{out}");
+    let pid = std::fs::read_to_string(f.prefix().join("node_exporter/run.pid")).unwrap();
+
+    let upgrade = Command::new(common::bin())
+        .arg("--config")
+        .arg(&f.config)
+        .args(["upgrade", "node_exporter", "--node", "n1", "--bundle", b])
+        .args(["--version", "2.0"])
+        .env("HOME", f.dir.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("AAMI_CONFIG")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the upload is under way (a few MiB on the node), the connection dies.
+    let part = f.prefix().join("node_exporter/2.0/node_exporter.part");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let size = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        if size > 4 << 20 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upload never started ({size} bytes)"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(sshd.kill_sessions() >= 1, "no session to kill");
+    let o = upgrade.wait_with_output().unwrap();
+    let out = common::stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", common::stderr(&o));
+    assert!(
+        out.contains("n1  node_exporter  FAILED: upload of 2.0 failed"),
+        "{out}"
+    );
+    assert!(out.contains("connection"), "{out}");
+    assert!(out.contains("1.5.0 keeps running"), "{out}");
+    // Nothing switched, nothing restarted, and it still answers.
+    assert_eq!(f.current(), "1.5.0");
+    assert_eq!(
+        std::fs::read_to_string(f.prefix().join("node_exporter/run.pid")).unwrap(),
+        pid
+    );
+    let page = f.metrics();
+    assert!(page.contains("node_cpu_seconds_total"));
+    assert!(page.contains("version=\"1.5.0\""));
+    // The node is reachable again: verify says 1.5.0 is fine.
+    assert!(
+        f.ok(&["verify", "node_exporter", "--node", "n1"])
+            .contains("verified 1.5.0")
+    );
+}

@@ -263,11 +263,16 @@ fn add_node_form_validates_inline_and_takes_paste() {
     let [aami_tui::app::Request::RunJob(spec)] = app.requests.as_slice() else {
         panic!("{:?}", app.requests);
     };
-    let aami_tui::app::jobs::JobInput::AddNode(d) = &spec.input else {
+    let aami_tui::app::jobs::JobInput::Onboard(aami_tui::app::jobs::OnboardRequest::Nodes(v)) =
+        &spec.input
+    else {
         panic!("{spec:?}");
     };
+    let [d] = v.as_slice() else {
+        panic!("{v:?}");
+    };
     assert_eq!(
-        (d.name.as_str(), d.address.as_str(), d.port),
+        (d.name.as_str(), d.ip.as_str(), d.ssh_port),
         ("gpu-node-17", "127.0.0.17", Some(2222))
     );
 }
@@ -494,4 +499,37 @@ fn quitting_with_jobs_running_asks_first() {
     let mut idle = common::demo_app(4, T);
     press(&mut idle, KeyCode::Char('q'));
     assert!(idle.should_quit);
+}
+
+/// The install form's sudo password: masked on screen, carried to the job
+/// in a type whose Debug never shows it.
+#[test]
+fn the_sudo_password_is_masked_and_never_printed() {
+    let mut app = common::demo_app(4, T);
+    press(&mut app, KeyCode::Char('i'));
+    // Exporter, Bundle, Version, Sudo password.
+    press(&mut app, KeyCode::Tab);
+    keys(&mut app, "/srv/aami/bundle.tar");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    keys(&mut app, "pw s3cret");
+    let s = frame(&mut app, &Theme::mono(), 120, 40);
+    assert!(s.contains("Sudo password"), "{s}");
+    assert!(s.contains("•••••••••"), "{s}");
+    assert!(!s.contains("s3cret"), "{s}");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Char('y'));
+    let Some(aami_tui::app::Request::RunJob(spec)) = app.requests.first() else {
+        panic!("{:?}", app.requests);
+    };
+    let aami_tui::app::jobs::JobInput::Exporter(req) = &spec.input else {
+        panic!("{spec:?}");
+    };
+    assert_eq!(
+        req.sudo_password,
+        Some(aami_tui::app::jobs::Secret("pw s3cret".into()))
+    );
+    assert!(!format!("{:?}", app.requests).contains("s3cret"));
+    let s = frame(&mut app, &Theme::mono(), 120, 40);
+    assert!(!s.contains("s3cret"), "{s}");
 }

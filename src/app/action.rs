@@ -92,5 +92,8 @@ pub enum Action {
     ToggleChoice(isize),
     /// `o` / `a` in the host-key dialog: accept the key once or always
     /// (refusing is `Deny`).
-    HostKey(crate::ssh::HostKeyAnswer),
+    HostKey(super::host_key::HostKeyAnswer),
+    /// `u` in the onboarding preview: write the unreachable nodes too (or
+    /// not).
+    IncludeUnreachable,
 }

@@ -4,7 +4,7 @@
 use super::command::{self, CommandLine};
 use super::confirm::{Confirm, Pending};
 use super::form::{Check, Field, Form, FormPurpose};
-use super::jobs::{JobInput, JobKind, NodeDraft};
+use super::jobs::{JobInput, JobKind};
 use super::mode::{Overlay, TABS, View};
 use super::text_input::TextInput;
 use super::{Action, App, Request, scroll_for, view};
@@ -167,9 +167,15 @@ impl App {
             // Esc, n or r on an unknown host key refuses it; the job waits
             // for an answer, so the dialog never just closes.
             (Overlay::HostKey(_), Back | Deny) => {
-                self.answer_host_key(crate::ssh::HostKeyAnswer::Refuse);
+                self.answer_host_key(super::host_key::HostKeyAnswer::Refuse);
             }
             (Overlay::HostKey(_), HostKey(answer)) => self.answer_host_key(answer),
+            (Overlay::Onboard(_), Back | Deny) => self.cancel_onboard(),
+            (Overlay::Onboard(_), Submit | Confirm) => self.confirm_onboard(),
+            (Overlay::Onboard(p), IncludeUnreachable) => {
+                p.include_unreachable = !p.include_unreachable;
+            }
+            (Overlay::Onboard(p), Move(d)) => p.scroll = add(p.scroll, d),
             (Overlay::Filter(_), Back) => {
                 self.mode.pop_overlay();
                 self.ui.filter.clear();
@@ -499,26 +505,6 @@ impl App {
         }
     }
 
-    pub fn open_add_node_form(&mut self) {
-        if !self.can_add_nodes {
-            self.notice =
-                Some("no config file backs this fleet: nodes are added with a config".into());
-            return;
-        }
-        self.mode.push_overlay(Overlay::Form(Form::new(
-            "Add a node",
-            FormPurpose::AddNode,
-            vec![
-                Field::text("Name", Check::Name, "gpu-node-17"),
-                Field::text("Address", Check::Host, "10.0.0.17 or a host name"),
-                Field::text("SSH user", Check::Optional, "root"),
-                Field::text("SSH port", Check::Port, "22"),
-                Field::text("SSH key", Check::Optional, "~/.ssh/id_ed25519"),
-                Field::text("Labels", Check::Labels, "rack=r1,gpu_type=h100"),
-            ],
-        )));
-    }
-
     /// The form for `i` / `u` / `v`: which exporter (and bundle).
     pub fn open_exporter_form(&mut self, what: super::form::ExporterAction) {
         use super::form::ExporterAction;
@@ -596,7 +582,7 @@ impl App {
                     sudo_password: form
                         .value("Sudo password")
                         .filter(|v| !v.is_empty())
-                        .map(crate::ssh::SudoPassword),
+                        .map(super::jobs::Secret),
                 };
                 let names = targets.iter().map(|&id| self.node_name(id)).collect();
                 let from = req
@@ -622,44 +608,7 @@ impl App {
                 )));
             }
             FormPurpose::Silence => self.submit_silence(&form),
-            FormPurpose::AddNode => {
-                let v = |l: &str| form.value(l).unwrap_or_default();
-                let name = v("Name");
-                if self.fleet.nodes.iter().any(|n| n.spec.name == name) {
-                    let mut form = form;
-                    if let Some(f) = form.fields.iter_mut().find(|f| f.label == "Name") {
-                        f.error = Some(format!("{name} is already in the fleet"));
-                    }
-                    form.focus = 0;
-                    self.mode.push_overlay(Overlay::Form(form));
-                    return;
-                }
-                let draft = NodeDraft {
-                    name: name.clone(),
-                    address: v("Address"),
-                    user: v("SSH user"),
-                    port: v("SSH port").parse().ok(),
-                    key: v("SSH key"),
-                    labels: v("Labels")
-                        .split(',')
-                        .filter_map(|p| p.split_once('='))
-                        .map(|(k, val)| (k.trim().to_string(), val.trim().to_string()))
-                        .collect(),
-                };
-                match self.jobs.submit(
-                    JobKind::AddNode,
-                    Vec::new(),
-                    vec![name.clone()],
-                    JobInput::AddNode(draft),
-                    self.now,
-                ) {
-                    Ok(spec) => {
-                        self.requests.push(Request::RunJob(spec));
-                        self.notice = Some(format!("adding {name} to the config…"));
-                    }
-                    Err(job) => self.notice = Some(format!("job {job} is adding a node already")),
-                }
-            }
+            FormPurpose::AddNode => self.submit_add_node_form(form),
         }
     }
 

@@ -6,8 +6,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
 use super::form::ExporterAction;
+use super::host_key::HostKeyAnswer;
 use super::mode::{Context, OverlayKind as O, View, ViewKind as V};
-use crate::ssh::HostKeyAnswer;
 
 /// One key, as the table names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +89,7 @@ pub fn overlay_title(o: O) -> &'static str {
         O::AlertDetail => "Alert detail",
         O::Silences => "Silences",
         O::HostKey => "Unknown host key",
+        O::Onboard => "Onboarding preview",
     }
 }
 
@@ -238,6 +239,12 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::Char('o'))], Scope::Overlays(&[O::HostKey]), Action::HostKey(HostKeyAnswer::Once), "o", "accept the key for this connection only (the next one asks again)", Some("accept once")),
     row(&[Key(KeyCode::Char('a'))], Scope::Overlays(&[O::HostKey]), Action::HostKey(HostKeyAnswer::Always), "a", "accept the key and remember it in aami's known_hosts", Some("accept always")),
     row(&[Key(KeyCode::Char('r')), Key(KeyCode::Char('n')), Key(KeyCode::Esc)], Scope::Overlays(&[O::HostKey]), Action::Deny, "r n Esc", "refuse the key: the job fails and says so", Some("refuse")),
+    // Onboarding preview (added after the table's original rows).
+    row(&[Key(KeyCode::Enter), Key(KeyCode::Char('y'))], Scope::Overlays(&[O::Onboard]), Action::Confirm, "Enter y", "write the listed nodes to the config (one atomic save)", Some("write")),
+    row(&[Key(KeyCode::Char('u'))], Scope::Overlays(&[O::Onboard]), Action::IncludeUnreachable, "u", "also write the unreachable nodes (or not)", Some("unreachable")),
+    row(&[Key(KeyCode::Esc), Key(KeyCode::Char('n'))], Scope::Overlays(&[O::Onboard]), Action::Deny, "Esc n", "cancel: nothing is written", Some("cancel")),
+    row(&[Key(KeyCode::Up), Key(KeyCode::Char('k'))], Scope::Overlays(&[O::Onboard]), Action::Move(-1), "↑↓ j k", "scroll", None),
+    row(&[Key(KeyCode::Down), Key(KeyCode::Char('j'))], Scope::Overlays(&[O::Onboard]), Action::Move(1), "", "", None),
 ];
 
 /// The action a key asks for in this context; `None` when it does nothing.
@@ -356,6 +363,7 @@ mod tests {
             Context::Overlay(O::JobOutput),
             Context::Overlay(O::AlertDetail),
             Context::Overlay(O::HostKey),
+            Context::Overlay(O::Onboard),
         ];
         for ctx in contexts {
             let back = action_for(key(KeyCode::Esc), ctx);
@@ -398,6 +406,7 @@ mod tests {
                 O::AlertDetail,
                 O::Silences,
                 O::HostKey,
+                O::Onboard,
             ]
             .into_iter()
             .map(Context::Overlay),

@@ -22,6 +22,9 @@ pub enum Check {
     Matchers,
     /// A duration of a minute or more (`30m`, `2h`, `1d`).
     Duration,
+    /// A hosts list: `name [user@]address[:port]` entries, `;` or a line
+    /// between them; may be empty.
+    Hosts,
 }
 
 impl Check {
@@ -29,6 +32,8 @@ impl Check {
         let v = v.trim();
         match self {
             Check::Optional => Ok(()),
+            Check::Hosts if v.is_empty() => Ok(()),
+            Check::Hosts => super::onboard::parse_hosts_field(v).map(|_| ()),
             Check::Matchers => super::remote::check_matchers(v),
             Check::Duration => match crate::config::parse_duration(v) {
                 Some(d) if d.as_secs() >= 60 => Ok(()),
@@ -99,6 +104,9 @@ pub struct Field {
     pub hint: String,
     /// The validation message shown under the field.
     pub error: Option<String>,
+    /// The label of another field: while that one is filled in, this one
+    /// may stay empty (a name, or a pasted hosts list).
+    pub unless_filled: Option<String>,
 }
 
 impl Field {
@@ -110,7 +118,14 @@ impl Field {
             check,
             hint: hint.into(),
             error: None,
+            unless_filled: None,
         }
+    }
+
+    /// May stay empty while the field labelled `other` is filled in.
+    pub fn unless_filled(mut self, other: &str) -> Self {
+        self.unless_filled = Some(other.into());
+        self
     }
 
     pub fn secret(label: &str, hint: &str) -> Self {
@@ -219,8 +234,25 @@ impl Form {
     }
 
     fn leave(&mut self) {
-        if let Some(f) = self.fields.get_mut(self.focus) {
-            f.validate();
+        self.validate_field(self.focus);
+    }
+
+    /// Checks field `i`; an empty one excused by a filled-in other field
+    /// passes.
+    fn validate_field(&mut self, i: usize) -> bool {
+        let excused = self.fields.get(i).is_some_and(|f| {
+            f.value().is_empty()
+                && f.unless_filled
+                    .as_deref()
+                    .is_some_and(|other| self.value(other).is_some_and(|v| !v.is_empty()))
+        });
+        match self.fields.get_mut(i) {
+            Some(f) if excused => {
+                f.error = None;
+                true
+            }
+            Some(f) => f.validate(),
+            None => true,
         }
     }
 
@@ -240,7 +272,30 @@ impl Form {
         }
     }
 
+    /// A paste into the focused field. Several lines pasted into a form
+    /// with a hosts-list field are a hosts list: they go there, a `;`
+    /// between lines (terminals send a line break as CR, LF or both).
     pub fn paste(&mut self, s: &str) {
+        let s = &s.replace("\r\n", "\n").replace('\r', "\n");
+        let lines = s.lines().filter(|l| !l.trim().is_empty()).count();
+        if let Some(i) = self.fields.iter().position(|f| f.check == Check::Hosts)
+            && (lines > 1 || self.focus == i)
+        {
+            self.focus = i;
+            let entries: Vec<&str> = s
+                .lines()
+                .map(|l| l.split('#').next().unwrap_or("").trim())
+                .filter(|l| !l.is_empty())
+                .collect();
+            let f = &mut self.fields[i];
+            if !f.input.value().trim().is_empty() && !entries.is_empty() {
+                f.input.end();
+                f.input.insert_str("; ");
+            }
+            f.input.insert_str(&entries.join("; "));
+            f.validate();
+            return;
+        }
         if let Some(f) = self.focused()
             && !matches!(f.kind, FieldKind::Choice { .. })
         {
@@ -279,8 +334,8 @@ impl Form {
     /// there and `None` comes back, else the values by label.
     pub fn submit(&mut self) -> Option<Vec<(String, String)>> {
         let mut first_bad = None;
-        for (i, f) in self.fields.iter_mut().enumerate() {
-            if !f.validate() && first_bad.is_none() {
+        for i in 0..self.fields.len() {
+            if !self.validate_field(i) && first_bad.is_none() {
                 first_bad = Some(i);
             }
         }
@@ -363,6 +418,38 @@ mod tests {
         assert_eq!(v[0], ("Name".into(), "gpu-node-07".into()));
         assert_eq!(v[2], ("Passphrase".into(), "s3cr3t".into()));
         assert_eq!(v[1].1, "");
+    }
+
+    #[test]
+    fn a_pasted_hosts_list_excuses_the_name_and_address() {
+        let mut f = Form::new(
+            "t",
+            FormPurpose::AddNode,
+            vec![
+                Field::text("Name", Check::Name, "").unless_filled("Hosts"),
+                Field::text("Address", Check::Host, "").unless_filled("Hosts"),
+                Field::text("Hosts", Check::Hosts, ""),
+            ],
+        );
+        assert_eq!(f.submit(), None, "nothing filled in");
+        f.focus = 0;
+        f.paste("# rack 1\rgpu-1 127.0.0.1\r\n\ngpu-2 ops@127.0.0.2:2222\r");
+        assert_eq!(f.focus, 2, "a multi-line paste goes to the hosts list");
+        assert_eq!(
+            f.value("Hosts").as_deref(),
+            Some("gpu-1 127.0.0.1; gpu-2 ops@127.0.0.2:2222")
+        );
+        assert!(f.submit().is_some(), "{:?}", f.fields);
+        f.paste("gpu-3");
+        assert!(f.submit().is_none());
+        assert!(
+            f.fields[2]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("entry 3")),
+            "{:?}",
+            f.fields[2].error
+        );
     }
 
     #[test]

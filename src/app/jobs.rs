@@ -14,8 +14,10 @@ pub enum JobKind {
     KernelLogScan,
     /// Load a node's recent history from Prometheus (query mode).
     HistoryLoad,
-    /// Add a node to the config file.
+    /// Write onboarded nodes to the config file (after the preview).
     AddNode,
+    /// Look at new nodes over SSH for the onboarding preview.
+    Onboard,
     /// Read a node's `nvidia-smi topo -m` and `nvlink --status` over SSH.
     TopologyCollect,
     /// Install, upgrade, verify, roll back or remove an exporter over SSH.
@@ -31,7 +33,8 @@ impl JobKind {
         match self {
             JobKind::KernelLogScan => "kernel-log scan",
             JobKind::HistoryLoad => "history load",
-            JobKind::AddNode => "add node",
+            JobKind::AddNode => "add nodes",
+            JobKind::Onboard => "onboard",
             JobKind::TopologyCollect => "topology",
             JobKind::Exporter => "exporter",
             JobKind::Silence => "silence",
@@ -45,6 +48,7 @@ impl JobKind {
             JobKind::KernelLogScan => "klog",
             JobKind::HistoryLoad => "history",
             JobKind::AddNode => "add-node",
+            JobKind::Onboard => "onboard",
             JobKind::TopologyCollect => "topology",
             JobKind::Exporter => "exporter",
             JobKind::Silence => "silence",
@@ -92,7 +96,10 @@ pub struct JobSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobInput {
     None,
-    AddNode(NodeDraft),
+    /// The nodes to look at for the onboarding preview.
+    Onboard(OnboardRequest),
+    /// The nodes the operator confirmed in the preview.
+    AddNodes(Vec<NewNode>),
     Exporter(ExporterRequest),
     Silence(SilenceDraft),
     /// The silence id.
@@ -111,7 +118,18 @@ pub struct ExporterRequest {
     pub version: Option<String>,
     /// For a user whose sudo wants one: fed to `sudo -S` on its standard
     /// input, never logged or shown.
-    pub sudo_password: Option<crate::ssh::SudoPassword>,
+    pub sudo_password: Option<Secret>,
+}
+
+/// A secret typed into a masked field (the sudo password): never printed,
+/// its `Debug` included.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 /// A silence typed into the silence form.
@@ -124,15 +142,20 @@ pub struct SilenceDraft {
     pub author: String,
 }
 
-/// A node typed into the onboarding form.
+/// What onboarding looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeDraft {
-    pub name: String,
-    pub address: String,
-    pub user: String,
-    pub port: Option<u16>,
-    pub key: String,
-    pub labels: Vec<(String, String)>,
+pub enum OnboardRequest {
+    /// From the form: one node, or a pasted hosts list.
+    Nodes(Vec<crate::config::NodeConfig>),
+    /// `:onboard FILE`: a hosts file (`name [user@]address[:port]` lines).
+    File(String),
+}
+
+/// A node to write, with the topology onboarding captured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNode {
+    pub node: crate::config::NodeConfig,
+    pub topology: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

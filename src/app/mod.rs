@@ -16,6 +16,7 @@ pub mod form;
 pub mod host_key;
 pub mod jobs;
 pub mod mode;
+pub mod onboard;
 pub mod remote;
 pub mod text_input;
 pub mod view;
@@ -97,7 +98,7 @@ pub enum Request {
     /// The operator's answer to a job waiting on an unknown host key.
     AnswerHostKey {
         id: u64,
-        answer: crate::ssh::HostKeyAnswer,
+        answer: host_key::HostKeyAnswer,
     },
 }
 
@@ -139,6 +140,8 @@ pub enum Event {
     /// A job met a host key no known_hosts file names and waits for the
     /// operator's answer.
     HostKey(Box<host_key::HostKeyAsk>),
+    /// The onboarding job looked at its nodes: the preview to confirm.
+    OnboardPreview(Box<onboard::OnboardPreview>),
 }
 
 impl App {
@@ -241,6 +244,7 @@ impl App {
             },
             Event::Remote(r) => self.remote = *r,
             Event::HostKey(ask) => self.ask_host_key(*ask),
+            Event::OnboardPreview(p) => self.show_onboard_preview(*p),
         }
         self.keep_selection_valid();
     }

@@ -93,6 +93,9 @@ pub enum Overlay {
     },
     /// A job waits on an unknown host key: accept once, always, or refuse.
     HostKey(Box<super::host_key::HostKeyAsk>),
+    /// Onboarding's preview: a row per node; Enter writes, u includes the
+    /// unreachable, Esc writes nothing.
+    Onboard(Box<super::onboard::OnboardPreview>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,6 +110,7 @@ pub enum OverlayKind {
     AlertDetail,
     Silences,
     HostKey,
+    Onboard,
 }
 
 impl Overlay {
@@ -122,6 +126,7 @@ impl Overlay {
             Overlay::AlertDetail { .. } => OverlayKind::AlertDetail,
             Overlay::Silences { .. } => OverlayKind::Silences,
             Overlay::HostKey(_) => OverlayKind::HostKey,
+            Overlay::Onboard(_) => OverlayKind::Onboard,
         }
     }
 }

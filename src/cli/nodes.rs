@@ -1,4 +1,6 @@
-//! `aami-tui nodes list | add | remove | import`.
+//! `aami-tui nodes list | add | remove | import`; `add` and `import` with
+//! `--onboard` look at each node over SSH first, print the preview and
+//! write only the reachable nodes (see [`crate::onboard`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,11 +32,34 @@ pub enum NodesCommand {
         /// A label, `key=value`; repeat for more.
         #[arg(long = "label", value_parser = parse_label)]
         labels: Vec<(String, String)>,
+        #[command(flatten)]
+        onboard: OnboardArgs,
     },
     /// Remove a node by name.
     Remove { name: String },
-    /// Import AAMI's hosts.txt (`name ip` per line).
-    Import { file: PathBuf },
+    /// Import AAMI's hosts.txt (`name ip` per line; the address may be
+    /// `user@ip:port`).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        onboard: OnboardArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct OnboardArgs {
+    /// Look at each node over SSH first (host key, system, GPUs and driver,
+    /// DCGM, exporters), print the preview, and write only the reachable
+    /// nodes.
+    #[arg(long)]
+    pub onboard: bool,
+    /// With --onboard: trust and remember host keys not yet known (as
+    /// StrictHostKeyChecking=accept-new).
+    #[arg(long, requires = "onboard")]
+    pub accept_new: bool,
+    /// With --onboard: write the unreachable nodes too.
+    #[arg(long, requires = "onboard")]
+    pub include_unreachable: bool,
 }
 
 fn parse_label(s: &str) -> Result<(String, String), String> {
@@ -89,6 +114,7 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
             key,
             port,
             labels,
+            onboard,
         } => {
             let node = NodeConfig {
                 name: name.clone(),
@@ -99,6 +125,9 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
                 labels: labels.into_iter().collect::<BTreeMap<_, _>>(),
                 ..NodeConfig::default()
             };
+            if onboard.onboard {
+                return onboard_nodes(&src.path, vec![node], onboard);
+            }
             report(write::add_nodes(&src.path, &[node]), &|c| {
                 format!(
                     "added {name} ({} node(s) in {})",
@@ -110,10 +139,13 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
         NodesCommand::Remove { name } => report(write::remove_node(&src.path, &name), &|c| {
             format!("removed {name} ({} node(s) left)", c.nodes.len())
         }),
-        NodesCommand::Import { file } => {
+        NodesCommand::Import { file, onboard } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
             let new = hosts::parse_hosts(&text, &file).map_err(CliError::usage)?;
+            if onboard.onboard {
+                return onboard_nodes(&src.path, new, onboard);
+            }
             let count = new.len();
             report(write::add_nodes(&src.path, &new), &|c| {
                 format!(
@@ -124,4 +156,85 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
             })
         }
     }
+}
+
+/// `--onboard`: each node looked at over SSH (up to `ssh.max_parallel` at
+/// once), the preview printed, the reachable nodes (all with
+/// `--include-unreachable`) written in one atomic save, their topology
+/// cached. Exits 1 when a node was left out.
+fn onboard_nodes(
+    path: &Path,
+    nodes: Vec<NodeConfig>,
+    args: OnboardArgs,
+) -> color_eyre::Result<i32> {
+    use futures::StreamExt;
+    let config = match config::load_file(path) {
+        Ok(c) => c,
+        Err(ConfigError::Missing { .. }) => config::Config::default(),
+        Err(e) => return Err(CliError::usage(e).into()),
+    };
+    let (fresh, known) = crate::onboard::split_known(nodes, &config);
+    if let Some(k) = known.first() {
+        let why = k.result.as_ref().err().cloned().unwrap_or_default();
+        return Err(CliError::usage(format!("{}: {why}", k.node.name)).into());
+    }
+    let mut ssh = crate::ssh::SshOptions::from_config(&config, |k| std::env::var(k).ok());
+    if args.accept_new {
+        ssh.unknown_host_key = crate::ssh::UnknownHostKey::AcceptNew;
+    }
+    let parallel = config.ssh.max_parallel.max(1);
+    let rt = super::runtime()?;
+    let probes: Vec<crate::onboard::Probe> =
+        rt.block_on(crate::onboard::probe_all(fresh, &ssh, parallel).collect::<Vec<_>>());
+    let rows: Vec<Vec<String>> = probes.iter().map(|p| p.cells()).collect();
+    output::print(&super::table::render(&crate::onboard::HEADERS, &rows))?;
+    let write = crate::onboard::to_write(&probes, args.include_unreachable);
+    let left_out: Vec<&str> = probes
+        .iter()
+        .filter(|p| !write.iter().any(|w| w.name == p.node.name))
+        .map(|p| p.node.name.as_str())
+        .collect();
+    if write.is_empty() {
+        output::println(
+            "nothing written: no node was reachable (--include-unreachable writes them anyway)",
+        )?;
+        return Err(CliError::with_code(1, "no node onboarded").into());
+    }
+    let written = write::add_nodes(path, &write).map_err(CliError::usage)?;
+    if let Some(dir) = crate::runtime::state_dir::state_dir() {
+        let captured = crate::runtime::topology::now_text();
+        for p in probes
+            .iter()
+            .filter(|p| write.iter().any(|w| w.name == p.node.name))
+        {
+            if let (Some(text), Some(file)) = (
+                p.topology(),
+                crate::runtime::topology::cache_path(&dir, &p.node.name),
+            ) && crate::runtime::topology::parse(text, &captured, "onboarding")
+                .matrix
+                .is_some()
+            {
+                let _ = crate::runtime::topology::write_cache(&file, &captured, text);
+            }
+        }
+    }
+    output::println(&format!(
+        "wrote {} node(s) to {} ({} in all): {}",
+        write.len(),
+        path.display(),
+        written.nodes.len(),
+        write
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?;
+    if !left_out.is_empty() {
+        output::println(&format!(
+            "not written (unreachable): {}; fix SSH and run again, or --include-unreachable",
+            left_out.join(", ")
+        ))?;
+        return Err(CliError::with_code(1, format!("{} node(s) left out", left_out.len())).into());
+    }
+    Ok(0)
 }

@@ -35,7 +35,7 @@ impl Default for Cluster {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
     pub name: String,
@@ -53,7 +53,7 @@ pub struct NodeConfig {
 }
 
 /// Where a node's exporters listen. Ports are on the node's `ip`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Exporters {
     /// dcgm-exporter port; `null` turns it off.
@@ -293,7 +293,7 @@ pub struct SshSettings {
 impl Default for SshSettings {
     fn default() -> Self {
         Self {
-            max_parallel: 50,
+            max_parallel: 100,
             connect_timeout: 10,
             command_timeout: 300,
             retry: SshRetry::default(),

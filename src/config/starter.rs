@@ -53,7 +53,7 @@ alertmanager: {}
 #  url: http://alertmanager:9093
 
 ssh:
-  max_parallel: 50
+  max_parallel: 100
   connect_timeout: 10         # seconds
   command_timeout: 300        # seconds
   retry:

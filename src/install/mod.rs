@@ -267,7 +267,17 @@ impl Node<'_> {
                 let bytes = bundle
                     .bytes(c)
                     .ok_or_else(|| failed(format!("{} is not in the bundle", c.path)))?;
-                self.upload(c, bytes, progress).await?;
+                // Nothing has been stopped or switched yet: what ran keeps
+                // running, and the message says so.
+                if let Err(e) = self.upload(c, bytes, progress).await {
+                    return Err(match current.as_deref() {
+                        Some(v) => failed(format!(
+                            "upload of {} failed: {e}; nothing was switched, {v} keeps running",
+                            c.version
+                        )),
+                        None => failed(format!("upload of {} failed: {e}", c.version)),
+                    });
+                }
                 match self.switch_to(init, c, current.as_deref(), progress).await {
                     Ok(()) => Ok(Outcome::Installed {
                         version: c.version.clone(),

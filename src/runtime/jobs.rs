@@ -1,26 +1,31 @@
-//! Runs the app's background jobs: each in its own task, at most
-//! [`PARALLEL`] at once, its output copied to a file in the state directory,
-//! and every step reported back as an event. Cancelling aborts the task.
+//! Runs the app's background jobs: each in its own task, its output copied
+//! to a file in the state directory, and every step reported back as an
+//! event. Cancelling aborts the task. Jobs that reach nodes over SSH hold
+//! one of `ssh.max_parallel` permits per node (onboarding takes one per
+//! node it looks at); the others (history, silences) at most [`PARALLEL`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::AbortHandle;
 
 use super::ssh_context::SshContext;
 use crate::app::Event;
-use crate::app::jobs::{JobEvent, JobId, JobInput, JobKind, JobSpec, JobState, NodeDraft};
+use crate::app::host_key::HostKeyAnswer as AppAnswer;
+use crate::app::jobs::{JobEvent, JobId, JobInput, JobKind, JobSpec, JobState};
 use crate::config::Config;
 use crate::sources::FleetSource;
 use crate::ssh::{
     HostKeyAnswer, HostKeyPrompt, RemoteCommand, Session, SshOptions, UnknownHostKey,
 };
 
-/// SSH sessions and queries in flight at once; the rest wait queued.
+/// Queries (history loads, silences) in flight at once; the rest wait
+/// queued. SSH work is bounded by the config's `ssh.max_parallel`.
 pub const PARALLEL: usize = 16;
 
 /// What a job task sends to the event loop.
@@ -39,13 +44,21 @@ pub struct JobRunner {
     host_keys: Arc<HostKeyDesk>,
 }
 
+/// Whether a job's work is SSH to its one target node.
+fn is_ssh(kind: JobKind) -> bool {
+    matches!(
+        kind,
+        JobKind::KernelLogScan | JobKind::TopologyCollect | JobKind::Exporter
+    )
+}
+
 /// Where jobs wait for the operator's word on unknown host keys: a job's
 /// question goes to the app as an event, and the app's answer comes back
 /// through [`JobRunner::answer_host_key`].
 pub struct HostKeyDesk {
     tx: mpsc::Sender<TaskMsg>,
     next: std::sync::atomic::AtomicU64,
-    waiting: std::sync::Mutex<HashMap<u64, (JobId, oneshot::Sender<HostKeyAnswer>)>>,
+    waiting: std::sync::Mutex<HashMap<u64, (JobId, oneshot::Sender<AppAnswer>)>>,
 }
 
 impl HostKeyDesk {
@@ -66,12 +79,20 @@ impl HostKeyDesk {
         })
     }
 
-    async fn ask(&self, job: JobId, question: crate::ssh::HostKeyQuestion) -> HostKeyAnswer {
+    async fn ask(&self, job: JobId, q: crate::ssh::HostKeyQuestion) -> HostKeyAnswer {
         let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         if let Ok(mut w) = self.waiting.lock() {
             w.insert(id, (job, tx));
         }
+        let question = crate::app::host_key::HostKeyQuestion {
+            host: q.host,
+            port: q.port,
+            algorithm: q.algorithm,
+            fingerprint: q.fingerprint,
+            known_hosts: q.known_hosts,
+            checked: q.checked,
+        };
         let ask = crate::app::host_key::HostKeyAsk { id, job, question };
         if self
             .tx
@@ -83,10 +104,14 @@ impl HostKeyDesk {
             return HostKeyAnswer::Refuse;
         }
         // No answer (the app went away): refuse.
-        rx.await.unwrap_or(HostKeyAnswer::Refuse)
+        match rx.await {
+            Ok(AppAnswer::Once) => HostKeyAnswer::Once,
+            Ok(AppAnswer::Always) => HostKeyAnswer::Always,
+            Ok(AppAnswer::Refuse) | Err(_) => HostKeyAnswer::Refuse,
+        }
     }
 
-    fn take(&self, id: u64) -> Option<oneshot::Sender<HostKeyAnswer>> {
+    fn take(&self, id: u64) -> Option<oneshot::Sender<AppAnswer>> {
         self.waiting
             .lock()
             .ok()
@@ -120,10 +145,23 @@ pub struct JobContext {
     pub alertmanager: Option<Result<crate::alerts::alertmanager::ApiClient, String>>,
     /// Wakes the alert poller after a silence changed.
     pub remote_wake: Arc<tokio::sync::Notify>,
+    /// One per node reached over SSH at once (`ssh.max_parallel`; set by
+    /// [`JobRunner::new`]).
+    pub ssh_permits: Arc<Semaphore>,
+    pub max_parallel: usize,
 }
 
 impl JobRunner {
-    pub fn new(tx: mpsc::Sender<TaskMsg>, ctx: JobContext) -> Self {
+    pub fn new(tx: mpsc::Sender<TaskMsg>, mut ctx: JobContext) -> Self {
+        let max_parallel = ctx
+            .config
+            .read()
+            .ok()
+            .and_then(|c| c.as_ref().map(|c| c.ssh.max_parallel))
+            .unwrap_or_else(|| crate::config::SshSettings::default().max_parallel)
+            .max(1);
+        ctx.ssh_permits = Arc::new(Semaphore::new(max_parallel));
+        ctx.max_parallel = max_parallel;
         Self {
             host_keys: Arc::new(HostKeyDesk::new(tx.clone())),
             tx,
@@ -134,7 +172,7 @@ impl JobRunner {
     }
 
     /// The operator answered a job's host-key question.
-    pub fn answer_host_key(&mut self, id: u64, answer: HostKeyAnswer) {
+    pub fn answer_host_key(&mut self, id: u64, answer: AppAnswer) {
         if let Some(tx) = self.host_keys.take(id) {
             let _ = tx.send(answer);
         }
@@ -145,8 +183,18 @@ impl JobRunner {
         let id = spec.id;
         let prompt = self.host_keys.prompt(id);
         let task = tokio::spawn(async move {
-            let Ok(_permit) = permits.acquire_owned().await else {
-                return;
+            // Onboarding takes a permit per node it looks at, not one here.
+            let pool = match spec.kind {
+                JobKind::Onboard => None,
+                k if is_ssh(k) => Some(Arc::clone(&ctx.ssh_permits)),
+                _ => Some(permits),
+            };
+            let _permit = match pool {
+                Some(p) => match p.acquire_owned().await {
+                    Ok(permit) => Some(permit),
+                    Err(_) => return,
+                },
+                None => None,
             };
             let mut out = Output::open(&ctx, &spec, tx.clone()).await;
             let _ = tx
@@ -320,8 +368,12 @@ async fn run(
             };
             topology_collect(ctx, node, out, tx).await
         }
+        JobKind::Onboard => match &spec.input {
+            JobInput::Onboard(req) => onboard(ctx, spec.id, req, out, tx).await,
+            _ => JobState::Failed("no node to look at".into()),
+        },
         JobKind::AddNode => match &spec.input {
-            JobInput::AddNode(draft) => add_node(ctx, draft, out, tx).await,
+            JobInput::AddNodes(nodes) => add_nodes(ctx, nodes, out, tx).await,
             _ => JobState::Failed("no node to add".into()),
         },
         JobKind::Exporter => match (&spec.input, spec.targets.first()) {
@@ -557,7 +609,10 @@ async fn exporter(
         _ => None,
     };
     let mut ssh = ctx.ssh_options();
-    ssh.sudo_password = req.sudo_password.clone();
+    ssh.sudo_password = req
+        .sudo_password
+        .as_ref()
+        .map(|s| crate::ssh::SudoPassword(s.0.clone()));
     let job = crate::install::Job {
         action,
         kind,
@@ -594,106 +649,200 @@ async fn exporter(
     }
 }
 
-/// Onboarding's look at a new node over SSH: system, GPUs, DCGM, which
-/// exporters answer; the topology goes to the pane and its cache.
-async fn detect(
+/// Onboarding: each node looked at over SSH (host key, system, GPUs,
+/// DCGM, exporters), up to `ssh.max_parallel` at once, a line each in the
+/// job's output; then the preview goes to the app. Nothing is written here.
+async fn onboard(
     ctx: &Job<'_>,
-    config: &Config,
-    node: usize,
+    id: JobId,
+    req: &crate::app::jobs::OnboardRequest,
     out: &mut Output,
     tx: &mpsc::Sender<TaskMsg>,
-) {
-    let Some(n) = config.nodes.get(node) else {
-        return;
-    };
-    out.line("detecting over SSH…").await;
-    let text = match ssh_output(ctx, node, crate::ssh::detect::COMMAND, out).await {
-        Ok(t) => t,
-        Err(_) => {
-            out.line("not reachable yet: the node is in the config; fix SSH and press l or t to try again")
-                .await;
-            return;
-        }
-    };
-    let d = crate::ssh::detect::parse(&text);
-    let ports = [
-        ("node_exporter", n.exporters.node),
-        ("dcgm-exporter", n.exporters.dcgm),
-        ("all-smi", n.exporters.all_smi),
-    ];
-    for line in d.summary(&ports) {
-        out.line(&line).await;
-    }
-    if !d.topology.trim().is_empty() {
-        let captured = super::topology::now_text();
-        let topology = super::topology::parse(&d.topology, &captured, "onboarding");
-        if topology.matrix.is_some() {
-            if let Some(dir) = &ctx.state_dir
-                && let Some(p) = super::topology::cache_path(dir, &n.name)
-            {
-                let _ = super::topology::write_cache(&p, &captured, &d.topology);
+) -> JobState {
+    use crate::app::jobs::OnboardRequest;
+    let nodes = match req {
+        OnboardRequest::Nodes(n) => n.clone(),
+        OnboardRequest::File(path) => {
+            out.line(&format!("reading hosts from {path}")).await;
+            let p = PathBuf::from(path);
+            let read = tokio::task::spawn_blocking(move || {
+                std::fs::read_to_string(&p)
+                    .map_err(|e| format!("{}: {e}", p.display()))
+                    .and_then(|t| {
+                        crate::config::hosts::parse_hosts(&t, &p).map_err(|e| e.to_string())
+                    })
+            })
+            .await;
+            match read {
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => {
+                    out.line(&e).await;
+                    return JobState::Failed(e);
+                }
+                Err(e) => return JobState::Failed(format!("hosts reader stopped: {e}")),
             }
-            let _ = tx
-                .send(TaskMsg::App(Event::Topology { node, topology }))
-                .await;
+        }
+    };
+    let config = ctx
+        .config
+        .read()
+        .ok()
+        .and_then(|c| c.clone())
+        .unwrap_or_default();
+    let (fresh, mut probes) = crate::onboard::split_known(nodes, &config);
+    for p in &probes {
+        if let Err(why) = &p.result {
+            out.line(&format!("{}: {why}", p.node.name)).await;
         }
     }
+    let total = (fresh.len() + probes.len()) as u32;
+    let opts = ctx.ssh_options();
+    let parallel = ctx.max_parallel;
+    out.line(&format!(
+        "looking at {} node(s) over SSH, up to {parallel} at once",
+        fresh.len()
+    ))
+    .await;
+    // A permit per node, shared with every other SSH job.
+    let permits = &ctx.ssh_permits;
+    let opts = &opts;
+    let mut stream = std::pin::pin!(
+        futures::stream::iter(fresh.into_iter().map(|n| async move {
+            let _permit = permits.acquire().await;
+            crate::onboard::probe(n, opts).await
+        }))
+        .buffered(parallel)
+    );
+    while let Some(p) = stream.next().await {
+        match &p.result {
+            Ok(found) => {
+                out.line(&format!("{}: host key {}", p.node.name, found.host_key))
+                    .await;
+                let ports = [
+                    ("node_exporter", p.node.exporters.node),
+                    ("dcgm-exporter", p.node.exporters.dcgm),
+                    ("all-smi", p.node.exporters.all_smi),
+                ];
+                for line in found.detection.summary(&ports) {
+                    out.line(&format!("{}: {line}", p.node.name)).await;
+                }
+            }
+            Err(why) => {
+                out.line(&format!("{}: unreachable: {why}", p.node.name))
+                    .await
+            }
+        }
+        probes.push(p);
+        let _ = tx
+            .send(TaskMsg::App(Event::Job(JobEvent::Progress {
+                id,
+                done: probes.len() as u32,
+                total,
+            })))
+            .await;
+    }
+    // The preview lists the nodes in the order they were given.
+    let order: Vec<String> = match req {
+        OnboardRequest::Nodes(n) => n.iter().map(|n| n.name.clone()).collect(),
+        OnboardRequest::File(_) => Vec::new(),
+    };
+    probes.sort_by_key(|p| order.iter().position(|n| *n == p.node.name));
+    let reachable = probes.iter().filter(|p| p.reachable()).count();
+    let summary = format!(
+        "{} node(s) looked at: {reachable} reachable, {} not; confirm in the preview",
+        probes.len(),
+        probes.len() - reachable
+    );
+    let rows = probes
+        .iter()
+        .map(|p| crate::app::onboard::PreviewRow {
+            node: p.node.clone(),
+            cells: p.cells(),
+            reachable: p.reachable(),
+            already_configured: p.already_configured(),
+            topology: p.topology().map(str::to_string),
+        })
+        .collect();
+    let preview = crate::app::onboard::OnboardPreview {
+        job: id,
+        rows,
+        include_unreachable: false,
+        scroll: 0,
+    };
+    let _ = tx
+        .send(TaskMsg::App(Event::OnboardPreview(Box::new(preview))))
+        .await;
+    JobState::Ok(summary)
 }
 
-async fn add_node(
+/// The preview confirmed: the nodes written to the config in one atomic
+/// save, their topology captures cached and shown, and the fleet scraping
+/// them.
+async fn add_nodes(
     ctx: &Job<'_>,
-    draft: &NodeDraft,
+    nodes: &[crate::app::jobs::NewNode],
     out: &mut Output,
     tx: &mpsc::Sender<TaskMsg>,
 ) -> JobState {
     let Some(path) = ctx.config_path.clone() else {
         return JobState::Failed("the demo fleet has no config file to add to".into());
     };
-    let node = crate::config::NodeConfig {
-        name: draft.name.clone(),
-        ip: draft.address.clone(),
-        ssh_user: Some(draft.user.clone()).filter(|s| !s.is_empty()),
-        ssh_key: Some(draft.key.clone()).filter(|s| !s.is_empty()),
-        ssh_port: draft.port,
-        labels: draft.labels.iter().cloned().collect(),
-        exporters: Default::default(),
-    };
+    let new: Vec<crate::config::NodeConfig> = nodes.iter().map(|n| n.node.clone()).collect();
+    let names: Vec<String> = new.iter().map(|n| n.name.clone()).collect();
     out.line(&format!(
-        "adding {} ({}) to {}",
-        node.name,
-        node.ip,
+        "adding {} to {}",
+        names.join(", "),
         path.display()
     ))
     .await;
     let written =
-        tokio::task::spawn_blocking(move || crate::config::write::add_nodes(&path, &[node])).await;
-    match written {
-        Ok(Ok(config)) => {
-            if let Some(n) = config.nodes.iter().find(|n| n.name == draft.name) {
-                let spec = crate::domain::NodeSpec {
-                    name: n.name.clone(),
-                    address: n.ip.clone(),
-                    labels: n.labels.clone(),
-                };
-                let _ = tx.send(TaskMsg::App(Event::NodeAdded(spec))).await;
-            }
-            if let Ok(mut c) = ctx.config.write() {
-                *c = Some(Arc::new(config.clone()));
-            }
-            if let Some(node) = config.nodes.iter().position(|n| n.name == draft.name) {
-                detect(ctx, &config, node, out, tx).await;
-            }
-            let _ = tx.send(TaskMsg::Reconfigure(Box::new(config))).await;
-            JobState::Ok(format!(
-                "{} added to the config; scraping it now",
-                draft.name
-            ))
-        }
+        tokio::task::spawn_blocking(move || crate::config::write::add_nodes(&path, &new)).await;
+    let config = match written {
+        Ok(Ok(c)) => c,
         Ok(Err(e)) => {
             let why = e.to_string();
             out.line(&why).await;
-            JobState::Failed(why)
+            return JobState::Failed(why);
         }
-        Err(e) => JobState::Failed(format!("config writer stopped: {e}")),
+        Err(e) => return JobState::Failed(format!("config writer stopped: {e}")),
+    };
+    for n in nodes {
+        let Some(index) = config.nodes.iter().position(|c| c.name == n.node.name) else {
+            continue;
+        };
+        let c = &config.nodes[index];
+        let spec = crate::domain::NodeSpec {
+            name: c.name.clone(),
+            address: c.ip.clone(),
+            labels: c.labels.clone(),
+        };
+        let _ = tx.send(TaskMsg::App(Event::NodeAdded(spec))).await;
+        if let Some(text) = &n.topology {
+            let captured = super::topology::now_text();
+            let topology = super::topology::parse(text, &captured, "onboarding");
+            if topology.matrix.is_some() {
+                if let Some(dir) = &ctx.state_dir
+                    && let Some(p) = super::topology::cache_path(dir, &c.name)
+                    && let Err(e) = super::topology::write_cache(&p, &captured, text)
+                {
+                    out.line(&format!("cache {}: {e}", p.display())).await;
+                }
+                let _ = tx
+                    .send(TaskMsg::App(Event::Topology {
+                        node: index,
+                        topology,
+                    }))
+                    .await;
+            }
+        }
     }
+    if let Ok(mut c) = ctx.config.write() {
+        *c = Some(Arc::new(config.clone()));
+    }
+    let _ = tx.send(TaskMsg::Reconfigure(Box::new(config))).await;
+    JobState::Ok(format!(
+        "{} added to the config; scraping {} now",
+        names.join(", "),
+        if names.len() == 1 { "it" } else { "them" }
+    ))
 }

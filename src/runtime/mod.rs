@@ -104,6 +104,8 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
             history_step: refresh,
             alertmanager: clients.alertmanager(),
             remote_wake: remote_wake.clone(),
+            ssh_permits: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            max_parallel: 1,
         },
     );
     let remote_task = clients.any().then(|| {

@@ -19,6 +19,9 @@ use super::{CommandOutput, SshError, SshOptions, SshTarget};
 /// Most output kept from one command; a node cannot exhaust our memory.
 const MAX_OUTPUT: usize = 8 << 20;
 
+/// How often a quiet connection is asked whether the node is still there.
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
 pub struct Session {
     /// The node last; jump hosts before it stay open to carry its stream.
     handles: Vec<Handle<Client>>,
@@ -227,8 +230,27 @@ impl Session {
                 .exec(true, command.as_str())
                 .await
                 .map_err(protocol)?;
+            // russh waits for window space without noticing that the
+            // connection is gone, so a dead node would hold an upload until
+            // the command timeout: the connection is watched meanwhile.
             for data in chunks {
-                channel.data(*data).await.map_err(lost)?;
+                let send = channel.data(*data);
+                tokio::pin!(send);
+                loop {
+                    tokio::select! {
+                        sent = &mut send => {
+                            sent.map_err(lost)?;
+                            break;
+                        }
+                        _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                            if handle.is_closed() {
+                                return Err(SshError::Protocol(
+                                    "the connection was lost while sending to the node".into(),
+                                ));
+                            }
+                        }
+                    }
+                }
             }
             channel.eof().await.map_err(protocol)?;
             let (mut out, mut err, mut status) = (Vec::new(), Vec::new(), None);
@@ -302,7 +324,13 @@ fn sudo_rejected_password(stderr: &str) -> bool {
 /// Connects hop by hop: TCP to the first, then each next one through a
 /// `direct-tcpip` channel of the one before.
 async fn open(route: &Route, opts: &SshOptions, trusted: &[Trusted]) -> Result<Session, Failure> {
-    let config = Arc::new(client::Config::default());
+    // Keepalives find a peer that went away without closing the
+    // connection (a dropped link, a crashed node) within a minute.
+    let config = Arc::new(client::Config {
+        keepalive_interval: Some(KEEPALIVE),
+        keepalive_max: 3,
+        ..client::Config::default()
+    });
     let mut handles: Vec<Handle<Client>> = Vec::new();
     let mut host_key = String::new();
     for ep in route.jumps.iter().chain(std::iter::once(&route.target)) {

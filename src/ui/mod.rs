@@ -18,6 +18,7 @@ pub mod host_key;
 pub mod job_output;
 pub mod log;
 pub mod node;
+pub mod onboard;
 pub mod popup;
 pub mod silences;
 pub mod theme;
@@ -92,6 +93,7 @@ fn render_overlay(
         }
         Overlay::Confirm(c) => confirm::render(c, theme, frame, body),
         Overlay::HostKey(ask) => host_key::render(app, ask, theme, frame, body),
+        Overlay::Onboard(p) => onboard::render(p, theme, frame, body),
         Overlay::Form(f) => form::render(f, theme, frame, body),
         Overlay::Command(c) => command_line::render(c, theme, frame, body, foot),
         // The filter prompt lives in the footer (see footer.rs).

@@ -81,6 +81,36 @@ pub fn start_with(extra: &str) -> Sshd {
 }
 
 impl Sshd {
+    /// Kills (SIGKILL) the sshd processes serving connections, the
+    /// listener's children, as a dropped network or a crashed node would
+    /// end them; the listener stays. Returns how many were killed.
+    pub fn kill_sessions(&self) -> usize {
+        let listener = self.child.id();
+        let mut killed = 0;
+        for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or("");
+            let ppid = after
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u32>().ok());
+            if ppid == Some(listener)
+                && Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status()
+                    .is_ok_and(|s| s.success())
+            {
+                killed += 1;
+            }
+        }
+        killed
+    }
+
     /// What sshd logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()

@@ -38,6 +38,15 @@ impl Tmux {
         std::thread::sleep(Duration::from_millis(60));
     }
 
+    /// Pastes `text` as a terminal paste (bracketed, when the program
+    /// asked for it), newlines and all.
+    pub fn paste(&self, text: &str) {
+        let buffer = format!("aami-{}", std::process::id());
+        self.run(&["set-buffer", "-b", &buffer, text]);
+        self.run(&["paste-buffer", "-p", "-d", "-b", &buffer]);
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
     /// Waits until `pred` holds for the screen; returns that screen.
     pub fn wait(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + timeout;
