@@ -48,6 +48,12 @@ fn sh(cmd: &mut Command) {
 fn users() -> Users {
     common::require("sudo", "sudo");
     common::require("useradd", "passwd");
+    let uid = Command::new("id").arg("-u").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&uid.stdout).trim(),
+        "0",
+        "this test makes two users and a sudoers file: run it as root"
+    );
     let id = std::process::id();
     let u = Users {
         nopasswd: format!("aami-np-{id}"),
