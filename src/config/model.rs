@@ -357,6 +357,10 @@ pub struct Tui {
     pub max_concurrent_scrapes: usize,
     /// Largest exporter page accepted, in MiB.
     pub max_body_mib: u64,
+    /// Keep exporter connections open between refreshes. Unset decides by
+    /// fleet size (see `sources::http::keep_alive`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_alive: Option<bool>,
 }
 
 impl Default for Tui {
@@ -368,6 +372,7 @@ impl Default for Tui {
             host_refresh: None,
             max_concurrent_scrapes: 64,
             max_body_mib: 16,
+            keep_alive: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::alert::{self, LocalAlert};
 use super::gpu::GpuSample;
-use super::history::Ring;
+use super::history::PercentRing;
 use super::host::HostSample;
 use super::rules::RuleEngine;
 
@@ -76,16 +76,16 @@ pub struct GpuSeries {
 
 /// Per-GPU history rings: the metrics the screen draws over time (the node
 /// view's utilisation sparkline). At 1,024 nodes × 8 GPUs every ring kept
-/// costs 14 MiB for 15 minutes at 2 s, so only what is shown is kept.
+/// costs 3.5 MiB for 15 minutes at 2 s, so only what is shown is kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GpuHistory {
-    pub util: Ring,
+    pub util: PercentRing,
 }
 
 impl GpuHistory {
     fn new(capacity: usize) -> Self {
         Self {
-            util: Ring::new(capacity),
+            util: PercentRing::new(capacity),
         }
     }
 
