@@ -366,6 +366,9 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
                 .filter_map(NvLinkCounters::errors)
                 .fold(None, |acc, v| Some(acc.unwrap_or(0.0) + v))
         });
+        if g.nvlink_bandwidth.is_none() && links.iter().any(|l| l.bandwidth.is_some()) {
+            g.nvlink_bandwidth = Some(links.iter().filter_map(|l| l.bandwidth).sum());
+        }
         g.nvlink_links = links;
         g
     })

@@ -225,6 +225,7 @@ fn matrix_lines(m: &TopoMatrix, theme: &Theme, width: usize, lines: &mut Vec<Lin
     kinds.sort();
     kinds.dedup_by_key(|k| k.class());
     let mut legend = String::from("legend:");
+    let any_link = !kinds.is_empty();
     for k in kinds {
         let c = match k {
             LinkKind::NvLink(_) if cell_w == 4 => "N# (NV#)".to_string(),
@@ -234,13 +235,15 @@ fn matrix_lines(m: &TopoMatrix, theme: &Theme, width: usize, lines: &mut Vec<Lin
         };
         legend.push_str(&format!(" {c} = {};", k.words()));
     }
-    for l in wrap(
-        legend.trim_end_matches(';'),
-        width.saturating_sub(1),
-        " ",
-        "   ",
-    ) {
-        lines.push(Line::from(Span::styled(l, theme.dim())));
+    if any_link {
+        for l in wrap(
+            legend.trim_end_matches(';'),
+            width.saturating_sub(1),
+            " ",
+            "   ",
+        ) {
+            lines.push(Line::from(Span::styled(l, theme.dim())));
+        }
     }
     if !affinity {
         affinity_lines(m, theme, width, lines);
@@ -333,12 +336,13 @@ fn pairs_lines(m: &TopoMatrix, theme: &Theme, width: usize, lines: &mut Vec<Line
         } else {
             pair_list(&pairs)
         };
-        let mut text = format!("{:<5} {what}: {who}", k.code());
+        let mut text = format!("{what}: {who}");
         if k == LinkKind::Sys {
             text.push_str(" (their traffic crosses the CPU socket interconnect)");
         }
         let style = cell_style(k, theme);
-        for l in wrap(&text, width.saturating_sub(1), " ", "       ") {
+        let lead = format!(" {:<5} ", k.code());
+        for l in wrap(&text, width.saturating_sub(1), &lead, "       ") {
             lines.push(Line::from(Span::styled(l, style)));
         }
     }
@@ -350,8 +354,13 @@ fn pairs_lines(m: &TopoMatrix, theme: &Theme, width: usize, lines: &mut Vec<Line
             theme.column_header(),
         )));
         for (gpu, k, names) in nics {
-            let text = format!("GPU{gpu:<3} {:<5} {}", k.code(), names.join(", "));
-            for l in wrap(&text, width.saturating_sub(1), " ", "           ") {
+            let lead = format!(" GPU{gpu:<3} {:<5} ", k.code());
+            for l in wrap(
+                &names.join(", "),
+                width.saturating_sub(1),
+                &lead,
+                "            ",
+            ) {
                 lines.push(Line::from(Span::styled(l, cell_style(k, theme))));
             }
         }
@@ -377,8 +386,12 @@ fn exporter_lines(
     let rows: Vec<&crate::domain::GpuSample> = n
         .gpus
         .iter()
+        // A PCIe card's exporter may still print a zero NVLink bandwidth:
+        // nothing to show for it.
         .filter(|g| {
-            g.nvlink_bandwidth.is_some() || g.nvlink_errors.is_some() || !g.nvlink_links.is_empty()
+            g.nvlink_bandwidth.is_some_and(|b| b > 0.0)
+                || g.nvlink_errors.is_some()
+                || !g.nvlink_links.is_empty()
         })
         .collect();
     if rows.is_empty() {
@@ -499,11 +512,12 @@ fn link_lines(t: &NodeTopology, theme: &Theme, width: usize, lines: &mut Vec<Lin
         }
     }
     for (why, gs) in &none {
-        let text = format!("{:<22} no NVLink: {why}", gpu_words(gs));
+        let lead = format!(" {:<22} ", gpu_words(gs));
+        let text = format!("no NVLink: {why}");
         for l in wrap(
             &text,
             width.saturating_sub(1),
-            " ",
+            &lead,
             "                        ",
         ) {
             lines.push(Line::from(Span::styled(l, theme.dim())));
