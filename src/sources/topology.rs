@@ -484,12 +484,16 @@ pub struct Capture<'a> {
     pub errors: Option<&'a str>,
 }
 
-/// Splits `text` at the first line that is exactly `marker`.
+/// Splits `text` at the first line that ends with `marker` (what came
+/// before it on that line stays with the first part: output without a
+/// final newline runs into the echoed marker).
 fn split_at_line<'a>(text: &'a str, marker: &str) -> Option<(&'a str, &'a str)> {
     let mut at = 0;
     for line in text.split_inclusive('\n') {
-        if line.trim_end() == marker {
-            return Some((&text[..at], &text[at + line.len()..]));
+        let body = line.trim_end();
+        if let Some(before) = body.strip_suffix(marker) {
+            let cut = at + before.len();
+            return Some((&text[..cut], &text[at + line.len()..]));
         }
         at += line.len();
     }
@@ -726,6 +730,12 @@ mod tests {
         let c = split_capture("T\n==== nvlink\nS\n");
         assert_eq!((c.topo, c.status, c.errors), ("T\n", Some("S\n"), None));
         assert_eq!(split_capture("T").status, None);
+        // Output without a final newline runs into the echoed marker.
+        let c = split_capture("T\n==== nvlink\nLink 11: 25 GB/s==== nvlink errors\nE\n");
+        assert_eq!(
+            (c.status, c.errors),
+            (Some("Link 11: 25 GB/s"), Some("E\n"))
+        );
     }
 
     #[test]
