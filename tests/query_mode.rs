@@ -254,7 +254,11 @@ async fn dcgm_47_pages_read_the_same_through_prometheus_as_scraped() {
     let a = &queried.nodes[0].gpus[0];
     assert_eq!(a.retired_pages, Some(3.0), "RETIRED_SBE + RETIRED_DBE");
     assert_eq!(a.nvlink_errors, Some(4.0), "the four NVLINK_*_ERROR_TOTAL");
-    assert_eq!(a.nvlink_links.len(), 12, "NVLINK_*_ERROR_L#_TOTAL, THROUGHPUT_L#");
+    assert_eq!(
+        a.nvlink_links.len(),
+        12,
+        "NVLINK_*_ERROR_L#_TOTAL, THROUGHPUT_L#"
+    );
     assert_eq!(a.nvlink_links[3].crc_flit, Some(3.0));
     assert_eq!(a.slowdown_temp_c, Some(90.0));
     assert_eq!(a.temp_c, Some(61.0), "GPU_TEMP_CELSIUS");

@@ -37,6 +37,23 @@ fn a_capture_file_prints_the_matrix_and_the_pairs() {
 }
 
 #[test]
+fn a_blank_cpu_affinity_is_a_dash_and_numa_still_shows() {
+    let f = fixture("nvidia_smi/princeton-gpu-intro_topo-m_H100x8_NV18_6NIC_tabs.txt");
+    let o = aami(&["topology", "--file", f.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("NODE  NODE  NODE  NODE  -            0\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains("NODE  NODE  NODE  NODE  1            1\n"),
+        "{s}"
+    );
+    assert!(s.contains("X     mlx5_5"), "{s}");
+}
+
+#[test]
 fn junk_is_an_error_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("junk.txt");

@@ -173,10 +173,12 @@ fn plain(name: &str, t: &NodeTopology, links: &[GpuLinkReport], pairs: &[(u32, u
             for k in &m.links[i] {
                 s.push_str(&format!("{:<6}", k.code()));
             }
-            if let Some(c) = &d.cpu_affinity {
+            // A blank CPU affinity (some drivers print none) is a dash, and
+            // the NUMA node still shows.
+            if d.kind == crate::domain::topology::DeviceKind::Gpu {
                 s.push_str(&format!(
                     "{:<13}{}",
-                    crate::text::sanitize(c),
+                    crate::text::sanitize(d.cpu_affinity.as_deref().unwrap_or("-")),
                     crate::text::sanitize(d.numa_affinity.as_deref().unwrap_or("-"))
                 ));
             }

@@ -175,7 +175,7 @@ const PER_LINK: [(&str, &str, &str); 5] = [
 ];
 
 /// Per-link counters: all zero but GPU 3's link 7 (CRC flit errors from a
-/// minute in, a few every 6 s) and link 9 (a replay every 40 s); the
+/// minute in, one every 2 s) and link 9 (a replay every 40 s); the
 /// bandwidth is the GPU's total spread over its 18 links.
 fn per_link_lines(page: &NodePage, states: &[(String, GpuState)], out: &mut String) {
     let t = page.t;
@@ -193,7 +193,7 @@ fn per_link_lines(page: &NodePage, states: &[(String, GpuState)], out: &mut Stri
             writeln!(out, "# TYPE {name} {kind}").ok();
             for (gpu, (l, st)) in states.iter().enumerate() {
                 let v = match (suffix, gpu, link) {
-                    ("CRC_FLIT_ERROR_COUNT", 3, 7) => after(6.0) * 3.0,
+                    ("CRC_FLIT_ERROR_COUNT", 3, 7) => after(2.0),
                     ("REPLAY_ERROR_COUNT", 3, 9) => after(40.0),
                     ("BANDWIDTH", _, _) => (st.util * 1.0e7 / 18.0).round(),
                     _ => 0.0,

@@ -424,9 +424,15 @@ fn exporter_lines(
             .find(|(i, _)| *i == g.index)
             .map(|(_, d)| format!(", +{d:.0} in the last refresh"))
             .unwrap_or_default();
+        // Which counters these are, where there is room to say.
+        let kinds = if width >= 100 {
+            " (CRC, replay, recovery)"
+        } else {
+            ""
+        };
         match g.nvlink_errors {
             Some(e) if e > 0.0 => spans.push(Span::styled(
-                format!("errors {e:.0} (CRC, replay, recovery){moved}"),
+                format!("errors {e:.0}{kinds}{moved}"),
                 theme.severity(Severity::Warning),
             )),
             Some(_) => spans.push(Span::styled("errors 0", theme.ok())),
@@ -561,11 +567,20 @@ fn link_lines(t: &NodeTopology, theme: &Theme, width: usize, lines: &mut Vec<Lin
             speeds(g)
         );
         let text = format!("{word}: {}", r.reasons.join(", "));
-        let pad = " ".repeat(prefix.chars().count());
-        let room = width.saturating_sub(prefix.chars().count()).max(20);
-        for (i, l) in wrap(&text, room, "", "").into_iter().enumerate() {
-            let lead = if i == 0 { prefix.clone() } else { pad.clone() };
-            lines.push(Line::from(vec![Span::raw(lead), Span::styled(l, style)]));
+        let room = width.saturating_sub(prefix.chars().count());
+        if room >= 40 {
+            // Beside the counts, wrapped under themselves.
+            let pad = " ".repeat(prefix.chars().count());
+            for (i, l) in wrap(&text, room, "", "").into_iter().enumerate() {
+                let lead = if i == 0 { prefix.clone() } else { pad.clone() };
+                lines.push(Line::from(vec![Span::raw(lead), Span::styled(l, style)]));
+            }
+        } else {
+            // Narrow: the reasons go under the counts, across the width.
+            lines.push(Line::from(prefix.trim_end().to_string()));
+            for l in wrap(&text, width.saturating_sub(1), "   ", "   ") {
+                lines.push(Line::from(Span::styled(l, style)));
+            }
         }
     }
     // `nvlink -e` with nothing to report still says it looked.
