@@ -235,7 +235,7 @@ mod tests {
 
     #[test]
     fn other_gpu_counts_get_a_matrix_of_their_size() {
-        for gpus in [2, 4] {
+        for gpus in [2, 4, 16] {
             let spec = SimSpec::new(&SimOptions {
                 nodes: 14,
                 gpus: Some(gpus),

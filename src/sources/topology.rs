@@ -670,6 +670,30 @@ mod tests {
     }
 
     #[test]
+    fn l40s_four_gpus_pcie_only_with_nics() {
+        let m = parse_topo_matrix(&fixture(
+            "miss-alignment-issue106_topo-m_L40Sx4_PCIe_2NIC.txt",
+        ))
+        .expect("parses");
+        assert_eq!((m.devices.len(), m.gpus().count()), (6, 4));
+        assert!(
+            m.links
+                .iter()
+                .flatten()
+                .all(|k| !matches!(k, LinkKind::NvLink(_))),
+            "no NVLink"
+        );
+        assert_eq!(m.cross_socket_pairs(), [(0, 2), (0, 3), (1, 2), (1, 3)]);
+        assert_eq!(m.devices[2].cpu_affinity.as_deref(), Some("96-191,288-383"));
+        assert_eq!(m.devices[2].gpu_numa_id.as_deref(), Some("N/A"));
+        assert_eq!(m.devices[5].nic_name.as_deref(), Some("mlx5_1"));
+        // GPU 0 and 1 reach no NIC without crossing the socket.
+        let near = m.nearest_nics();
+        assert_eq!(near[0].1, LinkKind::Sys);
+        assert_eq!(near[2].1, LinkKind::Node);
+    }
+
+    #[test]
     fn nvlink_error_counters() {
         let text = fixture("ml-engineering_nvidia-smi-nvlink-e_H100_excerpt.txt");
         // The author elided links 2-16 with a `[...]` line: not nvidia-smi's.
