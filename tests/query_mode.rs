@@ -214,8 +214,10 @@ fn dcgm_node(name: &str, server: &PageServer) -> aami_tui::config::NodeConfig {
 /// from real captures (see tests/fixtures/dcgm/PROVENANCE.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dcgm_47_pages_read_the_same_through_prometheus_as_scraped() {
+    // The A100 page with its per-link NVLink lines (DCGM 4.7 names), so
+    // the per-link name patterns of the query are checked too.
     let a100 = std::fs::read_to_string(common::fixture(
-        "dcgm/derived_A100x1_MIG-1g.5gb_dcgm-4.7-names_retired-nvlink-slowdown.prom",
+        "dcgm/derived_A100x1_dcgm-4.7-names_nvlink-per-link-L0-L11.prom",
     ))
     .unwrap();
     let t4 = std::fs::read_to_string(common::fixture(
@@ -252,6 +254,12 @@ async fn dcgm_47_pages_read_the_same_through_prometheus_as_scraped() {
     let a = &queried.nodes[0].gpus[0];
     assert_eq!(a.retired_pages, Some(3.0), "RETIRED_SBE + RETIRED_DBE");
     assert_eq!(a.nvlink_errors, Some(4.0), "the four NVLINK_*_ERROR_TOTAL");
+    assert_eq!(
+        a.nvlink_links.len(),
+        12,
+        "NVLINK_*_ERROR_L#_TOTAL, THROUGHPUT_L#"
+    );
+    assert_eq!(a.nvlink_links[3].crc_flit, Some(3.0));
     assert_eq!(a.slowdown_temp_c, Some(90.0));
     assert_eq!(a.temp_c, Some(61.0), "GPU_TEMP_CELSIUS");
     assert_eq!(a.power_w, Some(409.692), "BOARD_POWER_WATTS");

@@ -179,7 +179,7 @@ mod tests {
         }
         assert_eq!(
             Dialect::Dcgm.exposition().map(|d| d.families().len()),
-            Some(51)
+            Some(52)
         );
     }
 
