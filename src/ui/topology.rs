@@ -7,7 +7,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -20,11 +20,19 @@ use crate::domain::topology::{
 use crate::domain::{NodeId, Severity};
 use crate::text::wrap;
 
+/// A cell's colour says its bandwidth class; its shape says it again for
+/// terminals without colour (or readers who cannot tell the colours apart):
+/// NVLink is bold, a path across the CPU sockets (SYS) is underlined.
 fn cell_style(k: LinkKind, theme: &Theme) -> Style {
-    match k.class() {
-        None => theme.dim(),
+    let style = match k.class() {
+        None => return theme.dim(),
         // Fast to slow: the heat scale from cool to alarming.
         Some(c) => theme.heat(c.min(4)),
+    };
+    match k {
+        LinkKind::NvLink(_) => style.add_modifier(Modifier::BOLD),
+        LinkKind::Sys => style.add_modifier(Modifier::UNDERLINED),
+        _ => style,
     }
 }
 
@@ -233,7 +241,13 @@ fn matrix_lines(m: &TopoMatrix, theme: &Theme, width: usize, lines: &mut Vec<Lin
             LinkKind::Node if cell_w == 4 => "NOD (NODE)".to_string(),
             other => other.code(),
         };
-        legend.push_str(&format!(" {c} = {};", k.words()));
+        // The shape, for terminals without colour (see `cell_style`).
+        let shape = match k {
+            LinkKind::NvLink(_) => " (bold)",
+            LinkKind::Sys => " (underlined)",
+            _ => "",
+        };
+        legend.push_str(&format!(" {c}{shape} = {};", k.words()));
     }
     if any_link {
         for l in wrap(
@@ -592,5 +606,26 @@ fn link_lines(t: &NodeTopology, theme: &Theme, width: usize, lines: &mut Vec<Lin
                 theme.ok(),
             )));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_shaped_by_class_as_well_as_coloured() {
+        let theme = Theme::dark();
+        let nv = cell_style(LinkKind::NvLink(18), &theme);
+        let pix = cell_style(LinkKind::Pix, &theme);
+        let sys = cell_style(LinkKind::Sys, &theme);
+        assert!(nv.add_modifier.contains(Modifier::BOLD));
+        assert!(sys.add_modifier.contains(Modifier::UNDERLINED));
+        assert!(
+            !pix.add_modifier
+                .contains(Modifier::BOLD | Modifier::UNDERLINED)
+        );
+        assert!(!sys.add_modifier.contains(Modifier::BOLD));
+        assert_ne!(nv.fg, sys.fg, "and coloured apart");
     }
 }
