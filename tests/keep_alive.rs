@@ -89,8 +89,11 @@ async fn connections_over_three_refreshes(n: usize, setting: Option<bool>) -> us
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_small_fleet_reuses_its_connections() {
-    // 4 scrapes a refresh, one at a time: one connection serves them all.
-    assert_eq!(connections_over_three_refreshes(4, None).await, 1);
+    // 12 scrapes, one at a time: one connection serves them all, or now
+    // and then a second when the next request starts before hyper has put
+    // the first back in its pool.
+    let opened = connections_over_three_refreshes(4, None).await;
+    assert!(opened <= 3, "{opened} connections for 12 scrapes");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +105,8 @@ async fn keep_alive_off_opens_a_connection_per_scrape() {
 async fn a_large_fleet_opens_a_connection_per_scrape_unless_told() {
     let n = KEEP_ALIVE_MAX_ENDPOINTS + 1;
     assert_eq!(connections_over_three_refreshes(n, None).await, 3 * n);
-    assert_eq!(connections_over_three_refreshes(n, Some(true)).await, 1);
+    let opened = connections_over_three_refreshes(n, Some(true)).await;
+    assert!(opened <= 4, "{opened} connections for {} scrapes", 3 * n);
 }
 
 #[test]
