@@ -174,11 +174,38 @@ pub struct Slack {
 pub struct Email {
     pub enabled: bool,
     pub smtp_host: String,
+    /// 587 when not given; 465 means TLS from the first byte (SMTPS).
     pub smtp_port: Option<u16>,
     pub from: String,
     pub to: Vec<String>,
     pub username: Option<String>,
+    /// Only as `${ENV}`; never printed.
     pub password: Option<String>,
+    /// STARTTLS before anything else is said (default on); `false` sends in
+    /// clear, for a relay on the same host or a test listener. Ignored on
+    /// port 465, which is TLS throughout.
+    pub starttls: Option<bool>,
+    /// A CA certificate (PEM) to trust for the SMTP server, besides the
+    /// public roots.
+    pub ca_file: Option<String>,
+}
+
+impl Email {
+    pub const DEFAULT_PORT: u16 = 587;
+
+    pub fn port(&self) -> u16 {
+        self.smtp_port.unwrap_or(Self::DEFAULT_PORT)
+    }
+
+    /// TLS from the first byte: port 465, as Alertmanager does.
+    pub fn implicit_tls(&self) -> bool {
+        self.port() == 465
+    }
+
+    /// Whether the connection must be encrypted (STARTTLS or SMTPS).
+    pub fn require_tls(&self) -> bool {
+        self.implicit_tls() || self.starttls.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -44,6 +44,11 @@ pub struct GpuSample {
     pub nvlink_links: Vec<NvLinkCounters>,
     /// The last Xid the exporter saw (dcgm's XID gauge); 0 or absent = none.
     pub last_xid: Option<u32>,
+    /// The recovery action the driver asks for (NVML's
+    /// nvmlDeviceGpuRecoveryAction_t: 0 none, 1 GPU reset, 2 node reboot,
+    /// 3 drain peer-to-peer, 4 drain and reset); absent on drivers and
+    /// exporters that do not report it. See [`recovery_action_word`].
+    pub recovery_action: Option<u32>,
     pub workload: Option<Workload>,
     pub mig: Vec<MigInstance>,
 }
@@ -60,6 +65,24 @@ impl GpuSample {
     /// The Xid to show, if the exporter reports a non-zero one.
     pub fn xid(&self) -> Option<u32> {
         self.last_xid.filter(|x| *x != 0)
+    }
+
+    /// The recovery action the driver asks for, when it asks for one.
+    pub fn recovery_needed(&self) -> Option<u32> {
+        self.recovery_action.filter(|a| *a != 0)
+    }
+}
+
+/// What a recovery action code asks for, in a few words (the driver's own
+/// names, as Xid 154 prints them).
+pub fn recovery_action_word(code: u32) -> String {
+    match code {
+        0 => "none".into(),
+        1 => "GPU reset required".into(),
+        2 => "node reboot required".into(),
+        3 => "drain P2P".into(),
+        4 => "drain and reset".into(),
+        n => format!("recovery action {n}"),
     }
 }
 

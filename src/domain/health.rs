@@ -104,6 +104,12 @@ pub fn gpu_health(g: &GpuSample) -> Health {
     } else if g.ecc_sbe.is_some_and(|v| v > 0.0) {
         r.push((5, "single-bit ECC errors".into()));
     }
+    if let Some(a) = g.recovery_needed() {
+        r.push((
+            40,
+            format!("driver: {}", crate::domain::gpu::recovery_action_word(a)),
+        ));
+    }
     if g.row_remap_failed == Some(true) {
         r.push((40, "row remapping failed".into()));
     } else if let Some(rows) = g.remapped_rows_uncorrectable.filter(|v| *v > 0.0) {

@@ -42,6 +42,7 @@ enum Field {
     NvlinkBandwidth,
     NvlinkErrors,
     Xid,
+    RecoveryAction,
 }
 
 /// Every family read, in both namings.
@@ -128,6 +129,10 @@ const FIELDS: FieldTable<Field> = FieldTable(&[
     ),
     ("DCGM_FI_DEV_XID_ERRORS", Field::Xid),
     ("DCGM_FI_DEV_XID_ERROR", Field::Xid),
+    // Field 1523, not in the default counters: a site adds it to its CSV.
+    // DCGM 4.7 dropped the GET_ (NVIDIA/DCGM dcgm_fields.py aliases).
+    ("DCGM_FI_DEV_GET_GPU_RECOVERY_ACTION", Field::RecoveryAction),
+    ("DCGM_FI_DEV_GPU_RECOVERY_ACTION", Field::RecoveryAction),
 ]);
 
 /// Labels that name the host a series is from.
@@ -348,6 +353,7 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             Field::NvlinkBandwidth => g.nvlink_bandwidth = Some(v),
             Field::NvlinkErrors => p.nvlink_err = Some(p.nvlink_err.unwrap_or(0.0) + v),
             Field::Xid => g.last_xid = Some(v as u32),
+            Field::RecoveryAction => g.recovery_action = (v >= 0.0).then_some(v as u32),
         }
     }
     table.finish(|p, _| {
