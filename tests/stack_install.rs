@@ -405,6 +405,25 @@ async fn the_stack_runs_here_fires_a_preset_and_follows_nodes_add_without_a_rest
     )
     .await;
     assert_eq!(f.pid(StackComponent::Prometheus), pids.0, "not restarted");
+    // Its node_exporter (the default port 9100) does not answer: status
+    // says which target is down, and exits 1.
+    eventually(
+        "the down target in status",
+        Duration::from_secs(30),
+        || async {
+            let o = f.run(&["stack", "status"]).await;
+            let table = common::stdout(&o);
+            if o.status.code() == Some(1)
+                && table.contains("targets up: 8 of 9 expected")
+                && table.contains("prometheus: target down: node_exporter 127.0.6.2:9100")
+            {
+                Ok(())
+            } else {
+                Err(table)
+            }
+        },
+    )
+    .await;
     let reloads = get_json(&format!(
         "{prom}/api/v1/query?query=prometheus_config_last_reload_success_timestamp_seconds"
     ))
@@ -634,6 +653,43 @@ async fn bad_input_fails_with_what_to_do_and_the_running_stack_keeps_running() {
         "{out}"
     );
     still_running(&f, prom.clone(), pid.clone()).await;
+
+    // A rule that fails when evaluated (promtool checks only its syntax):
+    // status names it and exits 1.
+    let broken = f.dir.path().join("broken");
+    f.ok(&["stack", "render", "--output", broken.to_str().unwrap()])
+        .await;
+    std::fs::write(
+        broken.join("rules/broken.yml"),
+        "groups:\n  - name: broken\n    rules:\n      - record: both_up\n        expr: up * on() up\n",
+    )
+    .unwrap();
+    let out = f
+        .ok(&["stack", "reload", "--from", broken.to_str().unwrap()])
+        .await;
+    assert!(out.contains("rules/broken.yml written"), "{out}");
+    eventually(
+        "the failing rule in status",
+        Duration::from_secs(30),
+        || async {
+            let o = f.run(&["stack", "status"]).await;
+            let table = common::stdout(&o);
+            if o.status.code() == Some(1)
+                && table.contains("prometheus: rule failing: broken/both_up:")
+                && table.contains("duplicate series")
+            {
+                Ok(())
+            } else {
+                Err(table)
+            }
+        },
+    )
+    .await;
+
+    // The next reload from the config takes the stray rule file away.
+    let out = f.ok(&["stack", "reload"]).await;
+    assert!(out.contains("rules/broken.yml removed"), "{out}");
+    assert!(!f.stack_dir().join("rules/broken.yml").exists());
 
     // A port change is a restart, not a reload: said so.
     let mut c2 = c.clone();

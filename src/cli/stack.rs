@@ -358,10 +358,17 @@ fn install(
     });
     let (report, http_host) =
         result.map_err(|e| CliError::with_code(1, format!("stack {}: {e}", action.name())))?;
-    let config_line = if report.changed_files.is_empty() {
+    let mut parts = Vec::new();
+    if !report.changed_files.is_empty() {
+        parts.push(format!("{} written", report.changed_files.join(", ")));
+    }
+    if !report.removed_files.is_empty() {
+        parts.push(format!("{} removed", report.removed_files.join(", ")));
+    }
+    let config_line = if parts.is_empty() {
         "unchanged".to_string()
     } else {
-        format!("{} written", report.changed_files.join(", "))
+        parts.join("; ")
     };
     output::println(&format!("configuration  {config_line}"))?;
     for (c, change) in &report.servers {

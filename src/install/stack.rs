@@ -289,14 +289,17 @@ impl std::fmt::Display for ServerChange {
 /// What one run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackReport {
-    /// Configuration files replaced, relative to the folder.
+    /// Configuration files written, relative to the folder.
     pub changed_files: Vec<String>,
+    /// Files under `rules/` and `targets/` the new set no longer has.
+    pub removed_files: Vec<String>,
     pub servers: Vec<(StackComponent, ServerChange)>,
 }
 
 impl StackReport {
     pub fn unchanged(&self) -> bool {
         self.changed_files.is_empty()
+            && self.removed_files.is_empty()
             && self
                 .servers
                 .iter()
@@ -540,7 +543,9 @@ impl Host<'_> {
             self.preflight(p, config).await?;
         }
         // From here on, a failure undoes what was done.
-        let changed = self.changed_files(job.files).await?;
+        let mut changed = self.changed_files(job.files).await?;
+        let stale = self.stale_files(job.files).await?;
+        changed.extend(stale.iter().cloned());
         let mut undo: Vec<Undo> = Vec::new();
         let mut servers = Vec::new();
         let result = async {
@@ -563,7 +568,8 @@ impl Host<'_> {
             Ok(()) => {
                 self.forget_previous_files().await;
                 Ok(StackReport {
-                    changed_files: changed,
+                    changed_files: changed.into_iter().filter(|p| !stale.contains(p)).collect(),
+                    removed_files: stale,
                     servers,
                 })
             }
@@ -717,6 +723,27 @@ impl Host<'_> {
             .collect())
     }
 
+    /// Files in the folders Prometheus reads by pattern (`rules/*.yml`,
+    /// `targets/*.json`) that the new set no longer has: left there, they
+    /// would keep being loaded.
+    async fn stale_files(&self, files: &[StackFile]) -> Result<Vec<String>, InstallError> {
+        let out = self
+            .sh(
+                RemoteCommand::template(
+                    "cd {} 2>/dev/null || exit 0; for f in rules/* targets/*; do [ -f \"$f\" ] && echo \"$f\"; done; true",
+                    &[self.dir],
+                ),
+                None,
+            )
+            .await?;
+        Ok(out
+            .lines()
+            .filter(|p| !p.ends_with(".part") && check_file_path(p).is_ok())
+            .filter(|p| !files.iter().any(|f| f.path == *p))
+            .map(str::to_string)
+            .collect())
+    }
+
     /// Writes the changed files, each beside itself then renamed over the
     /// old one, which is kept in `.previous/` (or marked absent).
     async fn upload_files(
@@ -744,10 +771,23 @@ impl Host<'_> {
             )
             .await?;
         }
+        for f in changed
+            .iter()
+            .filter(|p| !files.iter().any(|f| f.path == **p))
+        {
+            self.sh(
+                RemoteCommand::template(
+                    "d={}; f={}; b=\"$d/.previous/$f\"; mkdir -p \"$(dirname \"$b\")\" && mv -f \"$d/$f\" \"$b\"",
+                    &[self.dir, f],
+                ),
+                None,
+            )
+            .await?;
+        }
         Ok(())
     }
 
-    /// Puts back the files `upload_files` replaced.
+    /// Puts back the files `upload_files` replaced or removed.
     async fn restore_files(&self, changed: &[String]) -> Result<(), InstallError> {
         for f in changed {
             self.sh(

@@ -7,7 +7,8 @@
 //! Up to `stack.shard_above` nodes, one Prometheus scrapes everything.
 //! Past it, one of two layouts (`stack.layout`):
 //! - **federated**: N shard servers (`shards/<i>/prometheus.yml`), each
-//!   keeping the targets whose address hashes to it (`hashmod`), and the
+//!   keeping the nodes whose name hashes to it (`hashmod` of the `node`
+//!   label, so a node's exporters stay together), and the
 //!   global `prometheus.yml` federating from them only the families the TUI
 //!   reads and the rules name, evaluating the rules and sending to
 //!   Alertmanager;
@@ -227,7 +228,9 @@ fn self_jobs(port: u16, alertmanager: Option<u16>) -> String {
 }
 
 /// The exporter jobs reading `<targets>/JOB.json`, keeping only the
-/// targets of shard `keep` of `shards` when given.
+/// targets of shard `keep` of `shards` when given. The hash is of the
+/// `node` label, so all of a node's exporters land on one shard (its rules
+/// join them there under remote write).
 fn exporter_jobs(targets_dir: &str, slice: Option<(usize, usize)>) -> String {
     let mut s = String::new();
     for (job, _) in JOBS {
@@ -236,7 +239,7 @@ fn exporter_jobs(targets_dir: &str, slice: Option<(usize, usize)>) -> String {
         ));
         if let Some((keep, shards)) = slice {
             s.push_str(&format!(
-                "    relabel_configs:\n      - source_labels: [__address__]\n        modulus: {shards}\n        target_label: __tmp_shard\n        action: hashmod\n      - source_labels: [__tmp_shard]\n        regex: \"{keep}\"\n        action: keep\n"
+                "    relabel_configs:\n      - source_labels: [node]\n        modulus: {shards}\n        target_label: __tmp_shard\n        action: hashmod\n      - source_labels: [__tmp_shard]\n        regex: \"{keep}\"\n        action: keep\n"
             ));
         }
     }
@@ -267,7 +270,7 @@ pub fn prometheus_yml(config: &Config, remote_write: Option<&str>) -> String {
 pub fn shard_yml(config: &Config, i: usize, shards: usize, remote_write: Option<&str>) -> String {
     let mut s = String::from(HEADER);
     s.push_str(&format!(
-        "# Shard {i} of {shards}: the targets whose address hashes to {i}.\n"
+        "# Shard {i} of {shards}: the nodes whose name hashes to {i}.\n"
     ));
     s.push_str(&global_block(config, Some(i)));
     if let Some(url) = remote_write {
@@ -434,7 +437,7 @@ fn summary(config: &Config, layout: &Layout) -> String {
         }
         Layout::Federated { shards } => {
             s.push_str(&format!(
-                "layout: federated, {shards} shards by hashmod of the target address\nglobal: prometheus.yml, port {p}, flags in prometheus.args\n"
+                "layout: federated, {shards} shards by hashmod of the node name\nglobal: prometheus.yml, port {p}, flags in prometheus.args\n"
             ));
             shard_lines(&mut s, *shards);
             s.push_str(&format!(
@@ -443,7 +446,7 @@ fn summary(config: &Config, layout: &Layout) -> String {
         }
         Layout::RemoteWrite { shards, url } => {
             s.push_str(&format!(
-                "layout: remote_write, {shards} shards by hashmod of the target address, each evaluating the rules on its slice\n"
+                "layout: remote_write, {shards} shards by hashmod of the node name, each evaluating the rules on its slice\n"
             ));
             shard_lines(&mut s, *shards);
             s.push_str(&format!(

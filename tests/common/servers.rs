@@ -172,3 +172,68 @@ pub async fn wait_for_value(url: &str, promql: &str, want: f64, timeout: Duratio
     }
     panic!("{promql} never reached {want} at {url}; last answer {last}");
 }
+
+/// Prometheus started from a rendered `.args` file (`stack render`'s
+/// `prometheus.args` or `shards/N/prometheus.args`), in the rendered folder
+/// `dir` so the relative config path resolves; its log in `dir/NAME.log`.
+pub fn prometheus_from_args(dir: &std::path::Path, args_file: &str) -> Server {
+    super::require("prometheus", "prometheus");
+    let args = std::fs::read_to_string(dir.join(args_file)).unwrap();
+    let port: u16 = args
+        .split_whitespace()
+        .find_map(|a| a.strip_prefix("--web.listen-address=:"))
+        .and_then(|p| p.parse().ok())
+        .expect("listen port in the args");
+    let log =
+        std::fs::File::create(dir.join(format!("{}.log", args_file.replace('/', "_")))).unwrap();
+    let child = Command::new("prometheus")
+        .args(args.split_whitespace())
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start prometheus");
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+/// VictoriaMetrics as a store only (remote write in, queries out).
+pub fn victoria_metrics_store() -> Server {
+    super::require("victoria-metrics", "victoria-metrics");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new("victoria-metrics")
+        .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+        .arg(format!(
+            "-storageDataPath={}",
+            dir.path().join("data").display()
+        ))
+        .arg("-retentionPeriod=1d")
+        .arg("-search.latencyOffset=0s")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start victoria-metrics");
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
+/// `n` free ports in a row (a rendered stack puts shard `i` on base+1+i).
+pub fn free_ports_in_a_row(n: u16) -> u16 {
+    for _ in 0..200 {
+        let base = free_port();
+        if base.checked_add(n).is_none() {
+            continue;
+        }
+        if (1..n).all(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no {n} free ports in a row");
+}
