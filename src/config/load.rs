@@ -284,7 +284,7 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
         ("stack.dir", "dir:", config.stack.dir.as_ref()),
     ] {
         let Some(value) = value else { continue };
-        if crate::ssh::command::validate_remote_dir(value).is_err() {
+        if !is_plain_absolute_dir(value) {
             return Err(err(
                 field.into(),
                 Some((key, 1)),
@@ -310,6 +310,18 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
         ));
     }
     Ok(())
+}
+
+/// An absolute folder other than `/`, without `..`, of letters, digits,
+/// `.`, `_`, `-` and `/`: safe as a flag value and in a remote command
+/// (the installer checks the same before it uses one).
+fn is_plain_absolute_dir(value: &str) -> bool {
+    value.starts_with('/')
+        && value != "/"
+        && !value.split('/').any(|part| part == "..")
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
 }
 
 /// 1-based line of the `occurrence`-th line containing `needle`.
