@@ -24,7 +24,7 @@ use aami_tui::config::{Config, Exporters, NodeConfig};
 use aami_tui::install::stack::{self, StackComponent};
 use aami_tui::sim::{PortMode, SimFleet, SimOptions};
 use common::pages::PageServer;
-use common::servers::free_port;
+use common::servers::free_listen_port;
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
 const ALERTMANAGER: &str = "/usr/bin/prometheus-alertmanager";
@@ -141,10 +141,10 @@ fn fixture(nodes: Vec<NodeConfig>, presets: &[&str], extra: &[String]) -> Fixtur
         ..Config::default()
     };
     c.install.prefix = dir.path().join("opt").display().to_string();
-    c.prometheus.port = free_port();
+    c.prometheus.port = free_listen_port();
     c.prometheus.storage_path = dir.path().join("prom-data").display().to_string();
     c.prometheus.scrape_interval = "1s".into();
-    c.alertmanager.port = free_port();
+    c.alertmanager.port = free_listen_port();
     c.alertmanager.storage_path = dir.path().join("am-data").display().to_string();
     c.alerts.presets = presets.iter().map(|s| s.to_string()).collect();
     c.ssh.retry.max_attempts = 1;
@@ -693,7 +693,7 @@ async fn bad_input_fails_with_what_to_do_and_the_running_stack_keeps_running() {
 
     // A port change is a restart, not a reload: said so.
     let mut c2 = c.clone();
-    c2.prometheus.port = free_port();
+    c2.prometheus.port = free_listen_port();
     f.write_config(&c2);
     let said = f.fails(1, &["stack", "reload"]).await;
     assert!(

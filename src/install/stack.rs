@@ -888,22 +888,19 @@ impl Host<'_> {
     }
 
     async fn restore_launcher(&self, c: StackComponent) -> Result<(), InstallError> {
-        self.sh(
-            RemoteCommand::template(
+        let cmd = match self.init {
+            // A unit that did not exist before is not left enabled.
+            Init::Systemd => RemoteCommand::template(
+                "l={}; if [ -e \"$l.absent\" ]; then systemctl disable {} >/dev/null 2>&1; rm -f \"$l\" \"$l.absent\"; \
+                 elif [ -e \"$l.previous\" ]; then mv -f \"$l.previous\" \"$l\"; fi; systemctl daemon-reload",
+                &[&self.launcher_path(c), &unit_name(c)],
+            ),
+            Init::Pidfile => RemoteCommand::template(
                 "l={}; if [ -e \"$l.absent\" ]; then rm -f \"$l\" \"$l.absent\"; elif [ -e \"$l.previous\" ]; then mv -f \"$l.previous\" \"$l\"; fi",
                 &[&self.launcher_path(c)],
             ),
-            None,
-        )
-        .await?;
-        if self.init == Init::Systemd {
-            self.sh(
-                RemoteCommand::template("systemctl daemon-reload", &[]),
-                None,
-            )
-            .await?;
-        }
-        Ok(())
+        };
+        self.sh(cmd, None).await.map(|_| ())
     }
 
     async fn write_launcher(&self, c: StackComponent, text: &str) -> Result<(), InstallError> {

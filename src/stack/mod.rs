@@ -16,9 +16,9 @@
 //!   slice (every preset rule is per GPU or per node) and write everything
 //!   into VictoriaMetrics, which query mode then reads.
 //!
-//! Shard `i` listens on `prometheus.port + 1 + i` and keeps its data under
-//! `prometheus.storage_path/shard-<i>`. All servers read the same target
-//! files, so `nodes add` rewrites one set.
+//! Shard `i` listens on `prometheus.port + 1 + i` and keeps its data beside
+//! the global server's, in `<prometheus.storage_path>-shard-<i>`. All
+//! servers read the same target files, so `nodes add` rewrites one set.
 
 pub mod status;
 
@@ -507,7 +507,7 @@ pub fn render(
                     config,
                     &format!("shards/{i}/prometheus.yml"),
                     &format!(
-                        "{}/shard-{i}",
+                        "{}-shard-{i}",
                         config.prometheus.storage_path.trim_end_matches('/')
                     ),
                     shard_port(config, i),

@@ -224,16 +224,34 @@ pub fn victoria_metrics_store() -> Server {
     }
 }
 
-/// `n` free ports in a row (a rendered stack puts shard `i` on base+1+i).
+/// `n` free ports in a row (a rendered stack puts shard `i` on base+1+i),
+/// below the kernel's ephemeral range: a port a server will be told to
+/// listen on seconds later must not be one the kernel may hand to another
+/// test's `bind(0)` or outgoing connection meanwhile.
 pub fn free_ports_in_a_row(n: u16) -> u16 {
-    for _ in 0..200 {
-        let base = free_port();
-        if base.checked_add(n).is_none() {
-            continue;
-        }
-        if (1..n).all(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).is_ok()) {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|p| p.parse::<u16>().ok())
+        })
+        .unwrap_or(32768);
+    let (from, to) = if low > 12_000 {
+        (10_000, low - n)
+    } else {
+        (61_000, 65_000 - n)
+    };
+    for _ in 0..500 {
+        let base = fastrand::u16(from..to);
+        if (0..n).all(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).is_ok()) {
             return base;
         }
     }
     panic!("no {n} free ports in a row");
+}
+
+/// One free port outside the ephemeral range (see [`free_ports_in_a_row`]).
+pub fn free_listen_port() -> u16 {
+    free_ports_in_a_row(1)
 }
