@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use aami_tui::cli::tui::fleet_from_config;
 use aami_tui::config::Config;
-use aami_tui::domain::{Fleet, NodeStatus};
+use aami_tui::domain::NodeStatus;
 use aami_tui::sim::{PortMode, SimFleet, SimOptions};
 use aami_tui::sources::{Collector, FleetSource};
+use common::fleets::{assert_same_fleet, read};
 use common::pages::{self, PageServer};
 use common::servers;
 
@@ -46,28 +47,6 @@ fn jobs(config: &Config) -> Vec<(&'static str, Vec<String>)> {
                 .collect(),
         ),
     ]
-}
-
-async fn read(config: &Config) -> Fleet {
-    let source = FleetSource::from_config(config).unwrap();
-    let mut fleet = fleet_from_config(config);
-    fleet.apply_refresh(source.refresh().await, Instant::now(), Duration::ZERO);
-    fleet
-}
-
-/// Every field of every GPU (the whole `GpuSample`, MIG instances
-/// included) and every host figure, node by node.
-fn assert_same_fleet(direct: &Fleet, queried: &Fleet) {
-    assert_eq!(direct.nodes.len(), queried.nodes.len());
-    for (d, q) in direct.nodes.iter().zip(&queried.nodes) {
-        assert_eq!(d.status, q.status, "{}", d.spec.name);
-        assert_eq!(d.gpus, q.gpus, "{}: GPUs through the API", d.spec.name);
-        assert_eq!(
-            d.host, q.host,
-            "{}: host figures through the API",
-            d.spec.name
-        );
-    }
 }
 
 async fn check_against(server_url: &str, config: &Config, expected_gpus: usize) {

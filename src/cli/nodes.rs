@@ -51,6 +51,10 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
      -> color_eyre::Result<i32> {
         let c = r.map_err(CliError::usage)?;
         output::println(&ok(&c))?;
+        // The stack's target files follow the node list.
+        if let Some(line) = super::stack::sync_targets(&c) {
+            output::println(&line)?;
+        }
         Ok(0)
     };
     match cmd {
