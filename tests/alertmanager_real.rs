@@ -12,10 +12,8 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use aami_tui::alerts::alertmanager::{AmAlert, ApiClient};
-use common::alertmanager::{alertmanager, prometheus_with_rules};
+use common::alertmanager::{HOT_NOW, alertmanager, prometheus_with_rules};
 use common::pages::PageServer;
-
-const HOT_NOW: &str = "name: hot-now\ndescription: the hot GPU rule without its wait, for a quick test\nrules:\n  - name: GpuHotNow\n    severity: critical\n    when:\n      - metric: gpu_temp_c\n        op: \">\"\n        value_from: { metric: gpu_slowdown_temp_c, offset: -2 }\n        value: 85\n    summary: \"GPU {{gpu}} on {{node}} at {{value}} °C\"\n    description: \"Check the fans.\"\n";
 
 fn aami(home: &Path, args: &[&str]) -> Output {
     Command::new(common::bin())

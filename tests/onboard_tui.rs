@@ -48,13 +48,16 @@ fn lab(name: &str) -> Lab {
         "nvidia_smi/nvgpuexp_query-gpu_linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01__idle.csv",
     );
     let topo = common::fixture("nvidia_smi/ml-engineering_topo-m_H100x8_NV18_space-formatted.txt");
+    // `nvlink -e`: the real H100 output without the author's `[...]`.
+    let errors = common::fixture("nvidia_smi/ml-engineering_nvidia-smi-nvlink-e_H100_excerpt.txt");
     let script = tools.path().join("nvidia-smi");
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\ncase \"$1\" in\n  --query-gpu=*) /bin/cat '{}';;\n  topo) /bin/cat '{}';;\n  nvlink) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)'; echo '\t Link 0: 26.562 GB/s';;\nesac\n",
+            "#!/bin/sh\ncase \"$1 $2\" in\n  --query-gpu=*) /bin/cat '{}';;\n  topo*) /bin/cat '{}';;\n  'nvlink -e') /bin/grep -vF '[...]' '{}';;\n  nvlink*) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)'; echo '\t Link 0: 26.562 GB/s';;\nesac\n",
             csv.display(),
-            topo.display()
+            topo.display(),
+            errors.display()
         ),
     )
     .unwrap();

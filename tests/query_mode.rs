@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 
 use aami_tui::cli::tui::fleet_from_config;
 use aami_tui::config::Config;
-use aami_tui::domain::{Fleet, NodeStatus};
+use aami_tui::domain::NodeStatus;
 use aami_tui::sim::{PortMode, SimFleet, SimOptions};
 use aami_tui::sources::{Collector, FleetSource};
+use common::fleets::{assert_same_fleet, read};
 use common::pages::{self, PageServer};
 use common::servers;
 
@@ -46,28 +47,6 @@ fn jobs(config: &Config) -> Vec<(&'static str, Vec<String>)> {
                 .collect(),
         ),
     ]
-}
-
-async fn read(config: &Config) -> Fleet {
-    let source = FleetSource::from_config(config).unwrap();
-    let mut fleet = fleet_from_config(config);
-    fleet.apply_refresh(source.refresh().await, Instant::now(), Duration::ZERO);
-    fleet
-}
-
-/// Every field of every GPU (the whole `GpuSample`, MIG instances
-/// included) and every host figure, node by node.
-fn assert_same_fleet(direct: &Fleet, queried: &Fleet) {
-    assert_eq!(direct.nodes.len(), queried.nodes.len());
-    for (d, q) in direct.nodes.iter().zip(&queried.nodes) {
-        assert_eq!(d.status, q.status, "{}", d.spec.name);
-        assert_eq!(d.gpus, q.gpus, "{}: GPUs through the API", d.spec.name);
-        assert_eq!(
-            d.host, q.host,
-            "{}: host figures through the API",
-            d.spec.name
-        );
-    }
 }
 
 async fn check_against(server_url: &str, config: &Config, expected_gpus: usize) {
@@ -214,8 +193,10 @@ fn dcgm_node(name: &str, server: &PageServer) -> aami_tui::config::NodeConfig {
 /// from real captures (see tests/fixtures/dcgm/PROVENANCE.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dcgm_47_pages_read_the_same_through_prometheus_as_scraped() {
+    // The A100 page with its per-link NVLink lines (DCGM 4.7 names), so
+    // the per-link name patterns of the query are checked too.
     let a100 = std::fs::read_to_string(common::fixture(
-        "dcgm/derived_A100x1_MIG-1g.5gb_dcgm-4.7-names_retired-nvlink-slowdown.prom",
+        "dcgm/derived_A100x1_dcgm-4.7-names_nvlink-per-link-L0-L11.prom",
     ))
     .unwrap();
     let t4 = std::fs::read_to_string(common::fixture(
@@ -252,6 +233,12 @@ async fn dcgm_47_pages_read_the_same_through_prometheus_as_scraped() {
     let a = &queried.nodes[0].gpus[0];
     assert_eq!(a.retired_pages, Some(3.0), "RETIRED_SBE + RETIRED_DBE");
     assert_eq!(a.nvlink_errors, Some(4.0), "the four NVLINK_*_ERROR_TOTAL");
+    assert_eq!(
+        a.nvlink_links.len(),
+        12,
+        "NVLINK_*_ERROR_L#_TOTAL, THROUGHPUT_L#"
+    );
+    assert_eq!(a.nvlink_links[3].crc_flit, Some(3.0));
     assert_eq!(a.slowdown_temp_c, Some(90.0));
     assert_eq!(a.temp_c, Some(61.0), "GPU_TEMP_CELSIUS");
     assert_eq!(a.power_w, Some(409.692), "BOARD_POWER_WATTS");

@@ -49,7 +49,7 @@ fn app() -> App {
     let specs = (1..=4)
         .map(|i| NodeSpec {
             name: format!("gpu-a{i}"),
-            address: format!("10.0.0.{i}:9400"),
+            address: format!("127.0.0.{i}:9400"),
             ..Default::default()
         })
         .collect();

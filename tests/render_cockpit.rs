@@ -231,7 +231,7 @@ fn add_node_form_validates_inline_and_takes_paste() {
     press(&mut app, KeyCode::Char('a'));
     keys(&mut app, "gpu-node-02");
     press(&mut app, KeyCode::Tab);
-    keys(&mut app, "10.0.0.bad host");
+    keys(&mut app, "127.0.0.bad host");
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Tab);
     keys(&mut app, "99999");

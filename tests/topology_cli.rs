@@ -37,6 +37,23 @@ fn a_capture_file_prints_the_matrix_and_the_pairs() {
 }
 
 #[test]
+fn a_blank_cpu_affinity_is_a_dash_and_numa_still_shows() {
+    let f = fixture("nvidia_smi/princeton-gpu-intro_topo-m_H100x8_NV18_6NIC_tabs.txt");
+    let o = aami(&["topology", "--file", f.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("NODE  NODE  NODE  NODE  -            0\n"),
+        "{s}"
+    );
+    assert!(
+        s.contains("NODE  NODE  NODE  NODE  1            1\n"),
+        "{s}"
+    );
+    assert!(s.contains("X     mlx5_5"), "{s}");
+}
+
+#[test]
 fn junk_is_an_error_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("junk.txt");
@@ -51,13 +68,17 @@ fn read_over_ssh_then_from_the_cache() {
     let tools = tempfile::tempdir().unwrap();
     let topo = fixture("nvidia_smi/ml-engineering_topo-m_A100x8_NV12_space-formatted.txt");
     let links = fixture("nvidia_smi/gpud_nvidia-smi-nvlink-status_A100x8.txt");
+    // `nvlink -e`: the real (H100) output without the author's `[...]`,
+    // its link 1 replay count raised to 2 so the node has something to say.
+    let errors = fixture("nvidia_smi/ml-engineering_nvidia-smi-nvlink-e_H100_excerpt.txt");
     let script = tools.path().join("nvidia-smi");
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\ncase \"$1\" in\n  topo) /bin/cat '{}';;\n  nvlink) /bin/cat '{}';;\n  *) echo \"unexpected: $*\" >&2; exit 9;;\nesac\n",
+            "#!/bin/sh\ncase \"$1 $2\" in\n  'topo -m') /bin/cat '{}';;\n  'nvlink --status') /bin/cat '{}';;\n  'nvlink -e') /bin/grep -vF '[...]' '{}' | /bin/sed 's/Link 1: Replay Errors: 0/Link 1: Replay Errors: 2/';;\n  *) echo \"unexpected: $*\" >&2; exit 9;;\nesac\n",
             topo.display(),
-            links.display()
+            links.display(),
+            errors.display()
         ),
     )
     .unwrap();
@@ -104,7 +125,18 @@ fn read_over_ssh_then_from_the_cache() {
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
     assert!(s.contains("(ssh)") && s.contains("NV12"), "{s}");
-    assert!(s.contains("GPU0   12/12 active  ok"), "{s}");
+    assert!(s.contains("GPU1   12/12 active  ok"), "{s}");
+    // The error counters came with it (one fixed command over SSH).
+    assert!(
+        s.contains(
+            "GPU0   12/12 active  degraded: errors since boot (nvlink -e): link 1: 2 replay"
+        ),
+        "{s}"
+    );
+    assert!(
+        s.contains("NVLink error counters (nvlink -e, 3 links): 1 GPUs with errors"),
+        "{s}"
+    );
     // The cache now answers without SSH.
     drop(sshd);
     let o = aami(
@@ -132,5 +164,34 @@ fn inspect_recognises_both_nvidia_smi_outputs() {
         gpus.iter()
             .any(|g| g["gpu"] == 6 && g["all_inactive"] == true),
         "{v}"
+    );
+    // `nvlink -e` (the real excerpt without the author's `[...]` line).
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("nvlink-e.txt");
+    let text = std::fs::read_to_string(fixture(
+        "nvidia_smi/ml-engineering_nvidia-smi-nvlink-e_H100_excerpt.txt",
+    ))
+    .unwrap()
+    .replace("         [...]\n\n", "");
+    std::fs::write(&f, text).unwrap();
+    let o = aami(&["inspect", f.to_str().unwrap(), "--json"], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["nvlink_errors"]["gpus"][0]["links"][2]["link"], 17, "{v}");
+    assert_eq!(v["nvlink_errors"]["gpus"][0]["links"][2]["crc"], 0, "{v}");
+    let o = aami(&["inspect", f.to_str().unwrap()], &[]);
+    assert!(
+        stdout(&o).contains("NVLink error counters (nvlink -e, 3 links): all 0"),
+        "{}",
+        stdout(&o)
+    );
+    // A PCIe-only L40S: a one-GPU matrix and no NVLink, not a problem.
+    let f = fixture("nvidia_smi/nvgpuexp_nvlink-s_L40Sx1_595.80_no-nvlink.txt");
+    let o = aami(&["inspect", f.to_str().unwrap()], &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("GPU0   no NVLink: Device does not have or support Nvlink"),
+        "{}",
+        stdout(&o)
     );
 }

@@ -3,5 +3,6 @@
 //! [`crate::domain::rules`].
 
 pub mod alertmanager;
+pub mod email;
 pub mod library;
 pub mod notify;

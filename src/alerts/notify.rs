@@ -117,9 +117,10 @@ pub fn alertmanager_yaml(config: &Config) -> Result<String, NotifyError> {
     if let Some(e) = n.email.as_ref().filter(|e| e.enabled) {
         global.insert(
             "smtp_smarthost".into(),
-            format!("{}:{}", e.smtp_host, e.smtp_port.unwrap_or(587)).into(),
+            format!("{}:{}", e.smtp_host, e.port()).into(),
         );
         global.insert("smtp_from".into(), e.from.clone().into());
+        global.insert("smtp_require_tls".into(), e.require_tls().into());
         if let Some(u) = &e.username {
             global.insert("smtp_auth_username".into(), u.clone().into());
         }
@@ -129,6 +130,11 @@ pub fn alertmanager_yaml(config: &Config) -> Result<String, NotifyError> {
         let mut c = Mapping::new();
         c.insert("to".into(), e.to.join(", ").into());
         c.insert("send_resolved".into(), true.into());
+        if let Some(ca) = &e.ca_file {
+            let mut tls = Mapping::new();
+            tls.insert("ca_file".into(), ca.clone().into());
+            c.insert("tls_config".into(), Value::Mapping(tls));
+        }
         receiver.insert(
             "email_configs".into(),
             Value::Sequence(vec![Value::Mapping(c)]),

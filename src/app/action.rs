@@ -60,6 +60,8 @@ pub enum Action {
     OpenTopology,
     /// `r` in the topology pane: read it again over SSH.
     RefreshTopology,
+    /// `p` in the topology pane: the matrix, or the GPU pairs in words.
+    TogglePairs,
     /// `s` on an alert: the silence form.
     SilenceAlert,
     /// `x` in the silences list: expire the selected silence.

@@ -147,6 +147,10 @@ impl App {
                     self.collect_topology(id);
                 }
             }
+            TogglePairs => {
+                self.ui.topo_pairs = !self.ui.topo_pairs;
+                self.ui.topo_scroll = 0;
+            }
             SilenceAlert => self.open_silence_form(),
             CancelJob => {
                 if let Some(id) = self.log_rows().get(self.ui.log_selected).map(|j| j.id) {

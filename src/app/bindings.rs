@@ -155,6 +155,7 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::Char('t'))], Scope::Views(&[V::Fleet]), Action::OpenTopology, "t", "the selected node's topology", None),
     // Topology.
     row(&[Key(KeyCode::Char('r'))], Scope::Views(&[V::Topology]), Action::RefreshTopology, "r", "read the topology again over SSH", Some("refresh")),
+    row(&[Key(KeyCode::Char('p'))], Scope::Views(&[V::Topology]), Action::TogglePairs, "p", "GPU pairs in words (which cross the CPU socket, nearest NIC), or the matrix", Some("pairs")),
     // Heatmap.
     row(&[Key(KeyCode::Enter)], Scope::Views(&[V::Heatmap]), Action::Open, "Enter", "open the node under the cursor", Some("open")),
     row(&[Key(KeyCode::Left), Key(KeyCode::Char('h'))], Scope::Views(&[V::Heatmap]), Action::MoveCol(-1), "←→ h l", "move across GPUs", None),

@@ -48,6 +48,10 @@ pub struct App {
     /// The instant the screen is drawn for; set by ticks so rendering never
     /// reads the clock.
     pub now: Instant,
+    /// The same moment as seconds since the Unix epoch (for the age of a
+    /// topology capture); set by the runtime with each tick, `None` until
+    /// then.
+    pub wall_clock: Option<i64>,
     pub ui: view::UiState,
     /// The view and overlay stacks.
     pub mode: mode::Mode,
@@ -150,6 +154,7 @@ impl App {
             fleet,
             origin,
             now,
+            wall_clock: None,
             ui: view::UiState::default(),
             mode: mode::Mode::default(),
             notice: None,

@@ -85,6 +85,8 @@ pub struct UiState {
     pub log_selected: usize,
     /// First line shown in the topology pane.
     pub topo_scroll: usize,
+    /// The topology pane shows GPU pairs in words instead of the matrix.
+    pub topo_pairs: bool,
     /// Marked nodes: actions that target nodes target these when any.
     pub marks: BTreeSet<NodeId>,
     /// What the renderer last laid out.
@@ -212,6 +214,7 @@ impl Default for UiState {
             alert_selected: 0,
             log_selected: 0,
             topo_scroll: 0,
+            topo_pairs: false,
             marks: BTreeSet::new(),
             geometry: Geometry::default(),
         }

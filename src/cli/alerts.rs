@@ -305,6 +305,8 @@ struct Hit {
     /// Seconds the conditions must keep holding before it fires (0: fires now).
     fires_after_s: u64,
     summary: String,
+    /// What to do, from the rule's description.
+    description: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -385,6 +387,7 @@ fn test(lib: &Library, args: TestArgs) -> color_eyre::Result<i32> {
                 condition: rule.condition_text(),
                 fires_after_s: rule.for_s,
                 summary: engine.summary(a, node),
+                description: engine.description(a, node),
             });
         }
     }
@@ -434,13 +437,15 @@ fn test_text(r: &TestReport) -> String {
         };
         let gpu = h.gpu.map(|g| format!(" GPU {g}")).unwrap_or_default();
         out.push_str(&format!(
-            "{} {} on {}{gpu}: {}\n    because {} (value {}); {when}\n",
+            "{} {} on {}{gpu}: {}\n    because {} (value {}); {when}\n    what to do: {}\n",
             h.severity,
             h.rule,
             crate::text::sanitize(&h.node),
             crate::text::sanitize(&h.summary),
             h.condition,
             h.value.map(format_value).unwrap_or_else(|| "?".into()),
+            // A description is a paragraph; templates may bring page text.
+            crate::text::sanitize_max(&h.description, 2000),
         ));
     }
     if !r.needs_history.is_empty() {

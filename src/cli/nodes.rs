@@ -76,6 +76,10 @@ pub fn run(flag: Option<&Path>, cmd: NodesCommand) -> color_eyre::Result<i32> {
      -> color_eyre::Result<i32> {
         let c = r.map_err(CliError::usage)?;
         output::println(&ok(&c))?;
+        // The stack's target files follow the node list.
+        if let Some(line) = super::stack::sync_targets(&c) {
+            output::println(&line)?;
+        }
         Ok(0)
     };
     match cmd {
@@ -229,6 +233,10 @@ fn onboard_nodes(
             .collect::<Vec<_>>()
             .join(", ")
     ))?;
+    // The stack's target files follow the node list.
+    if let Some(line) = super::stack::sync_targets(&written) {
+        output::println(&line)?;
+    }
     if !left_out.is_empty() {
         output::println(&format!(
             "not written (unreachable): {}; fix SSH and run again, or --include-unreachable",

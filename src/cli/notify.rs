@@ -23,6 +23,9 @@ pub enum NotifyCommand {
     Test {
         #[arg(value_enum)]
         channel: Channel,
+        /// The outcome as JSON on standard output (secrets left out).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -57,7 +60,7 @@ pub fn run(flag: Option<&Path>, cmd: NotifyCommand) -> color_eyre::Result<i32> {
             ))?;
             Ok(0)
         }
-        NotifyCommand::Test { channel } => test(&config, channel),
+        NotifyCommand::Test { channel, json } => test(&config, channel, json),
     }
 }
 
@@ -83,7 +86,77 @@ fn write_private(path: &Path, text: &str) -> color_eyre::Result<()> {
     Ok(())
 }
 
-fn test(config: &Config, channel: Channel) -> color_eyre::Result<i32> {
+/// The outcome of `notify test --json`: never a URL or a password.
+#[derive(Debug, serde::Serialize)]
+struct TestReport {
+    channel: &'static str,
+    sent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<crate::alerts::email::Sent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl TestReport {
+    fn new(channel: &'static str) -> Self {
+        Self {
+            channel,
+            sent: false,
+            http_status: None,
+            email: None,
+            error: None,
+        }
+    }
+}
+
+/// Prints the report (with `--json`) or `text`, or fails with the error.
+fn finish_test(report: TestReport, json: bool, text: &str) -> color_eyre::Result<i32> {
+    if json {
+        output::print(&(serde_json::to_string_pretty(&report)? + "\n"))?;
+    }
+    match report.error {
+        Some(e) => Err(CliError::unavailable(e).into()),
+        None => {
+            if !json {
+                output::print(text)?;
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn test_email(config: &Config, json: bool) -> color_eyre::Result<i32> {
+    use crate::alerts::email::{self, EmailError};
+    let Some(e) = config.notifications.email.as_ref().filter(|e| e.enabled) else {
+        return Err(CliError::usage("notifications.email is not enabled in the config").into());
+    };
+    let rt = super::runtime()?;
+    let mut report = TestReport::new("email");
+    let text = match rt.block_on(email::send_test(e, &config.cluster.name)) {
+        Ok(sent) => {
+            let text = format!(
+                "email: test message sent through {} ({}) to {}: {}\n",
+                sent.server,
+                sent.tls,
+                sent.to.join(", "),
+                sent.response
+            );
+            report.sent = true;
+            report.email = Some(sent);
+            text
+        }
+        Err(err @ EmailError::Config { .. }) => return Err(CliError::usage(err).into()),
+        Err(EmailError::Server(why)) => {
+            report.error = Some(why);
+            String::new()
+        }
+    };
+    finish_test(report, json, &text)
+}
+
+fn test(config: &Config, channel: Channel, json: bool) -> color_eyre::Result<i32> {
     let n = &config.notifications;
     let (name, url) = match channel {
         Channel::Slack => (
@@ -100,12 +173,7 @@ fn test(config: &Config, channel: Channel) -> color_eyre::Result<i32> {
                 .filter(|w| w.enabled)
                 .map(|w| w.url.clone()),
         ),
-        Channel::Email => {
-            return Err(CliError::usage(
-                "notify test email is not supported yet: render the config and use `amtool` or Alertmanager's own test",
-            )
-            .into());
-        }
+        Channel::Email => return test_email(config, json),
     };
     let Some(url) = url else {
         return Err(
@@ -123,28 +191,31 @@ fn test(config: &Config, channel: Channel) -> color_eyre::Result<i32> {
             .await
     });
     // The URL is a secret: errors name the channel, never the URL.
+    let mut report = TestReport::new(name);
     match result {
-        Ok(r) if r.status().is_success() => {
-            output::print(&format!(
-                "{name}: test message sent (HTTP {})\n",
-                r.status().as_u16()
-            ))?;
-            Ok(0)
+        Ok(r) => {
+            let status = r.status().as_u16();
+            report.http_status = Some(status);
+            if r.status().is_success() {
+                report.sent = true;
+            } else {
+                report.error = Some(format!("{name}: the endpoint answered HTTP {status}"));
+            }
         }
-        Ok(r) => Err(CliError::unavailable(format!(
-            "{name}: the endpoint answered HTTP {}",
-            r.status().as_u16()
-        ))
-        .into()),
         Err(e) => {
             let why = if e.is_timeout() {
-                "timed out".to_string()
+                "timed out"
             } else if e.is_connect() {
-                "cannot connect".to_string()
+                "cannot connect"
             } else {
-                "request failed".to_string()
+                "request failed"
             };
-            Err(CliError::unavailable(format!("{name}: {why}")).into())
+            report.error = Some(format!("{name}: {why}"));
         }
     }
+    let text = format!(
+        "{name}: test message sent (HTTP {})\n",
+        report.http_status.unwrap_or_default()
+    );
+    finish_test(report, json, &text)
 }

@@ -38,24 +38,31 @@ struct Report<'a> {
     cross_socket_pairs: Vec<(u32, u32)>,
 }
 
-/// Whether `text` is `nvidia-smi topo -m` or `nvlink --status` output.
+/// Whether `text` is `nvidia-smi topo -m`, `nvlink --status` or
+/// `nvlink -e` output (or a capture of them together).
 pub fn looks_like_capture(text: &str) -> bool {
-    let (topo, links) = crate::sources::topology::split_capture(text);
-    crate::sources::topology::parse_topo_matrix(topo).is_ok()
-        || crate::sources::topology::parse_nvlink_status(links.unwrap_or(text)).is_ok()
+    use crate::sources::topology as t;
+    let parts = t::split_capture(text);
+    t::parse_topo_matrix(parts.topo).is_ok()
+        || t::parse_nvlink_status(parts.status.unwrap_or(text)).is_ok()
+        || t::parse_nvlink_errors(parts.errors.unwrap_or(text)).is_ok()
 }
 
 /// Prints a capture read by `inspect`.
 pub fn print_capture(label: &str, text: &str, json: bool) -> color_eyre::Result<i32> {
-    let (topo, links) = crate::sources::topology::split_capture(text);
+    use crate::sources::topology as tp;
+    let parts = tp::split_capture(text);
     let mut t = cache::parse(text, "from a file", label);
-    // A bare `nvlink --status` has no matrix: not a problem here.
-    if links.is_none()
-        && t.matrix.is_none()
-        && let Ok(s) = crate::sources::topology::parse_nvlink_status(topo)
-    {
-        t.nvlink = Some(s);
-        t.problem = None;
+    // A bare `nvlink --status` or `nvlink -e` has no matrix: not a problem
+    // here.
+    if parts.status.is_none() && parts.errors.is_none() && t.matrix.is_none() {
+        if let Ok(s) = tp::parse_nvlink_status(parts.topo) {
+            t.nvlink = Some(s);
+            t.problem = None;
+        } else if let Ok(e) = tp::parse_nvlink_errors(parts.topo) {
+            t.nvlink_errors = Some(e);
+            t.problem = None;
+        }
     }
     show(label, &t, json)
 }
@@ -85,16 +92,15 @@ pub fn run(flag: Option<&Path>, args: TopologyArgs) -> color_eyre::Result<i32> {
 
 fn show(name: &str, topology: &NodeTopology, json: bool) -> color_eyre::Result<i32> {
     if let Some(p) = &topology.problem {
-        if topology.matrix.is_none() && topology.nvlink.is_none() {
+        if topology.matrix.is_none()
+            && topology.nvlink.is_none()
+            && topology.nvlink_errors.is_none()
+        {
             return Err(CliError::usage(format!("{name}: {p}")).into());
         }
         output::note(&format!("warning: {name}: {p}"));
     }
-    let links = topology
-        .nvlink
-        .as_ref()
-        .map(|s| s.reports())
-        .unwrap_or_default();
+    let links = topology.reports();
     let pairs = topology
         .matrix
         .as_ref()
@@ -167,10 +173,12 @@ fn plain(name: &str, t: &NodeTopology, links: &[GpuLinkReport], pairs: &[(u32, u
             for k in &m.links[i] {
                 s.push_str(&format!("{:<6}", k.code()));
             }
-            if let Some(c) = &d.cpu_affinity {
+            // A blank CPU affinity (some drivers print none) is a dash, and
+            // the NUMA node still shows.
+            if d.kind == crate::domain::topology::DeviceKind::Gpu {
                 s.push_str(&format!(
                     "{:<13}{}",
-                    crate::text::sanitize(c),
+                    crate::text::sanitize(d.cpu_affinity.as_deref().unwrap_or("-")),
                     crate::text::sanitize(d.numa_affinity.as_deref().unwrap_or("-"))
                 ));
             }
@@ -193,6 +201,23 @@ fn plain(name: &str, t: &NodeTopology, links: &[GpuLinkReport], pairs: &[(u32, u
             ));
         }
     }
+    let unsupported: Vec<(u32, &str)> = t
+        .nvlink
+        .iter()
+        .flat_map(|n| n.gpus.iter())
+        .filter(|g| g.links.is_empty())
+        .filter_map(|g| g.unsupported.as_deref().map(|u| (g.gpu, u)))
+        .collect();
+    if !unsupported.is_empty() {
+        s.push_str("\nNVLink per GPU\n");
+        for (gpu, why) in &unsupported {
+            s.push_str(&format!("GPU{gpu:<3} no NVLink: {why}\n"));
+        }
+    }
+    let links: Vec<&GpuLinkReport> = links
+        .iter()
+        .filter(|r| !unsupported.iter().any(|(g, _)| *g == r.gpu))
+        .collect();
     if !links.is_empty() {
         s.push_str("\nNVLink per GPU\n");
         for r in links {
@@ -209,6 +234,23 @@ fn plain(name: &str, t: &NodeTopology, links: &[GpuLinkReport], pairs: &[(u32, u
                 s.push_str(&format!(": {}", r.reasons.join(", ")));
             }
             s.push('\n');
+        }
+    }
+    if let Some(e) = &t.nvlink_errors {
+        let counted: usize = e.gpus.iter().map(|g| g.links.len()).sum();
+        if counted > 0 {
+            let troubled = e.troubled();
+            s.push_str(&format!(
+                "\nNVLink error counters (nvlink -e, {counted} links): {}\n",
+                if troubled.is_empty() {
+                    "all 0".to_string()
+                } else {
+                    format!("{} GPUs with errors", troubled.len())
+                }
+            ));
+            for (gpu, words) in troubled {
+                s.push_str(&format!("GPU{gpu:<3} {}\n", words.join("; ")));
+            }
         }
     }
     s

@@ -259,6 +259,48 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
             "write it like 10s or 1m",
         ));
     }
+    if parse_duration(&config.prometheus.scrape_interval).is_none_or(|d| d.as_secs() < 1) {
+        return Err(err(
+            "prometheus.scrape_interval".into(),
+            Some(("scrape_interval:", 1)),
+            format!(
+                "{:?} is not a scrape interval of at least 1s",
+                config.prometheus.scrape_interval
+            ),
+            "write it like 15s or 1m",
+        ));
+    }
+    for (field, key, value) in [
+        (
+            "prometheus.storage_path",
+            "storage_path:",
+            Some(&config.prometheus.storage_path),
+        ),
+        (
+            "alertmanager.storage_path",
+            "storage_path:",
+            Some(&config.alertmanager.storage_path),
+        ),
+        ("stack.dir", "dir:", config.stack.dir.as_ref()),
+    ] {
+        let Some(value) = value else { continue };
+        if !is_plain_absolute_dir(value) {
+            return Err(err(
+                field.into(),
+                Some((key, 1)),
+                format!("{value:?} is not an absolute folder"),
+                "give an absolute path of letters, digits, '.', '_', '-' and '/', e.g. /var/lib/aami/prometheus",
+            ));
+        }
+    }
+    if config.stack.shard_above == 0 {
+        return Err(err(
+            "stack.shard_above".into(),
+            Some(("shard_above:", 1)),
+            "must be at least 1".into(),
+            "the default is 500 nodes",
+        ));
+    }
     if config.tui.max_concurrent_scrapes == 0 {
         return Err(err(
             "tui.max_concurrent_scrapes".into(),
@@ -268,6 +310,18 @@ fn validate(config: &Config, text: &str, path: &Path) -> Result<(), ConfigError>
         ));
     }
     Ok(())
+}
+
+/// An absolute folder other than `/`, without `..`, of letters, digits,
+/// `.`, `_`, `-` and `/`: safe as a flag value and in a remote command
+/// (the installer checks the same before it uses one).
+fn is_plain_absolute_dir(value: &str) -> bool {
+    value.starts_with('/')
+        && value != "/"
+        && !value.split('/').any(|part| part == "..")
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'))
 }
 
 /// 1-based line of the `occurrence`-th line containing `needle`.

@@ -19,6 +19,7 @@ pub struct Config {
     pub install: Install,
     pub grafana: Grafana,
     pub tui: Tui,
+    pub stack: Stack,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,11 +175,38 @@ pub struct Slack {
 pub struct Email {
     pub enabled: bool,
     pub smtp_host: String,
+    /// 587 when not given; 465 means TLS from the first byte (SMTPS).
     pub smtp_port: Option<u16>,
     pub from: String,
     pub to: Vec<String>,
     pub username: Option<String>,
+    /// Only as `${ENV}`; never printed.
     pub password: Option<String>,
+    /// STARTTLS before anything else is said (default on); `false` sends in
+    /// clear, for a relay on the same host or a test listener. Ignored on
+    /// port 465, which is TLS throughout.
+    pub starttls: Option<bool>,
+    /// A CA certificate (PEM) to trust for the SMTP server, besides the
+    /// public roots.
+    pub ca_file: Option<String>,
+}
+
+impl Email {
+    pub const DEFAULT_PORT: u16 = 587;
+
+    pub fn port(&self) -> u16 {
+        self.smtp_port.unwrap_or(Self::DEFAULT_PORT)
+    }
+
+    /// TLS from the first byte: port 465, as Alertmanager does.
+    pub fn implicit_tls(&self) -> bool {
+        self.port() == 465
+    }
+
+    /// Whether the connection must be encrypted (STARTTLS or SMTPS).
+    pub fn require_tls(&self) -> bool {
+        self.implicit_tls() || self.starttls.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -194,6 +222,9 @@ pub struct Prometheus {
     pub retention: String,
     pub storage_path: String,
     pub port: u16,
+    /// How often the stack's Prometheus scrapes the exporters and
+    /// evaluates the rules (`stack render`, `stack install`).
+    pub scrape_interval: String,
     /// Query mode: read the fleet from this Prometheus / VictoriaMetrics.
     pub url: Option<String>,
     pub auth: Option<HttpAuth>,
@@ -205,17 +236,84 @@ impl Default for Prometheus {
             retention: "15d".into(),
             storage_path: "/var/lib/aami/prometheus".into(),
             port: 9090,
+            scrape_interval: "15s".into(),
             url: None,
             auth: None,
         }
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Alertmanager {
     pub url: Option<String>,
     pub auth: Option<HttpAuth>,
+    /// Where the stack's Alertmanager listens (`stack install`).
+    pub port: u16,
+    /// Its silences and notification log (`stack install`).
+    pub storage_path: String,
+}
+
+impl Default for Alertmanager {
+    fn default() -> Self {
+        Self {
+            url: None,
+            auth: None,
+            port: 9093,
+            storage_path: "/var/lib/aami/alertmanager".into(),
+        }
+    }
+}
+
+/// The monitoring stack (`aami-tui stack …`): where its configuration
+/// lives and how it is laid out past one server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Stack {
+    /// The host running Prometheus and Alertmanager: a configured node's
+    /// name or an ssh-config host, reached over SSH. Unset: this machine
+    /// (the control node).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The folder on that host holding the live configuration (what
+    /// `stack render` writes). Unset: `<install.prefix>/stack`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    /// Past this many nodes `stack render` lays the stack out as
+    /// `layout` says instead of one Prometheus.
+    pub shard_above: usize,
+    /// `federated` (shard Prometheus servers by hashmod and a global one
+    /// federating what the TUI and rules need) or `remote_write` (into
+    /// VictoriaMetrics at `victoria_metrics`).
+    pub layout: StackLayout,
+    /// Shard count when federated; unset: nodes / shard_above, rounded up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<usize>,
+    /// VictoriaMetrics' base URL for the remote-write layout (single node
+    /// `http://vm:8428`, or a cluster's vminsert
+    /// `http://vminsert:8480/insert/0/prometheus`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub victoria_metrics: Option<String>,
+}
+
+impl Default for Stack {
+    fn default() -> Self {
+        Self {
+            host: None,
+            dir: None,
+            shard_above: 500,
+            layout: StackLayout::Federated,
+            shards: None,
+            victoria_metrics: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StackLayout {
+    Federated,
+    RemoteWrite,
 }
 
 /// Authentication and TLS for an HTTP API.
@@ -357,6 +455,10 @@ pub struct Tui {
     pub max_concurrent_scrapes: usize,
     /// Largest exporter page accepted, in MiB.
     pub max_body_mib: u64,
+    /// Keep exporter connections open between refreshes. Unset decides by
+    /// fleet size (see `sources::http::keep_alive`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_alive: Option<bool>,
 }
 
 impl Default for Tui {
@@ -368,6 +470,7 @@ impl Default for Tui {
             host_refresh: None,
             max_concurrent_scrapes: 64,
             max_body_mib: 16,
+            keep_alive: None,
         }
     }
 }

@@ -45,12 +45,24 @@ prometheus:
   retention: 15d
   storage_path: /var/lib/aami/prometheus
   port: 9090
+  scrape_interval: 15s        # the stack's scrape and rule evaluation interval
 #  url: http://prometheus:9090   # query mode: read the fleet from Prometheus / VictoriaMetrics
 #  auth:
 #    bearer_token: ${PROM_TOKEN}
 
-alertmanager: {}
+alertmanager:
+  port: 9093                  # where `aami-tui stack install` runs it
+  storage_path: /var/lib/aami/alertmanager
 #  url: http://alertmanager:9093
+
+# The monitoring stack (`aami-tui stack render|install|status`).
+stack:
+  shard_above: 500            # past this many nodes: shard servers
+  layout: federated           # or remote_write (into victoria_metrics)
+#  host: monitor              # a node's name or ssh-config host; unset: this machine
+#  dir: /opt/aami/stack       # its live configuration; default <install.prefix>/stack
+#  shards: 4                  # default: nodes / shard_above, rounded up
+#  victoria_metrics: http://vm:8428
 
 ssh:
   max_parallel: 100

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::alert::{self, LocalAlert};
 use super::gpu::GpuSample;
-use super::history::Ring;
+use super::history::PercentRing;
 use super::host::HostSample;
 use super::rules::RuleEngine;
 
@@ -76,16 +76,16 @@ pub struct GpuSeries {
 
 /// Per-GPU history rings: the metrics the screen draws over time (the node
 /// view's utilisation sparkline). At 1,024 nodes × 8 GPUs every ring kept
-/// costs 14 MiB for 15 minutes at 2 s, so only what is shown is kept.
+/// costs 3.5 MiB for 15 minutes at 2 s, so only what is shown is kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GpuHistory {
-    pub util: Ring,
+    pub util: PercentRing,
 }
 
 impl GpuHistory {
     fn new(capacity: usize) -> Self {
         Self {
-            util: Ring::new(capacity),
+            util: PercentRing::new(capacity),
         }
     }
 
@@ -118,6 +118,9 @@ pub struct NodeState {
     /// (GPU, how much) for NVLink error counters that grew in the last
     /// refresh.
     pub nvlink_error_moves: Vec<(u32, f64)>,
+    /// The per-link counters (dcgm-exporter's `_L#` fields) that grew in
+    /// the last refresh, by GPU then link.
+    pub nvlink_link_moves: Vec<super::gpu::LinkMove>,
 }
 
 /// One Xid seen on one GPU.
@@ -147,6 +150,7 @@ impl NodeState {
             xid_history: Vec::new(),
             link_problems: Vec::new(),
             nvlink_error_moves: Vec::new(),
+            nvlink_link_moves: Vec::new(),
         }
     }
 
@@ -311,6 +315,19 @@ impl Fleet {
                             .find(|p| p.index == g.index)?
                             .nvlink_errors?;
                         (now_v > before).then_some((g.index, now_v - before))
+                    })
+                    .collect();
+                node.nvlink_link_moves = gpus
+                    .iter()
+                    .filter(|g| !g.nvlink_links.is_empty())
+                    .flat_map(|g| {
+                        let before = node
+                            .gpus
+                            .iter()
+                            .find(|p| p.index == g.index)
+                            .map(|p| p.nvlink_links.as_slice())
+                            .unwrap_or_default();
+                        super::gpu::link_moves(g.index, before, &g.nvlink_links)
                     })
                     .collect();
                 node.gpus = gpus;
@@ -599,5 +616,51 @@ mod tests {
             f.nodes[0].nvlink_error_moves.is_empty(),
             "still counts, no move"
         );
+    }
+
+    #[test]
+    fn per_link_counters_that_moved_are_noted_link_by_link() {
+        use crate::domain::gpu::{LinkCounter, LinkMove, NvLinkCounters};
+        let mut f = Fleet::new("c", vec![spec("n")], 4);
+        let page = |flit7: f64, replay9: f64| {
+            let mut g = gpu(3, 10.0, 40.0);
+            g.nvlink_links = (0..18)
+                .map(|link| NvLinkCounters {
+                    link,
+                    crc_flit: Some(if link == 7 { flit7 } else { 0.0 }),
+                    replay: Some(if link == 9 { replay9 } else { 0.0 }),
+                    ..NvLinkCounters::default()
+                })
+                .collect();
+            vec![ScrapeOutcome {
+                node: 0,
+                gpus: Ok(vec![g]),
+                host: None,
+            }]
+        };
+        let t0 = Instant::now();
+        f.apply_refresh(page(5.0, 0.0), t0, Duration::ZERO);
+        assert!(f.nodes[0].nvlink_link_moves.is_empty());
+        f.apply_refresh(page(17.0, 1.0), t0 + Duration::from_secs(2), Duration::ZERO);
+        assert_eq!(
+            f.nodes[0].nvlink_link_moves,
+            [
+                LinkMove {
+                    gpu: 3,
+                    link: 7,
+                    counter: LinkCounter::CrcFlit,
+                    by: 12.0
+                },
+                LinkMove {
+                    gpu: 3,
+                    link: 9,
+                    counter: LinkCounter::Replay,
+                    by: 1.0
+                },
+            ]
+        );
+        // A reset (the counter went down) is not a move.
+        f.apply_refresh(page(0.0, 1.0), t0 + Duration::from_secs(4), Duration::ZERO);
+        assert!(f.nodes[0].nvlink_link_moves.is_empty());
     }
 }

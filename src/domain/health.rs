@@ -104,6 +104,12 @@ pub fn gpu_health(g: &GpuSample) -> Health {
     } else if g.ecc_sbe.is_some_and(|v| v > 0.0) {
         r.push((5, "single-bit ECC errors".into()));
     }
+    if let Some(a) = g.recovery_needed() {
+        r.push((
+            40,
+            format!("driver: {}", crate::domain::gpu::recovery_action_word(a)),
+        ));
+    }
     if g.row_remap_failed == Some(true) {
         r.push((40, "row remapping failed".into()));
     } else if let Some(rows) = g.remapped_rows_uncorrectable.filter(|v| *v > 0.0) {
@@ -170,10 +176,16 @@ pub fn node_health(n: &NodeState) -> Health {
             super::topology::LinkHealth::Critical => 40,
             _ => 15,
         };
-        reasons.push((
-            penalty,
-            format!("GPU {}: NVLink {}/{} active", r.gpu, r.active, r.expected),
-        ));
+        // Links down say how many; links all up but erroring say where.
+        let what = if r.active < r.expected {
+            format!("NVLink {}/{} active", r.active, r.expected)
+        } else {
+            r.reasons
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "NVLink trouble".into())
+        };
+        reasons.push((penalty, format!("GPU {}: {what}", r.gpu)));
     }
     Health::from_penalties(reasons)
 }
@@ -253,5 +265,55 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(gpu_health(&app_error).band, Band::Healthy);
+    }
+
+    #[test]
+    fn link_trouble_costs_health_with_its_reason() {
+        use crate::domain::topology::{GpuLinkReport, LinkHealth};
+        let mut f = Fleet::new("c", vec![NodeSpec::default()], 4);
+        f.apply_refresh(
+            vec![ScrapeOutcome {
+                node: 0,
+                gpus: Ok(vec![GpuSample::default()]),
+                host: None,
+            }],
+            Instant::now(),
+            Duration::ZERO,
+        );
+        let report = |gpu, active, health, reason: &str| GpuLinkReport {
+            gpu,
+            active,
+            expected: 18,
+            health,
+            reasons: vec![reason.to_string()],
+        };
+        f.set_link_problems(
+            0,
+            vec![
+                report(3, 16, LinkHealth::Degraded, "2 of 18 NVLinks inactive"),
+                report(
+                    5,
+                    18,
+                    LinkHealth::Degraded,
+                    "errors since boot (nvlink -e): link 4: 3 recovery",
+                ),
+            ],
+        );
+        let h = node_health(&f.nodes[0]);
+        assert_eq!(h.score, 70);
+        assert_eq!(
+            h.explain(),
+            "−15 GPU 3: NVLink 16/18 active, −15 GPU 5: errors since boot (nvlink -e): link 4: 3 recovery"
+        );
+        f.set_link_problems(
+            0,
+            vec![report(
+                1,
+                2,
+                LinkHealth::Critical,
+                "16 of 18 NVLinks inactive",
+            )],
+        );
+        assert_eq!(node_health(&f.nodes[0]).score, 60);
     }
 }

@@ -17,6 +17,6 @@ pub mod topology;
 pub use alert::LocalAlert;
 pub use fleet::{Fleet, NodeId, NodeSpec, NodeState, NodeStatus, ScrapeOutcome};
 pub use gpu::{GpuSample, MigInstance, Workload};
-pub use history::Ring;
+pub use history::PercentRing;
 pub use host::HostSample;
 pub use severity::Severity;

@@ -9,6 +9,8 @@
 //! the previous version back, restarts it and says why.
 
 pub mod component;
+pub mod runner;
+pub mod stack;
 pub mod unit;
 
 use std::time::{Duration, Instant};

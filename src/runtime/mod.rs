@@ -168,6 +168,10 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
     let mut dirty = true;
     let outcome = loop {
         app.apply(Action::Tick(std::time::Instant::now()));
+        app.wall_clock = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs() as i64);
         if dirty {
             let mut geometry = app.ui.geometry;
             if let Err(e) = term.draw(|f| geometry = ui::render(&app, &theme, f)) {

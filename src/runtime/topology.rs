@@ -4,36 +4,48 @@
 use std::path::{Path, PathBuf};
 
 use crate::domain::topology::NodeTopology;
-use crate::sources::topology::{parse_nvlink_status, parse_topo_matrix, split_capture};
+use crate::sources::topology::{
+    TopologyError, parse_nvlink_errors, parse_nvlink_status, parse_topo_matrix, split_capture,
+};
 
-/// What the SSH job runs: both outputs, split by the separator line.
-pub const COMMAND: &str =
-    "nvidia-smi topo -m 2>&1; echo '==== nvlink'; nvidia-smi nvlink --status 2>&1";
+/// What the SSH job runs, a fixed text: the three outputs, split by the
+/// separator lines.
+pub const COMMAND: &str = "nvidia-smi topo -m 2>&1; echo '==== nvlink'; nvidia-smi nvlink --status 2>&1; echo '==== nvlink errors'; nvidia-smi nvlink -e 2>&1";
 
 /// Parses a capture; what does not parse is said, not hidden.
 pub fn parse(text: &str, captured: &str, source: &str) -> NodeTopology {
-    let (topo, nvlink) = split_capture(text);
+    let parts = split_capture(text);
     let mut problems = Vec::new();
-    let matrix = match parse_topo_matrix(topo) {
+    let matrix = match parse_topo_matrix(parts.topo) {
         Ok(m) => Some(m),
         Err(e) => {
             problems.push(format!("topo -m: {e}"));
             None
         }
     };
-    let nvlink = match nvlink.map(parse_nvlink_status) {
+    let nvlink = match parts.status.map(parse_nvlink_status) {
         Some(Ok(s)) => Some(s),
         // No NVLink on PCIe-only boxes: not a problem.
-        Some(Err(crate::sources::topology::TopologyError::NoNvLink)) | None => None,
+        Some(Err(TopologyError::NoNvLink)) | None => None,
         Some(Err(e)) => {
             problems.push(format!("nvlink --status: {e}"));
+            None
+        }
+    };
+    let nvlink_errors = match parts.errors.map(parse_nvlink_errors) {
+        Some(Ok(s)) => Some(s),
+        Some(Err(TopologyError::NoNvLinkErrors)) | None => None,
+        Some(Err(e)) => {
+            problems.push(format!("nvlink -e: {e}"));
             None
         }
     };
     NodeTopology {
         matrix,
         nvlink,
+        nvlink_errors,
         captured: captured.to_string(),
+        captured_unix: crate::domain::topology::parse_utc_stamp(captured),
         source: source.to_string(),
         problem: (!problems.is_empty()).then(|| problems.join("; ")),
     }
@@ -70,29 +82,13 @@ pub fn read_cache(path: &Path) -> Option<(String, String)> {
     Some((captured, rest.to_string()))
 }
 
-/// Now, as UTC `YYYY-MM-DD HH:MM:SS` (for the pane's "captured" line).
+/// Now, as UTC `YYYY-MM-DD HH:MM:SS UTC` (for the pane's "captured" line).
 pub fn now_text() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::domain::topology::format_utc_stamp(secs)
 }
 
 #[cfg(test)]
@@ -125,5 +121,12 @@ mod tests {
         let t = now_text();
         assert_eq!(t.len(), 23, "{t}");
         assert!(t.starts_with("20") && t.ends_with(" UTC"), "{t}");
+        // And reads back as the time it was written.
+        let back = crate::domain::topology::parse_utc_stamp(&t).expect("a stamp");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        assert!((now - back).abs() <= 2, "{t} {back} {now}");
     }
 }

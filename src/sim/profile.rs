@@ -12,6 +12,9 @@ pub enum GpuKind {
     T4,
     /// A100 with MIG 1g.5gb instances (cloud-native docs sample, old label set).
     A100Mig,
+    /// 8×A100 SXM4 HGX, NVLink NV12, no MIG: the H100 capture's label set
+    /// with the model and UUIDs of the gpud `nvlink --status` A100 capture.
+    A100,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -131,8 +134,41 @@ pub const A100_MIG: Profile = Profile {
     mig_profile: Some("1g.5gb"),
 };
 
+/// 8×A100-SXM4-80GB (DERIVED): the label names of the H100 capture; model
+/// name and UUIDs from the gpud A100 `nvlink --status` capture
+/// (tests/fixtures/nvidia_smi); driver and bus ids unknown (left out);
+/// memory, power and clocks from the A100 SXM4 80GB specification.
+pub const A100: Profile = Profile {
+    kind: GpuKind::A100,
+    model_label: Some("NVIDIA A100-SXM4-80GB"),
+    label: "a100",
+    default_gpus: 8,
+    driver: None,
+    uuids: &[
+        "GPU-5269b708-678a-b1a8-60f0-c90406537486",
+        "GPU-a7605225-d684-1f65-4ad4-ee2ab39338b4",
+        "GPU-483e6bb6-bb11-8916-e22f-d1d69abbafaa",
+        "GPU-6e4fbadc-10d9-a63a-8988-9a0d320ff1a0",
+        "GPU-82ef2c67-965f-a411-1413-f5e1d756bcdb",
+        "GPU-375df896-019b-a009-42e5-ce9ed21bd8cc",
+        "GPU-68d0f80e-e2f6-7717-ce0c-ea5f17b6a180",
+        "GPU-754035b4-4708-efcd-b261-623aea38bcad",
+    ],
+    bus_ids: None,
+    fb_total_mib: 81920.0,
+    fb_reserved_mib: 567.0,
+    power_idle_w: 60.0,
+    power_limit_w: 400.0,
+    sm_clock_max: 1410.0,
+    sm_clock_idle: 210.0,
+    mem_clock: 1593.0,
+    with_help: true,
+    mig_profile: None,
+};
+
 /// The kind of demo node `i`: mostly H100 HGX, with one of each other kind
-/// early so a small demo shows them all.
+/// early so a small demo shows them all (the 8×A100 first at 13, so the
+/// default 16-node demo has it).
 pub fn kind_of(i: usize) -> &'static Profile {
     match i {
         2 => &A100_MIG,
@@ -140,6 +176,7 @@ pub fn kind_of(i: usize) -> &'static Profile {
         4 => &T4,
         _ if i % 16 == 7 => &L4,
         _ if i % 16 == 11 => &T4,
+        _ if i % 16 == 13 => &A100,
         _ => &H100,
     }
 }

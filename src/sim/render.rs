@@ -117,7 +117,7 @@ fn value(f: &str, p: &Profile, st: &GpuState) -> Option<String> {
         "DCGM_FI_DEV_FB_USED" => format!("{}", st.mem_used),
         "DCGM_FI_DEV_FB_RESERVED" => format!("{}", p.fb_reserved_mib),
         "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL" => {
-            if p.kind == profile::GpuKind::H100 {
+            if matches!(p.kind, profile::GpuKind::H100 | profile::GpuKind::A100) {
                 format!("{}", (st.util * 1.0e7).round())
             } else {
                 "0".into()
@@ -139,6 +139,69 @@ fn value(f: &str, p: &Profile, st: &GpuState) -> Option<String> {
         "DCGM_FI_DEV_ECC_DBE_VOL_TOTAL" => format!("{}", st.ecc_dbe),
         _ => return None,
     })
+}
+
+/// Whether this node's exporter is configured for DCGM's per-link NVLink
+/// fields: one H100 node in 64 (the first is node 9, whose GPU 3 also has
+/// two NVLinks down).
+pub fn per_link_node(page: &NodePage) -> bool {
+    page.profile.kind == profile::GpuKind::H100 && page.node % 64 == 9 && page.gpus > 3
+}
+
+/// The per-link families (classic names, as dcgm-exporter prints DCGM's
+/// `_L0`…`_L17` fields), each with the link it is for.
+const PER_LINK: [(&str, &str, &str); 5] = [
+    (
+        "CRC_FLIT_ERROR_COUNT",
+        "counter",
+        "NVLink flow-control CRC errors on link",
+    ),
+    (
+        "CRC_DATA_ERROR_COUNT",
+        "counter",
+        "NVLink data CRC errors on link",
+    ),
+    ("REPLAY_ERROR_COUNT", "counter", "NVLink replays on link"),
+    (
+        "RECOVERY_ERROR_COUNT",
+        "counter",
+        "NVLink recoveries on link",
+    ),
+    (
+        "BANDWIDTH",
+        "counter",
+        "NVLink bytes (header and payload) on link",
+    ),
+];
+
+/// Per-link counters: all zero but GPU 3's link 7 (CRC flit errors from a
+/// minute in, one every 2 s) and link 9 (a replay every 40 s); the
+/// bandwidth is the GPU's total spread over its 18 links.
+fn per_link_lines(page: &NodePage, states: &[(String, GpuState)], out: &mut String) {
+    let t = page.t;
+    let after = |every: f64| {
+        if t < 60.0 {
+            0.0
+        } else {
+            ((t - 60.0) / every).floor()
+        }
+    };
+    for (suffix, kind, help) in PER_LINK {
+        for link in 0..18u32 {
+            let name = format!("DCGM_FI_DEV_NVLINK_{suffix}_L{link}");
+            writeln!(out, "# HELP {name} {help} {link}.").ok();
+            writeln!(out, "# TYPE {name} {kind}").ok();
+            for (gpu, (l, st)) in states.iter().enumerate() {
+                let v = match (suffix, gpu, link) {
+                    ("CRC_FLIT_ERROR_COUNT", 3, 7) => after(2.0),
+                    ("REPLAY_ERROR_COUNT", 3, 9) => after(40.0),
+                    ("BANDWIDTH", _, _) => (st.util * 1.0e7 / 18.0).round(),
+                    _ => 0.0,
+                };
+                writeln!(out, "{name}{{{l}}} {v}").ok();
+            }
+        }
+    }
 }
 
 /// MIG instance series of the A100 capture.
@@ -171,6 +234,9 @@ pub fn dcgm_page(page: &NodePage) -> String {
                 writeln!(out, "{}{{{}}} {}", fam.name, l, v).ok();
             }
         }
+    }
+    if per_link_node(page) {
+        per_link_lines(page, &states, &mut out);
     }
     if let Some(mig) = p.mig_profile {
         out.push('\n');
@@ -207,7 +273,7 @@ pub fn node_page_collecting(page: &NodePage, collectors: &[&str]) -> Option<Stri
 /// The families the simulator writes with changing values.
 fn node_families(page: &NodePage) -> String {
     let cpus = match page.profile.kind {
-        profile::GpuKind::H100 => 32,
+        profile::GpuKind::H100 | profile::GpuKind::A100 => 32,
         _ => 8,
     };
     let n = page.node as u64;

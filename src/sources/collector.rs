@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::detect::{self, InspectError};
 use super::http::{self, ScrapeError, ScrapeLimits};
-use super::{dcgm, exposition, exposition_parse, node_exporter};
+use super::{dcgm, exposition, node_exporter};
 use crate::config::{Config, Dialect};
 use crate::domain::{GpuSample, HostSample, NodeId, ScrapeOutcome};
 
@@ -63,10 +63,26 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// A collector that keeps connections alive when the fleet is small
+    /// ([`http::keep_alive`]).
     pub fn new(targets: Vec<Target>, limits: ScrapeLimits, concurrency: usize) -> Self {
+        Self::with_keep_alive(targets, limits, concurrency, None)
+    }
+
+    /// `keep_alive`: `tui.keep_alive`; unset decides by endpoint count.
+    pub fn with_keep_alive(
+        targets: Vec<Target>,
+        limits: ScrapeLimits,
+        concurrency: usize,
+        keep_alive: Option<bool>,
+    ) -> Self {
         let hosts = targets.iter().map(|_| Mutex::default()).collect();
+        let endpoints = targets
+            .iter()
+            .map(|t| usize::from(t.gpu_url.is_some()) + usize::from(t.host_url.is_some()))
+            .sum();
         Self {
-            client: http::client(),
+            client: http::client_keeping(http::keep_alive(endpoints, keep_alive)),
             targets: Arc::new(targets),
             limits,
             concurrency: concurrency.max(1),
@@ -91,8 +107,13 @@ impl Collector {
             timeout: config.refresh_interval().mul_f64(0.8),
             max_body_bytes: (config.tui.max_body_mib as usize) << 20,
         };
-        Self::new(targets, limits, config.tui.max_concurrent_scrapes)
-            .with_host_every(config.host_refresh_every())
+        Self::with_keep_alive(
+            targets,
+            limits,
+            config.tui.max_concurrent_scrapes,
+            config.tui.keep_alive,
+        )
+        .with_host_every(config.host_refresh_every())
     }
 
     pub fn targets(&self) -> &[Target] {
@@ -401,10 +422,7 @@ async fn scrape_host(
     url: &str,
     limits: ScrapeLimits,
 ) -> Result<HostSample, ScrapeError> {
-    let text = http::fetch_lines(client, url, limits, |l| {
-        exposition_parse::sample_name(l).is_some_and(node_exporter::wanted)
-    })
-    .await?;
+    let text = http::fetch_lines(client, url, limits, node_exporter::wanted).await?;
     node_exporter::parse(&text)
         .ok_or_else(|| ScrapeError::NotMetrics("no node_exporter metrics".into()))
 }

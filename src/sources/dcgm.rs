@@ -1,10 +1,17 @@
 //! NVIDIA dcgm-exporter pages, in both metric namings seen in the field:
 //! the classic one and the DCGM 4.7 / exporter 4.9 one (GPU_UTIL_RATIO 0–1,
 //! GPU_TEMP_CELSIUS, BOARD_POWER_WATTS, XID_ERROR, …).
+//!
+//! The per-link NVLink fields (`_L0`…`_L17`), when the exporter is
+//! configured for them, are read per GPU per link, also in both namings:
+//! `NVLINK_CRC_FLIT_ERROR_COUNT_L3` / `NVLINK_CRC_FLIT_ERROR_L3_TOTAL`, and
+//! `NVLINK_BANDWIDTH_L3` / `NVLINK_THROUGHPUT_L3` (field names from DCGM's
+//! `dcgm_fields`).
 
 use super::dialect::{Dialect, FieldTable};
 use super::exposition::{self, MetricSample};
 use super::gpu_table::GpuTable;
+use crate::domain::gpu::{LinkCounter, NvLinkCounters};
 use crate::domain::{GpuSample, MigInstance, Workload};
 
 /// Which field a DCGM metric fills, and how to scale it.
@@ -35,6 +42,7 @@ enum Field {
     NvlinkBandwidth,
     NvlinkErrors,
     Xid,
+    RecoveryAction,
 }
 
 /// Every family read, in both namings.
@@ -87,6 +95,10 @@ const FIELDS: FieldTable<Field> = FieldTable(&[
     ("DCGM_FI_DEV_PCIE_REPLAY_TOTAL", Field::PcieReplay),
     ("DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", Field::NvlinkBandwidth),
     (
+        "DCGM_FI_DEV_NVLINK_THROUGHPUT_TOTAL",
+        Field::NvlinkBandwidth,
+    ),
+    (
         "DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL",
         Field::NvlinkErrors,
     ),
@@ -117,6 +129,10 @@ const FIELDS: FieldTable<Field> = FieldTable(&[
     ),
     ("DCGM_FI_DEV_XID_ERRORS", Field::Xid),
     ("DCGM_FI_DEV_XID_ERROR", Field::Xid),
+    // Field 1523, not in the default counters: a site adds it to its CSV.
+    // DCGM 4.7 dropped the GET_ (NVIDIA/DCGM dcgm_fields.py aliases).
+    ("DCGM_FI_DEV_GET_GPU_RECOVERY_ACTION", Field::RecoveryAction),
+    ("DCGM_FI_DEV_GPU_RECOVERY_ACTION", Field::RecoveryAction),
 ]);
 
 /// Labels that name the host a series is from.
@@ -129,7 +145,64 @@ super::dialect::exposition_dialect!(DcgmExporter, Dialect::Dcgm);
 
 /// Whether a metric family is one this parser reads.
 pub fn wanted(name: &str) -> bool {
-    FIELDS.field_of(name).is_some()
+    FIELDS.field_of(name).is_some() || per_link(name).is_some()
+}
+
+/// What a per-link NVLink family fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkField {
+    Error(LinkCounter),
+    Bandwidth,
+}
+
+/// Links a GPU can have in DCGM's per-link fields (`_L0`…`_L17`), with
+/// room for later parts.
+const MAX_LINKS: u32 = 64;
+
+/// The per-link families as PromQL name regexes (one alternative each),
+/// for query mode: [`per_link`] reads exactly what these match.
+pub const PER_LINK_PATTERNS: [&str; 10] = [
+    "DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_L[0-9]+",
+    "DCGM_FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_L[0-9]+",
+    "DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_L[0-9]+",
+    "DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_L[0-9]+",
+    "DCGM_FI_DEV_NVLINK_BANDWIDTH_L[0-9]+",
+    "DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_L[0-9]+_TOTAL",
+    "DCGM_FI_DEV_NVLINK_CRC_DATA_ERROR_L[0-9]+_TOTAL",
+    "DCGM_FI_DEV_NVLINK_REPLAY_ERROR_L[0-9]+_TOTAL",
+    "DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_L[0-9]+_TOTAL",
+    "DCGM_FI_DEV_NVLINK_THROUGHPUT_L[0-9]+",
+];
+
+/// A per-link NVLink family and its link: the classic
+/// `DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_L7` and `..._BANDWIDTH_L7`, or
+/// the DCGM 4.7 `DCGM_FI_DEV_NVLINK_REPLAY_ERROR_L7_TOTAL` and
+/// `..._THROUGHPUT_L7`. Totals (`..._TOTAL` without a link) are not.
+pub fn per_link(name: &str) -> Option<(LinkField, u32)> {
+    let rest = name.strip_prefix("DCGM_FI_DEV_NVLINK_")?;
+    const KINDS: [(&str, LinkField); 6] = [
+        ("CRC_FLIT_ERROR", LinkField::Error(LinkCounter::CrcFlit)),
+        ("CRC_DATA_ERROR", LinkField::Error(LinkCounter::CrcData)),
+        ("REPLAY_ERROR", LinkField::Error(LinkCounter::Replay)),
+        ("RECOVERY_ERROR", LinkField::Error(LinkCounter::Recovery)),
+        ("BANDWIDTH", LinkField::Bandwidth),
+        ("THROUGHPUT", LinkField::Bandwidth),
+    ];
+    let (field, tail) = KINDS
+        .iter()
+        .find_map(|(p, f)| rest.strip_prefix(p).map(|t| (*f, t)))?;
+    let digits = match field {
+        LinkField::Error(_) => tail.strip_prefix("_COUNT_L").or_else(|| {
+            tail.strip_prefix("_L")
+                .and_then(|t| t.strip_suffix("_TOTAL"))
+        })?,
+        LinkField::Bandwidth => tail.strip_prefix("_L")?,
+    };
+    if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let link: u32 = digits.parse().ok()?;
+    (link < MAX_LINKS).then_some((field, link))
 }
 
 /// Whether a page looks like dcgm-exporter's: a well-formed `DCGM_FI_`
@@ -180,21 +253,54 @@ struct Partial {
     fb_reserved: Option<f64>,
     retired: Option<f64>,
     nvlink_err: Option<f64>,
+    links: Vec<NvLinkCounters>,
 }
 
 /// Builds GPUs from already-parsed samples (one host's, in any order).
 pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
     let mut table: GpuTable<u32, Partial> = GpuTable::default();
     for s in samples {
-        let Some(field) = FIELDS.field_of(&s.name) else {
-            continue;
+        let field = FIELDS.field_of(&s.name);
+        let link = match field {
+            Some(_) => None,
+            None => per_link(&s.name),
         };
+        if field.is_none() && link.is_none() {
+            continue;
+        }
         let Some(index) = s.label("gpu").and_then(|g| g.parse::<u32>().ok()) else {
             continue;
         };
         if !s.value.is_finite() {
             continue;
         }
+        if let Some((what, link)) = link {
+            // Per-link fields are whole-GPU fields; MIG series do not carry them.
+            if s.label("GPU_I_ID").is_some() {
+                continue;
+            }
+            let p = table.entry(index);
+            fill_identity(&mut p.gpu, index, s);
+            let at = match p.links.iter().position(|l| l.link == link) {
+                Some(at) => at,
+                None => {
+                    p.links.push(NvLinkCounters {
+                        link,
+                        ..NvLinkCounters::default()
+                    });
+                    p.links.len() - 1
+                }
+            };
+            let l = &mut p.links[at];
+            match what {
+                LinkField::Error(c) => *l.slot(c) = Some(s.value),
+                LinkField::Bandwidth => l.bandwidth = Some(s.value),
+            }
+            continue;
+        }
+        let Some(field) = field else {
+            continue;
+        };
         if let Some(instance) = s.label("GPU_I_ID") {
             let (p, m) = table.mig(
                 index,
@@ -247,6 +353,7 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             Field::NvlinkBandwidth => g.nvlink_bandwidth = Some(v),
             Field::NvlinkErrors => p.nvlink_err = Some(p.nvlink_err.unwrap_or(0.0) + v),
             Field::Xid => g.last_xid = Some(v as u32),
+            Field::RecoveryAction => g.recovery_action = (v >= 0.0).then_some(v as u32),
         }
     }
     table.finish(|p, _| {
@@ -256,7 +363,19 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             Some(used + p.fb_free? + p.fb_reserved.unwrap_or(0.0))
         });
         g.retired_pages = p.retired;
-        g.nvlink_errors = p.nvlink_err;
+        let mut links = p.links;
+        links.sort_by_key(|l| l.link);
+        // Without the exporter's totals, the links' counters add up to them.
+        g.nvlink_errors = p.nvlink_err.or_else(|| {
+            links
+                .iter()
+                .filter_map(NvLinkCounters::errors)
+                .fold(None, |acc, v| Some(acc.unwrap_or(0.0) + v))
+        });
+        if g.nvlink_bandwidth.is_none() && links.iter().any(|l| l.bandwidth.is_some()) {
+            g.nvlink_bandwidth = Some(links.iter().filter_map(|l| l.bandwidth).sum());
+        }
+        g.nvlink_links = links;
         g
     })
 }

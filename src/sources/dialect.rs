@@ -174,12 +174,14 @@ mod tests {
             "DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_TOTAL",
             "DCGM_FI_DEV_SLOWDOWN_TEMP",
             "DCGM_FI_DEV_FB_TOTAL",
+            "DCGM_FI_DEV_GET_GPU_RECOVERY_ACTION",
+            "DCGM_FI_DEV_GPU_RECOVERY_ACTION",
         ] {
             assert!(all.contains(&f), "{f}");
         }
         assert_eq!(
             Dialect::Dcgm.exposition().map(|d| d.families().len()),
-            Some(51)
+            Some(54)
         );
     }
 

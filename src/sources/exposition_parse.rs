@@ -168,7 +168,12 @@ fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
 /// to decide whether the rest of the line is worth parsing. `None` for
 /// comments, blank lines and lines that do not start with a name.
 pub fn sample_name(line: &str) -> Option<&str> {
-    let bytes = line.as_bytes();
+    sample_name_of(line.as_bytes())
+}
+
+/// [`sample_name`] of a line not yet decoded: a name is ASCII, so only its
+/// own bytes need to be valid.
+pub fn sample_name_of(bytes: &[u8]) -> Option<&str> {
     let start = skip_ws(bytes, 0);
     if start >= bytes.len() || !is_name_start(bytes[start]) {
         return None;
@@ -177,7 +182,7 @@ pub fn sample_name(line: &str) -> Option<&str> {
     while end < bytes.len() && is_name_char(bytes[end]) {
         end += 1;
     }
-    Some(&line[start..end])
+    std::str::from_utf8(&bytes[start..end]).ok()
 }
 
 /// A sample line cut into its metric name and what follows its labels

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::exposition_parse;
+
 /// Per-scrape limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScrapeLimits {
@@ -43,41 +45,77 @@ pub enum ScrapeError {
     Other(String),
 }
 
+/// Past this many exporter endpoints, connections are not kept open
+/// between refreshes. Each idle keep-alive connection holds about 30 KiB in
+/// the HTTP client (its read and write buffers and dispatch channel: 31 MiB
+/// at 1,024 endpoints, measured with heaptrack), while a new connection to
+/// an exporter on the LAN costs one round trip and a few syscalls. Only
+/// `max_concurrent_scrapes` connections then exist at once.
+pub const KEEP_ALIVE_MAX_ENDPOINTS: usize = 256;
+
+/// Whether to keep connections alive for `endpoints` exporter URLs:
+/// `setting` (`tui.keep_alive`) when set, else by fleet size.
+pub fn keep_alive(endpoints: usize, setting: Option<bool>) -> bool {
+    setting.unwrap_or(endpoints <= KEEP_ALIVE_MAX_ENDPOINTS)
+}
+
 /// Builds the shared HTTP client: keep-alive pool reused across refreshes,
 /// gzip accepted.
 pub fn client() -> reqwest::Client {
+    client_keeping(true)
+}
+
+/// The HTTP client, keeping idle connections for reuse or not.
+pub fn client_keeping(keep_alive: bool) -> reqwest::Client {
+    let idle_per_host = if keep_alive { 2 } else { 0 };
     reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(2)
+        .pool_max_idle_per_host(idle_per_host)
         .tcp_nodelay(true)
         .user_agent(concat!("aami-tui/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
-/// Fetches `url` as text within `limits`.
+/// Fetches `url` as text within `limits`. The body is kept as it arrives
+/// and checked to be UTF-8 once at the end (one pass, not one per line).
 pub async fn fetch_text(
     client: &reqwest::Client,
     url: &str,
     limits: ScrapeLimits,
 ) -> Result<String, ScrapeError> {
-    fetch_lines(client, url, limits, |_| true).await
+    fetch_into(client, url, limits, WholeBody::default()).await
 }
 
-/// Fetches `url` within `limits`, keeping only the lines `keep` accepts
-/// (each without its newline; kept lines end with `\n`). The body is
-/// read as it arrives and never held whole, so a 400 KB node_exporter page
-/// costs the few KB of its wanted families. Only kept lines are checked to
-/// be UTF-8.
+/// Fetches `url` within `limits`, keeping only the sample lines whose
+/// metric name `keep_name` accepts (each ending with `\n`; comments are
+/// dropped). The body is read as it arrives and never held whole, so a
+/// 400 KB node_exporter page costs the few KB of its wanted families. A
+/// line's name is judged on its bytes; only kept lines are decoded.
 pub async fn fetch_lines(
     client: &reqwest::Client,
     url: &str,
     limits: ScrapeLimits,
-    keep: impl Fn(&str) -> bool,
+    keep_name: impl Fn(&str) -> bool,
+) -> Result<String, ScrapeError> {
+    let filter = LineFilter {
+        keep_name,
+        partial: Vec::new(),
+        out: String::new(),
+        seen_text: false,
+    };
+    fetch_into(client, url, limits, filter).await
+}
+
+async fn fetch_into(
+    client: &reqwest::Client,
+    url: &str,
+    limits: ScrapeLimits,
+    sink: impl BodySink,
 ) -> Result<String, ScrapeError> {
     match tokio::time::timeout(
         limits.timeout,
-        fetch_inner(client, url, limits.max_body_bytes, keep),
+        fetch_inner(client, url, limits.max_body_bytes, sink),
     )
     .await
     {
@@ -86,9 +124,50 @@ pub async fn fetch_lines(
     }
 }
 
-/// Splits a body into lines as its chunks arrive.
+/// Where a body's chunks go as they arrive.
+trait BodySink {
+    fn chunk(&mut self, chunk: &[u8]) -> Result<(), ScrapeError>;
+    fn finish(self) -> Result<String, ScrapeError>;
+}
+
+/// An HTML page (an error page, a login portal) is told apart from its
+/// first non-blank byte; `seen_text` says that byte has been judged.
+fn judge_first_text(seen_text: &mut bool, bytes: &[u8]) -> Result<(), ScrapeError> {
+    if *seen_text {
+        return Ok(());
+    }
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'<') => Err(ScrapeError::NotMetrics("HTML".into())),
+        Some(_) => {
+            *seen_text = true;
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// The whole body, for pages that are parsed whole (GPU pages).
+#[derive(Default)]
+struct WholeBody {
+    bytes: Vec<u8>,
+    seen_text: bool,
+}
+
+impl BodySink for WholeBody {
+    fn chunk(&mut self, chunk: &[u8]) -> Result<(), ScrapeError> {
+        judge_first_text(&mut self.seen_text, chunk)?;
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<String, ScrapeError> {
+        String::from_utf8(self.bytes).map_err(|_| ScrapeError::NotMetrics("not UTF-8 text".into()))
+    }
+}
+
+/// Splits a body into lines as its chunks arrive, keeping wanted samples.
 struct LineFilter<K> {
-    keep: K,
+    keep_name: K,
     partial: Vec<u8>,
     out: String,
     seen_text: bool,
@@ -96,32 +175,21 @@ struct LineFilter<K> {
 
 impl<K: Fn(&str) -> bool> LineFilter<K> {
     fn line(&mut self, raw: &[u8]) -> Result<(), ScrapeError> {
-        if !self.seen_text {
-            match raw.iter().find(|b| !b.is_ascii_whitespace()) {
-                Some(b'<') => return Err(ScrapeError::NotMetrics("HTML".into())),
-                Some(_) => self.seen_text = true,
-                None => return Ok(()),
-            }
-        }
-        // A name is ASCII: lines are judged on their bytes and decoded only
+        judge_first_text(&mut self.seen_text, raw)?;
+        // A name is ASCII: the line is judged on its bytes and decoded only
         // when kept.
-        let text = match std::str::from_utf8(raw) {
-            Ok(t) => t,
-            Err(e) => {
-                let head = std::str::from_utf8(&raw[..e.valid_up_to()]).unwrap_or("");
-                if !(self.keep)(head) || head.len() == raw.len() {
-                    return Ok(());
-                }
-                return Err(ScrapeError::NotMetrics("not UTF-8 text".into()));
-            }
-        };
-        if (self.keep)(text) {
-            self.out.push_str(text);
-            self.out.push('\n');
+        if !exposition_parse::sample_name_of(raw).is_some_and(|n| (self.keep_name)(n)) {
+            return Ok(());
         }
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| ScrapeError::NotMetrics("not UTF-8 text".into()))?;
+        self.out.push_str(text);
+        self.out.push('\n');
         Ok(())
     }
+}
 
+impl<K: Fn(&str) -> bool> BodySink for LineFilter<K> {
     fn chunk(&mut self, mut chunk: &[u8]) -> Result<(), ScrapeError> {
         while let Some(nl) = chunk.iter().position(|b| *b == b'\n') {
             if self.partial.is_empty() {
@@ -152,7 +220,7 @@ async fn fetch_inner(
     client: &reqwest::Client,
     url: &str,
     max: usize,
-    keep: impl Fn(&str) -> bool,
+    mut sink: impl BodySink,
 ) -> Result<String, ScrapeError> {
     let mut resp = client.get(url).send().await.map_err(classify)?;
     let status = resp.status();
@@ -170,21 +238,15 @@ async fn fetch_inner(
     if is_html {
         return Err(ScrapeError::NotMetrics("HTML".into()));
     }
-    let mut filter = LineFilter {
-        keep,
-        partial: Vec::new(),
-        out: String::new(),
-        seen_text: false,
-    };
     let mut read = 0usize;
     while let Some(chunk) = resp.chunk().await.map_err(classify)? {
         read += chunk.len();
         if read > max {
             return Err(ScrapeError::BodyTooLarge(max));
         }
-        filter.chunk(&chunk)?;
+        sink.chunk(&chunk)?;
     }
-    filter.finish()
+    sink.finish()
 }
 
 /// Turns reqwest's error into a short reason by walking its source chain.
@@ -236,4 +298,66 @@ fn last_part(chain: &str) -> &str {
         .rsplit(": ")
         .next()
         .unwrap_or(chain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(mut sink: impl BodySink, chunks: &[&[u8]]) -> Result<String, ScrapeError> {
+        for c in chunks {
+            sink.chunk(c)?;
+        }
+        sink.finish()
+    }
+
+    fn names(keep: &'static [&'static str]) -> LineFilter<impl Fn(&str) -> bool> {
+        LineFilter {
+            keep_name: move |n: &str| keep.contains(&n),
+            partial: Vec::new(),
+            out: String::new(),
+            seen_text: false,
+        }
+    }
+
+    #[test]
+    fn html_is_told_from_its_first_text_even_after_blank_chunks() {
+        let e = feed(WholeBody::default(), &[b"\n  ", b"  <html>"]).unwrap_err();
+        assert_eq!(e, ScrapeError::NotMetrics("HTML".into()));
+        let e = feed(names(&["a"]), &[b"\n", b"<!doctype html>\na 1\n"]).unwrap_err();
+        assert_eq!(e, ScrapeError::NotMetrics("HTML".into()));
+        // A `<` later in a page is only text.
+        assert_eq!(
+            feed(WholeBody::default(), &[b"a{x=\"<\"} 1\n"]).unwrap(),
+            "a{x=\"<\"} 1\n"
+        );
+    }
+
+    #[test]
+    fn a_whole_body_must_be_utf8_across_chunk_boundaries() {
+        // "é" split across two chunks is still one valid character.
+        let ok = feed(WholeBody::default(), &[b"a{x=\"\xc3", b"\xa9\"} 1\n"]).unwrap();
+        assert_eq!(ok, "a{x=\"é\"} 1\n");
+        let e = feed(WholeBody::default(), &[b"a{x=\"\xff\"} 1\n"]).unwrap_err();
+        assert_eq!(e, ScrapeError::NotMetrics("not UTF-8 text".into()));
+    }
+
+    #[test]
+    fn lines_are_kept_by_name_and_only_kept_lines_are_decoded() {
+        let page: &[&[u8]] = &[
+            b"# HELP node_load1 1m load\nnode_lo",
+            b"ad1 0.5\nnode_other{x=\"\xff\"} 1\n  node_time_seconds 17\nnode_load15 2",
+        ];
+        let kept = feed(
+            names(&["node_load1", "node_time_seconds", "node_load15"]),
+            page,
+        )
+        .unwrap();
+        assert_eq!(
+            kept,
+            "node_load1 0.5\n  node_time_seconds 17\nnode_load15 2\n"
+        );
+        let e = feed(names(&["node_other"]), page).unwrap_err();
+        assert_eq!(e, ScrapeError::NotMetrics("not UTF-8 text".into()));
+    }
 }

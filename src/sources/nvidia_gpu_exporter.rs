@@ -38,6 +38,7 @@ enum Field {
     EccDbe,
     RemapUncorrectable,
     RemapFailed,
+    RecoveryAction,
 }
 
 const FIELDS: FieldTable<Field> = FieldTable(&[
@@ -75,6 +76,9 @@ const FIELDS: FieldTable<Field> = FieldTable(&[
         Field::RemapUncorrectable,
     ),
     ("nvidia_smi_remapped_rows_failure", Field::RemapFailed),
+    // nvidia-smi's gpu_recovery_action as NVML's enum (the exporter's
+    // docs/METRICS.md); only recent drivers report it.
+    ("nvidia_smi_gpu_recovery_action", Field::RecoveryAction),
 ]);
 
 /// The utkuozdemir/nvidia_gpu_exporter dialect.
@@ -162,6 +166,7 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
             Field::EccDbe => g.ecc_dbe = Some(v),
             Field::RemapUncorrectable => g.remapped_rows_uncorrectable = Some(v),
             Field::RemapFailed => g.row_remap_failed = Some(v > 0.0),
+            Field::RecoveryAction => g.recovery_action = (v >= 0.0).then_some(v as u32),
         }
     }
     table.finish(|p, seen| {
@@ -220,7 +225,28 @@ mod tests {
         assert!(close(g.mem_clock_mhz, 2619.0));
         assert_eq!(g.throttle_reasons, Some(0));
         assert_eq!(g.row_remap_failed, Some(false));
+        assert_eq!(g.recovery_action, Some(0), "None, on driver 590");
         assert!(g.mig.is_empty());
+    }
+
+    #[test]
+    fn the_drivers_recovery_action() {
+        let g = parse(include_str!(
+            "../../tests/fixtures/nvidia_gpu_exporter/derived_H100_590.48.01_load_recovery-action-2.prom"
+        ));
+        assert_eq!(g[0].recovery_action, Some(2));
+        assert_eq!(g[0].recovery_needed(), Some(2));
+        let h = crate::domain::health::gpu_health(&g[0]);
+        assert!(
+            h.reasons
+                .iter()
+                .any(|(_, r)| r == "driver: node reboot required"),
+            "{:?}",
+            h.reasons
+        );
+        // Older drivers publish no such series: unknown, not "none".
+        let old = parse("nvidia_smi_gpu_info{index=\"0\",name=\"A\",uuid=\"GPU-a\"} 1\n");
+        assert_eq!(old[0].recovery_action, None);
     }
 
     #[test]

@@ -41,9 +41,12 @@ fn selector(families: &[&str]) -> String {
 }
 
 /// The instant query for every GPU family of every dialect: built from the
-/// dialects' family tables, so query mode reads what scraping reads.
+/// dialects' family tables, so query mode reads what scraping reads, plus
+/// dcgm-exporter's per-link NVLink families by pattern.
 pub fn gpu_query() -> String {
-    selector(&dialect::gpu_families())
+    let mut names = dialect::gpu_families();
+    names.extend(dcgm::PER_LINK_PATTERNS);
+    selector(&names)
 }
 
 /// A node of the config as query mode matches it: by the host part of
@@ -558,8 +561,17 @@ mod tests {
                 assert!(names.contains(&f), "{f}");
             }
         }
-        assert_eq!(names.len(), dialect::gpu_families().len());
+        assert_eq!(
+            names.len(),
+            dialect::gpu_families().len() + dcgm::PER_LINK_PATTERNS.len()
+        );
         assert!(names.contains(&"DCGM_FI_DEV_RETIRED_SBE"));
+        // Each per-link pattern, with its `[0-9]+` as 17, is a family the
+        // dcgm dialect reads per link.
+        for p in dcgm::PER_LINK_PATTERNS {
+            let example = p.replace("[0-9]+", "17");
+            assert!(dcgm::per_link(&example).is_some(), "{p}");
+        }
         assert!(names.contains(&"DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_TOTAL"));
     }
 

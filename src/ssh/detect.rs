@@ -10,7 +10,8 @@ echo '== init'; cat /proc/1/comm 2>/dev/null; \
 echo '== gpus'; nvidia-smi --query-gpu=name,uuid,pci.bus_id,driver_version,memory.total --format=csv 2>&1; \
 echo '== dcgm'; command -v nv-hostengine 2>/dev/null; ls /usr/lib/*/libdcgm.so* /usr/lib64/libdcgm.so* 2>/dev/null | head -1; \
 echo '== listen'; (ss -ltnH 2>/dev/null || netstat -ltn 2>/dev/null) | awk '{print $4}'; \
-echo '== topo'; nvidia-smi topo -m 2>&1; echo '==== nvlink'; nvidia-smi nvlink --status 2>&1";
+echo '== topo'; nvidia-smi topo -m 2>&1; echo '==== nvlink'; nvidia-smi nvlink --status 2>&1; \
+echo '==== nvlink errors'; nvidia-smi nvlink -e 2>&1";
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DetectedGpu {
@@ -35,7 +36,8 @@ pub struct Detection {
     pub dcgm: bool,
     /// Ports listening on the node.
     pub listening: Vec<u16>,
-    /// The `topo -m` (and nvlink) text, for the topology cache.
+    /// The `topo -m`, `nvlink --status` and `nvlink -e` text, for the
+    /// topology cache.
     pub topology: String,
 }
 

@@ -46,13 +46,20 @@ pub fn next_change(app: &App) -> Option<Instant> {
     if app.jobs.active() > 0 || app.view() == View::Log {
         return Some(tick);
     }
-    match (app.fleet.last_refresh, app.refresh_interval) {
+    let header = match (app.fleet.last_refresh, app.refresh_interval) {
         (None, _) => None,
         (Some(t), Some(every)) => {
             let late = late_at(t, every);
             Some(if app.now < late { late } else { tick })
         }
         (Some(_), None) => Some(tick),
+    };
+    // The topology pane says how old its capture is, in minutes.
+    let topology =
+        matches!(app.view(), View::Topology(_)).then(|| app.now + Duration::from_secs(30));
+    match (header, topology) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -248,6 +248,12 @@ fn gpu_lines<'a>(
     if let Some(x) = g.xid() {
         trouble.push((format!("Xid {x}"), Severity::Critical));
     }
+    if let Some(a) = g.recovery_needed() {
+        trouble.push((
+            format!("driver: {}", crate::domain::gpu::recovery_action_word(a)),
+            Severity::Critical,
+        ));
+    }
     if let Some(d) = g.ecc_dbe.filter(|v| *v > 0.0) {
         trouble.push((format!("ECC DBE {d:.0}"), Severity::Critical));
     }

@@ -209,6 +209,21 @@ fn condition_series(
             });
             labels = only(&g, &["instance", "gpu"]);
         }
+        // dcgm-exporter's family here; the nvidia_gpu_exporter side is fed
+        // from a real capture in tests/alert_rules_recovery.rs.
+        (
+            PromForm::OrNvidiaSmi {
+                classic, dcgm47, ..
+            },
+            _,
+        ) => {
+            out.push(Series {
+                name: pick(naming, classic, dcgm47),
+                labels: g.clone(),
+                values: constant(value, n),
+            });
+            labels = g;
+        }
         (
             PromForm::Bit {
                 classic,

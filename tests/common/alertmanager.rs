@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use super::servers::{Server, free_port};
 
+/// A hot-GPU rule without its wait (fires on the first evaluation), for
+/// tests that need an alert at once; installed as a user preset.
+pub const HOT_NOW: &str = "name: hot-now\ndescription: the hot GPU rule without its wait, for a quick test\nrules:\n  - name: GpuHotNow\n    severity: critical\n    when:\n      - metric: gpu_temp_c\n        op: \">\"\n        value_from: { metric: gpu_slowdown_temp_c, offset: -2 }\n        value: 85\n    summary: \"GPU {{gpu}} on {{node}} at {{value}} °C\"\n    description: \"Check the fans.\"\n";
+
 pub const AM_BIN: &str = "/usr/bin/prometheus-alertmanager";
 
 /// Alertmanager with one receiver that sends nowhere, grouping quickly.

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod alertmanager;
+pub mod fleets;
 pub mod pages;
 pub mod proptest_runner;
 pub mod servers;

@@ -18,7 +18,15 @@ impl PageServer {
     /// Serves `body` to every request on `ip` (any 127.x.y.z is local, so
     /// each node of a test fleet gets its own address) and a free port.
     pub async fn start(ip: &str, body: String) -> Self {
-        let listener = TcpListener::bind((ip, 0)).await.expect("bind page server");
+        Self::start_on(ip, 0, body).await
+    }
+
+    /// The same on a chosen port (a node added with the default exporter
+    /// ports: each loopback address has its own 9400).
+    pub async fn start_on(ip: &str, port: u16, body: String) -> Self {
+        let listener = TcpListener::bind((ip, port))
+            .await
+            .expect("bind page server");
         let addr = listener.local_addr().expect("page server address");
         let accept = tokio::spawn(async move {
             while let Ok((mut s, _)) = listener.accept().await {

@@ -172,3 +172,86 @@ pub async fn wait_for_value(url: &str, promql: &str, want: f64, timeout: Duratio
     }
     panic!("{promql} never reached {want} at {url}; last answer {last}");
 }
+
+/// Prometheus started from a rendered `.args` file (`stack render`'s
+/// `prometheus.args` or `shards/N/prometheus.args`), in the rendered folder
+/// `dir` so the relative config path resolves; its log in `dir/NAME.log`.
+pub fn prometheus_from_args(dir: &std::path::Path, args_file: &str) -> Server {
+    super::require("prometheus", "prometheus");
+    let args = std::fs::read_to_string(dir.join(args_file)).unwrap();
+    let port: u16 = args
+        .split_whitespace()
+        .find_map(|a| a.strip_prefix("--web.listen-address=:"))
+        .and_then(|p| p.parse().ok())
+        .expect("listen port in the args");
+    let log =
+        std::fs::File::create(dir.join(format!("{}.log", args_file.replace('/', "_")))).unwrap();
+    let child = Command::new("prometheus")
+        .args(args.split_whitespace())
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start prometheus");
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+/// VictoriaMetrics as a store only (remote write in, queries out).
+pub fn victoria_metrics_store() -> Server {
+    super::require("victoria-metrics", "victoria-metrics");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new("victoria-metrics")
+        .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+        .arg(format!(
+            "-storageDataPath={}",
+            dir.path().join("data").display()
+        ))
+        .arg("-retentionPeriod=1d")
+        .arg("-search.latencyOffset=0s")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start victoria-metrics");
+    Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    }
+}
+
+/// `n` free ports in a row (a rendered stack puts shard `i` on base+1+i),
+/// below the kernel's ephemeral range: a port a server will be told to
+/// listen on seconds later must not be one the kernel may hand to another
+/// test's `bind(0)` or outgoing connection meanwhile.
+pub fn free_ports_in_a_row(n: u16) -> u16 {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|p| p.parse::<u16>().ok())
+        })
+        .unwrap_or(32768);
+    let (from, to) = if low > 12_000 {
+        (10_000, low - n)
+    } else {
+        (61_000, 65_000 - n)
+    };
+    for _ in 0..500 {
+        let base = fastrand::u16(from..to);
+        if (0..n).all(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no {n} free ports in a row");
+}
+
+/// One free port outside the ephemeral range (see [`free_ports_in_a_row`]).
+pub fn free_listen_port() -> u16 {
+    free_ports_in_a_row(1)
+}

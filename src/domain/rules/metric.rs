@@ -80,6 +80,14 @@ pub enum PromForm {
         classic: &'static str,
         dcgm47: &'static str,
     },
+    /// A gauge published by dcgm-exporter (one family per naming) or by
+    /// nvidia_gpu_exporter: `nvidia_smi` is an expression giving its series
+    /// the `gpu` label dcgm-exporter's carry. No window.
+    OrNvidiaSmi {
+        classic: &'static str,
+        dcgm47: &'static str,
+        nvidia_smi: &'static str,
+    },
 }
 
 impl PromForm {
@@ -100,6 +108,9 @@ impl PromForm {
                 classic, dcgm47, ..
             }
             | PromForm::Bit {
+                classic, dcgm47, ..
+            }
+            | PromForm::OrNvidiaSmi {
                 classic, dcgm47, ..
             } => pick(classic, dcgm47),
             PromForm::SumOf { classic, dcgm47 } => match naming {
@@ -204,6 +215,10 @@ const DISK_FREE_PCT: &str = "node_filesystem_avail_bytes{mountpoint=\"/\"} / nod
 const CPU_BUSY_PCT: &str =
     "(1 - avg by (instance) (rate(node_cpu_seconds_total{mode=~\"idle|iowait\"}[5m]))) * 100";
 const CLOCK_SKEW: &str = "abs(node_timex_offset_seconds)";
+/// nvidia_gpu_exporter's recovery action, keyed by `uuid`, with the GPU's
+/// index from `nvidia_smi_gpu_info` as the `gpu` label (the value stays the
+/// action: the info series reads 1).
+const RECOVERY_NVIDIA_SMI: &str = "nvidia_smi_gpu_recovery_action * on(instance, uuid) group_left(gpu) label_replace(nvidia_smi_gpu_info, \"gpu\", \"$1\", \"index\", \"(.+)\")";
 
 /// Every metric rules may name.
 pub const METRICS: &[MetricDef] = &[
@@ -389,6 +404,17 @@ pub const METRICS: &[MetricDef] = &[
             classic: "DCGM_FI_DEV_XID_ERRORS",
             dcgm47: "DCGM_FI_DEV_XID_ERROR",
             dcgm47_scale: 1.0,
+        },
+    },
+    MetricDef {
+        id: "recovery_action",
+        unit: "",
+        help: "the recovery action the driver asks for: 0 none, 1 GPU reset, 2 node reboot, 3 drain P2P, 4 drain and reset (recent drivers only)",
+        reader: Reader::Gpu(|g| g.recovery_action.map(f64::from)),
+        prom: PromForm::OrNvidiaSmi {
+            classic: "DCGM_FI_DEV_GET_GPU_RECOVERY_ACTION",
+            dcgm47: "DCGM_FI_DEV_GPU_RECOVERY_ACTION",
+            nvidia_smi: RECOVERY_NVIDIA_SMI,
         },
     },
     MetricDef {

@@ -147,6 +147,17 @@ fn subject(m: &MetricDef, window: Option<(WindowFn, u64)>, naming: Naming) -> St
 }
 
 fn subject_of(m: &MetricDef, window: Option<(WindowFn, u64)>, naming: Naming) -> String {
+    if let (
+        Naming::Both,
+        PromForm::OrNvidiaSmi {
+            classic,
+            dcgm47,
+            nvidia_smi,
+        },
+    ) = (naming, m.prom)
+    {
+        return format!("({classic} or {dcgm47} or {nvidia_smi})");
+    }
     match naming {
         Naming::Both => {
             let (a, b) = (
@@ -198,6 +209,11 @@ fn one_naming(m: &MetricDef, window: Option<(WindowFn, u64)>, naming: Naming) ->
             dcgm47,
             bit,
         } => format!("(floor({} / {bit}) % 2)", pick(classic, dcgm47)),
+        PromForm::OrNvidiaSmi {
+            classic,
+            dcgm47,
+            nvidia_smi,
+        } => format!("({} or {nvidia_smi})", pick(classic, dcgm47)),
         PromForm::Expr { classic, dcgm47 } => {
             let e = pick(classic, dcgm47);
             if e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
