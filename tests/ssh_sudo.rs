@@ -45,7 +45,9 @@ fn sh(cmd: &mut Command) {
     );
 }
 
-fn users() -> Users {
+/// Two users and a sudoers file named for this process and `tag`: the
+/// tests of this file run at once, and each needs its own.
+fn users(tag: &str) -> Users {
     common::require("sudo", "sudo");
     common::require("useradd", "passwd");
     let uid = Command::new("id").arg("-u").output().unwrap();
@@ -56,9 +58,9 @@ fn users() -> Users {
     );
     let id = std::process::id();
     let u = Users {
-        nopasswd: format!("aami-np-{id}"),
-        password: format!("aami-pw-{id}"),
-        sudoers: PathBuf::from(format!("/etc/sudoers.d/aami-test-{id}")),
+        nopasswd: format!("aami-np{tag}-{id}"),
+        password: format!("aami-pw{tag}-{id}"),
+        sudoers: PathBuf::from(format!("/etc/sudoers.d/aami-test{tag}-{id}")),
     };
     for name in [&u.nopasswd, &u.password] {
         sh(Command::new("useradd")
@@ -148,7 +150,7 @@ async fn privileged_steps(session: &Session, file: &Path) -> Result<(), SshError
 
 #[test]
 fn sudo_without_a_password_with_one_and_with_a_wrong_one() {
-    let u = users();
+    let u = users("a");
     let s = sshd(&u);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("uploaded");
@@ -199,7 +201,7 @@ fn sudo_without_a_password_with_one_and_with_a_wrong_one() {
 fn node_exporter_installs_through_sudo_with_a_password() {
     const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
     common::require(NODE_EXPORTER, "prometheus-node-exporter");
-    let u = users();
+    let u = users("b");
     let s = sshd(&u);
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("bundle.tar");

@@ -8,6 +8,8 @@ pub fn pct(v: Option<f64>) -> String {
 
 /// `612W`, `5.1kW`, `212kW`, `1.2MW`.
 pub fn watts(w: f64) -> String {
+    // A sum over no GPUs is -0.0, which would print as "-0W".
+    let w = if w == 0.0 { 0.0 } else { w };
     if w >= 999_500.0 {
         format!("{:.1}MW", w / 1e6)
     } else if w >= 99_950.0 {
@@ -89,6 +91,13 @@ pub fn fit_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_power_is_zero_watts_not_minus_zero() {
+        let none: f64 = std::iter::empty::<f64>().sum();
+        assert_eq!(watts(none), "0W");
+        assert_eq!(watts(1234.0), "1.2kW");
+    }
 
     #[test]
     fn units() {
