@@ -8,6 +8,7 @@ pub mod health;
 pub mod heat;
 pub mod history;
 pub mod host;
+pub mod host_key;
 pub mod pci;
 pub mod rules;
 pub mod severity;

@@ -93,6 +93,13 @@ pub enum InstallError {
     Failed(String),
 }
 
+/// Points `link` at `target` atomically: a new link beside it, renamed
+/// over it (`ln -sfn` alone unlinks first, leaving a moment with none).
+pub(crate) fn switch_link(link: &str, target: &str) -> RemoteCommand {
+    let tmp = format!("{link}.new");
+    RemoteCommand::template("ln -sfn {} {} && mv -Tf {} {}", &[target, &tmp, &tmp, link])
+}
+
 fn failed(msg: impl Into<String>) -> InstallError {
     InstallError::Failed(msg.into())
 }
@@ -385,16 +392,7 @@ impl Node<'_> {
 
     async fn link(&self, name: &str, version: &str) -> Result<(), InstallError> {
         let link = format!("{}/{name}", self.dir);
-        let tmp = format!("{link}.new");
-        self.sh(
-            RemoteCommand::template(
-                "ln -sfn {} {} && mv -Tf {} {}",
-                &[version, &tmp, &tmp, &link],
-            ),
-            None,
-        )
-        .await
-        .map(|_| ())
+        self.sh(switch_link(&link, version), None).await.map(|_| ())
     }
 
     /// The unit (systemd) or the run script (pidfile).

@@ -862,16 +862,9 @@ impl Host<'_> {
 
     async fn link(&self, c: StackComponent, name: &str, version: &str) -> Result<(), InstallError> {
         let link = format!("{}/{name}", self.cdir(c));
-        let tmp = format!("{link}.new");
-        self.sh(
-            RemoteCommand::template(
-                "ln -sfn {} {} && mv -Tf {} {}",
-                &[version, &tmp, &tmp, &link],
-            ),
-            None,
-        )
-        .await
-        .map(|_| ())
+        self.sh(super::switch_link(&link, version), None)
+            .await
+            .map(|_| ())
     }
 
     /// Keeps the launcher as `<launcher>.previous` (or marks it absent).

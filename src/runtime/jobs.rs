@@ -16,7 +16,6 @@ use tokio::task::AbortHandle;
 
 use super::ssh_context::SshContext;
 use crate::app::Event;
-use crate::app::host_key::HostKeyAnswer as AppAnswer;
 use crate::app::jobs::{JobEvent, JobId, JobInput, JobKind, JobSpec, JobState};
 use crate::config::Config;
 use crate::sources::FleetSource;
@@ -58,7 +57,7 @@ fn is_ssh(kind: JobKind) -> bool {
 pub struct HostKeyDesk {
     tx: mpsc::Sender<TaskMsg>,
     next: std::sync::atomic::AtomicU64,
-    waiting: std::sync::Mutex<HashMap<u64, (JobId, oneshot::Sender<AppAnswer>)>>,
+    waiting: std::sync::Mutex<HashMap<u64, (JobId, oneshot::Sender<HostKeyAnswer>)>>,
 }
 
 impl HostKeyDesk {
@@ -85,15 +84,11 @@ impl HostKeyDesk {
         if let Ok(mut w) = self.waiting.lock() {
             w.insert(id, (job, tx));
         }
-        let question = crate::app::host_key::HostKeyQuestion {
-            host: q.host,
-            port: q.port,
-            algorithm: q.algorithm,
-            fingerprint: q.fingerprint,
-            known_hosts: q.known_hosts,
-            checked: q.checked,
+        let ask = crate::app::host_key::HostKeyAsk {
+            id,
+            job,
+            question: q,
         };
-        let ask = crate::app::host_key::HostKeyAsk { id, job, question };
         if self
             .tx
             .send(TaskMsg::App(Event::HostKey(Box::new(ask))))
@@ -104,14 +99,10 @@ impl HostKeyDesk {
             return HostKeyAnswer::Refuse;
         }
         // No answer (the app went away): refuse.
-        match rx.await {
-            Ok(AppAnswer::Once) => HostKeyAnswer::Once,
-            Ok(AppAnswer::Always) => HostKeyAnswer::Always,
-            Ok(AppAnswer::Refuse) | Err(_) => HostKeyAnswer::Refuse,
-        }
+        rx.await.unwrap_or(HostKeyAnswer::Refuse)
     }
 
-    fn take(&self, id: u64) -> Option<oneshot::Sender<AppAnswer>> {
+    fn take(&self, id: u64) -> Option<oneshot::Sender<HostKeyAnswer>> {
         self.waiting
             .lock()
             .ok()
@@ -172,7 +163,7 @@ impl JobRunner {
     }
 
     /// The operator answered a job's host-key question.
-    pub fn answer_host_key(&mut self, id: u64, answer: AppAnswer) {
+    pub fn answer_host_key(&mut self, id: u64, answer: HostKeyAnswer) {
         if let Some(tx) = self.host_keys.take(id) {
             let _ = tx.send(answer);
         }
