@@ -436,12 +436,18 @@ impl Fleet {
         )
     }
 
-    pub fn power_w(&self) -> f64 {
-        self.nodes
+    /// The fleet's draw over the nodes that are up; `None` when no GPU
+    /// reports power (a sum over nothing would claim 0 W).
+    pub fn power_w(&self) -> Option<f64> {
+        let mut any = false;
+        let sum = self
+            .nodes
             .iter()
             .filter(|n| !n.status.is_down())
             .filter_map(|n| n.power_w())
-            .sum()
+            .inspect(|_| any = true)
+            .sum();
+        any.then_some(sum)
     }
 
     pub fn alert_counts(&self) -> (usize, usize) {
@@ -521,6 +527,24 @@ mod tests {
     }
 
     #[test]
+    fn no_power_reading_is_no_figure_not_zero_watts() {
+        let mut f = Fleet::new("c", vec![spec("a")], 4);
+        assert_eq!(f.power_w(), None, "nothing scraped yet");
+        let mut g = gpu(0, 50.0, 60.0);
+        g.power_w = None;
+        f.apply_refresh(
+            vec![ScrapeOutcome {
+                node: 0,
+                gpus: Ok(vec![g]),
+                host: None,
+            }],
+            Instant::now(),
+            Duration::ZERO,
+        );
+        assert_eq!(f.power_w(), None, "a GPU without a power reading");
+    }
+
+    #[test]
     fn refresh_updates_status_history_and_aggregates() {
         let mut f = Fleet::new("c", vec![spec("a"), spec("b")], 4);
         let now = Instant::now();
@@ -549,7 +573,7 @@ mod tests {
         assert_eq!(f.nodes[0].avg_util(), Some(75.0));
         assert_eq!(f.nodes[0].hottest(), Some((1, 90.0)));
         assert_eq!(f.nodes[0].history[&1].util.last(), Some(100.0));
-        assert_eq!(f.power_w(), 200.0);
+        assert_eq!(f.power_w(), Some(200.0));
     }
 
     #[test]

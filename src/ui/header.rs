@@ -108,7 +108,10 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     ));
     parts.push((
         5,
-        format!("power {}", format::watts(f.power_w())),
+        format!(
+            "power {}",
+            f.power_w().map_or_else(|| "-".to_string(), format::watts)
+        ),
         theme.text(),
     ));
     if let Some(h) = crate::domain::health::cluster_score(&f.nodes) {
