@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aami_tui::sources::ScrapeLimits;
 use aami_tui::sources::collector::{Target, scrape_node};
-use aami_tui::sources::http::client;
+use aami_tui::sources::http::Scraper;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -112,7 +112,7 @@ async fn reason_for(url: String) -> Result<Vec<aami_tui::domain::GpuSample>, Str
         host_url: None,
         ..Target::default()
     };
-    scrape_node(&client(), &t, LIMITS).await.gpus
+    scrape_node(&Scraper::new(1, None), &t, LIMITS).await.gpus
 }
 
 async fn reason(b: Behaviour) -> Result<Vec<aami_tui::domain::GpuSample>, String> {
@@ -197,7 +197,7 @@ async fn huge_page(with_length: bool) -> (Result<Vec<aami_tui::domain::GpuSample
         timeout: Duration::from_secs(60),
         ..LIMITS
     };
-    let r = scrape_node(&client(), &t, limits).await.gpus;
+    let r = scrape_node(&Scraper::new(1, None), &t, limits).await.gpus;
     // The server stops when its writes fail, i.e. once the reader closed.
     let deadline = Instant::now() + Duration::from_secs(30);
     while !meter.stopped.load(Ordering::SeqCst) {

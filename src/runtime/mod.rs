@@ -46,6 +46,10 @@ pub struct Setup {
 /// exit code (0, or 128 + the signal). The terminal is restored on every way
 /// out, panics included (see [`terminal::install_panic_hook`]).
 pub async fn run(setup: Setup) -> color_eyre::Result<i32> {
+    // Exporter connections are kept between refreshes: two per node, past
+    // the common soft limit of 1,024 open files at 512 nodes. The hard
+    // limit is the ceiling; failing to raise it leaves the soft one.
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let mut term = terminal::init()?;
     let result = event_loop(&mut term, setup).await;
     terminal::restore();

@@ -52,7 +52,7 @@ struct HostState {
 
 #[derive(Clone)]
 pub struct Collector {
-    client: reqwest::Client,
+    client: http::Scraper,
     targets: Arc<Vec<Target>>,
     limits: ScrapeLimits,
     concurrency: usize,
@@ -82,7 +82,7 @@ impl Collector {
             .map(|t| usize::from(t.gpu_url.is_some()) + usize::from(t.host_url.is_some()))
             .sum();
         Self {
-            client: http::client_keeping(http::keep_alive(endpoints, keep_alive)),
+            client: http::Scraper::new(endpoints, keep_alive),
             targets: Arc::new(targets),
             limits,
             concurrency: concurrency.max(1),
@@ -254,7 +254,7 @@ pub fn targets_from_config(config: &Config) -> Vec<Target> {
 /// `collect[]` unless refused, and the last host answer when this refresh
 /// skips the host page.
 async fn scrape_node_remembering(
-    client: &reqwest::Client,
+    client: &http::Scraper,
     t: &Target,
     limits: ScrapeLimits,
     state: &Mutex<HostState>,
@@ -292,7 +292,7 @@ async fn scrape_node_remembering(
 }
 
 async fn scrape_gpu_result(
-    client: &reqwest::Client,
+    client: &http::Scraper,
     t: &Target,
     limits: ScrapeLimits,
 ) -> Result<Vec<GpuSample>, String> {
@@ -310,7 +310,7 @@ async fn scrape_gpu_result(
 /// exporter that ignores `collect[]` sends the whole page, which costs only
 /// the reading: unwanted lines are dropped as they arrive.
 async fn scrape_host_collecting(
-    client: &reqwest::Client,
+    client: &http::Scraper,
     url: &str,
     limits: ScrapeLimits,
     refused: bool,
@@ -330,7 +330,7 @@ async fn scrape_host_collecting(
 
 /// Scrapes one node's GPU and host exporters concurrently.
 pub async fn scrape_node(
-    client: &reqwest::Client,
+    client: &http::Scraper,
     t: &Target,
     limits: ScrapeLimits,
 ) -> ScrapeOutcome {
@@ -361,12 +361,12 @@ pub async fn scrape_node(
 }
 
 async fn scrape_gpus(
-    client: &reqwest::Client,
+    client: &http::Scraper,
     url: &str,
     t: &Target,
     limits: ScrapeLimits,
 ) -> Result<Vec<GpuSample>, ScrapeError> {
-    let text = http::fetch_text(client, url, limits).await?;
+    let text = client.fetch_text(url, limits).await?;
     parse_gpu_page_as(&text, t.dialect, &t.node_name)
 }
 
@@ -418,11 +418,13 @@ pub fn parse_gpu_page_as(
 }
 
 async fn scrape_host(
-    client: &reqwest::Client,
+    client: &http::Scraper,
     url: &str,
     limits: ScrapeLimits,
 ) -> Result<HostSample, ScrapeError> {
-    let text = http::fetch_lines(client, url, limits, node_exporter::wanted).await?;
+    let text = client
+        .fetch_lines(url, limits, node_exporter::wanted)
+        .await?;
     node_exporter::parse(&text)
         .ok_or_else(|| ScrapeError::NotMetrics("no node_exporter metrics".into()))
 }

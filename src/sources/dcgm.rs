@@ -256,27 +256,41 @@ struct Partial {
     links: Vec<NvLinkCounters>,
 }
 
+/// What a family fills: a whole-GPU field, or a per-link one and its link.
+type FamilyRole = (Option<Field>, Option<(LinkField, u32)>);
+
 /// Builds GPUs from already-parsed samples (one host's, in any order).
 pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
     let mut table: GpuTable<u32, Partial> = GpuTable::default();
+    // A family's samples come together (one per GPU): the previous name's
+    // field is reused rather than looked up again.
+    let mut last: Option<(&str, FamilyRole)> = None;
     for s in samples {
-        let field = FIELDS.field_of(&s.name);
-        let link = match field {
-            Some(_) => None,
-            None => per_link(&s.name),
+        let (field, link) = match last {
+            Some((name, role)) if name == s.name => role,
+            _ => {
+                let field = FIELDS.field_of(&s.name);
+                let link = match field {
+                    Some(_) => None,
+                    None => per_link(&s.name),
+                };
+                last = Some((&s.name, (field, link)));
+                (field, link)
+            }
         };
         if field.is_none() && link.is_none() {
             continue;
         }
-        let Some(index) = s.label("gpu").and_then(|g| g.parse::<u32>().ok()) else {
-            continue;
-        };
         if !s.value.is_finite() {
             continue;
         }
+        let [gpu, mig_instance] = s.labels.get_each(["gpu", "GPU_I_ID"]);
+        let Some(index) = gpu.and_then(|g| g.parse::<u32>().ok()) else {
+            continue;
+        };
         if let Some((what, link)) = link {
             // Per-link fields are whole-GPU fields; MIG series do not carry them.
-            if s.label("GPU_I_ID").is_some() {
+            if mig_instance.is_some() {
                 continue;
             }
             let p = table.entry(index);
@@ -301,7 +315,7 @@ pub fn from_samples(samples: &[MetricSample]) -> Vec<GpuSample> {
         let Some(field) = field else {
             continue;
         };
-        if let Some(instance) = s.label("GPU_I_ID") {
+        if let Some(instance) = mig_instance {
             let (p, m) = table.mig(
                 index,
                 |_| Partial::default(),

@@ -74,15 +74,31 @@ pub fn strict_sample_name(line: &str) -> Option<&str> {
 /// histogram and summary families come back as plain samples under their
 /// line's name (no dialect reads one).
 pub fn parse_filtered(text: &str, wanted: impl Fn(&str) -> bool) -> Vec<MetricSample<'_>> {
-    text.lines()
-        .filter(|l| sample_name(l).is_some_and(&wanted))
-        .filter_map(parse_line)
-        .map(|l| MetricSample {
-            name: Cow::Borrowed(l.name),
-            labels: l.labels,
-            value: l.value,
-        })
-        .collect()
+    let mut samples = Vec::new();
+    // A family's samples stand together on a page (one line per GPU, CPU,
+    // mount…): the last name's verdict is reused instead of asking again.
+    let mut last: Option<(&str, bool)> = None;
+    for line in text.lines() {
+        let Some(name) = sample_name(line) else {
+            continue;
+        };
+        let keep = match last {
+            Some((prev, verdict)) if prev == name => verdict,
+            _ => {
+                let verdict = wanted(name);
+                last = Some((name, verdict));
+                verdict
+            }
+        };
+        if let Some(l) = keep.then(|| parse_line(line)).flatten() {
+            samples.push(MetricSample {
+                name: Cow::Borrowed(l.name),
+                labels: l.labels,
+                value: l.value,
+            });
+        }
+    }
+    samples
 }
 
 /// How many lines look like samples (not comments/blank): a page with none

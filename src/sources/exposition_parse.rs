@@ -66,11 +66,31 @@ impl<'a> Labels<'a> {
     }
 
     /// Every (name, value) pair, in page order.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
+    pub fn iter(&self) -> LabelPairs<'_> {
         match self {
-            Labels::Plain(text) => Box::new(PlainPairs::new(text)),
-            Labels::Decoded(pairs) => Box::new(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))),
+            Labels::Plain(text) => LabelPairs::Plain(PlainPairs::new(text)),
+            Labels::Decoded(pairs) => LabelPairs::Decoded(pairs.iter()),
         }
+    }
+
+    /// The values of several labels in one walk over the pairs (the first
+    /// of each when a page repeats one): a dialect reading `gpu` and
+    /// `GPU_I_ID` of every sample walks its labels once, not once per key.
+    pub fn get_each<const N: usize>(&self, keys: [&str; N]) -> [Option<&str>; N] {
+        let mut found = [None; N];
+        let mut missing = N;
+        for (k, v) in self.iter() {
+            if let Some(at) = keys.iter().position(|key| *key == k)
+                && found[at].is_none()
+            {
+                found[at] = Some(v);
+                missing -= 1;
+                if missing == 0 {
+                    break;
+                }
+            }
+        }
+        found
     }
 
     pub fn len(&self) -> usize {
@@ -101,7 +121,7 @@ impl<'a> Labels<'a> {
 
 /// Walks a label block already checked by [`parse_line`] whose values have
 /// no escapes: every `"` opens or closes a value.
-struct PlainPairs<'a> {
+pub struct PlainPairs<'a> {
     rest: &'a str,
 }
 
@@ -115,15 +135,33 @@ impl<'a> Iterator for PlainPairs<'a> {
     type Item = (&'a str, &'a str);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let eq = self.rest.find('=')?;
+        // Byte searches: `=` and `"` are ASCII, so every index found is a
+        // character boundary of the already-validated text.
+        let bytes = self.rest.as_bytes();
+        let eq = bytes.iter().position(|b| *b == b'=')?;
+        let open = eq + 1 + bytes[eq + 1..].iter().position(|b| *b == b'"')?;
+        let close = open + 1 + bytes[open + 1..].iter().position(|b| *b == b'"')?;
         let key = self.rest[..eq].trim_matches(|c: char| c == ',' || is_ws(c));
-        let after = &self.rest[eq + 1..];
-        let open = after.find('"')?;
-        let value_start = &after[open + 1..];
-        let close = value_start.find('"')?;
-        let value = &value_start[..close];
-        self.rest = &value_start[close + 1..];
+        let value = &self.rest[open + 1..close];
+        self.rest = &self.rest[close + 1..];
         Some((key, value))
+    }
+}
+
+/// The pairs of [`Labels`], in page order, without a boxed iterator.
+pub enum LabelPairs<'a> {
+    Plain(PlainPairs<'a>),
+    Decoded(std::slice::Iter<'a, (Cow<'a, str>, Cow<'a, str>)>),
+}
+
+impl<'a> Iterator for LabelPairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            LabelPairs::Plain(p) => p.next(),
+            LabelPairs::Decoded(d) => d.next().map(|(k, v)| (k.as_ref(), v.as_ref())),
+        }
     }
 }
 
@@ -257,10 +295,31 @@ fn parse_timestamp(s: &str) -> Option<i64> {
 /// Parses the label block starting just after `{` at `start`; returns the
 /// labels and the index just after `}`.
 fn parse_labels(line: &str, start: usize) -> Option<(Labels<'_>, usize)> {
+    // Most label blocks are plain: walk once to check the grammar without
+    // building pairs, and decode in a second walk only when a value needs
+    // it (no allocation per sample on the common path).
+    let mut decoded = None;
+    let (plain, end) = walk_labels(line, start, &mut decoded)?;
+    if plain {
+        return Some((Labels::Plain(&line[start..end]), end + 1));
+    }
+    let mut pairs = Some(Vec::new());
+    walk_labels(line, start, &mut pairs)?;
+    Some((Labels::Decoded(pairs.unwrap_or_default()), end + 1))
+}
+
+/// Walks a label block from just after `{` at `start`, checking the
+/// grammar; pushes the decoded pairs into `decoded` when it is `Some`.
+/// Returns whether every value is plain, and the index of the `}`.
+#[allow(clippy::type_complexity)]
+fn walk_labels<'a>(
+    line: &'a str,
+    start: usize,
+    decoded: &mut Option<Vec<(Cow<'a, str>, Cow<'a, str>)>>,
+) -> Option<(bool, usize)> {
     let bytes = line.as_bytes();
     let mut i = start;
     let mut plain = true;
-    let mut decoded: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::new();
     loop {
         i = skip_ws(bytes, i);
         match bytes.get(i)? {
@@ -311,7 +370,9 @@ fn parse_labels(line: &str, start: usize) -> Option<(Labels<'_>, usize)> {
         if escaped || needs_work || raw.len() > MAX_PLAIN_VALUE {
             plain = false;
         }
-        decoded.push((Cow::Borrowed(key), decode_value(raw, escaped, needs_work)));
+        if let Some(pairs) = decoded.as_mut() {
+            pairs.push((Cow::Borrowed(key), decode_value(raw, escaped, needs_work)));
+        }
         i = skip_ws(bytes, i);
         match bytes.get(i)? {
             b',' => i += 1,
@@ -319,12 +380,7 @@ fn parse_labels(line: &str, start: usize) -> Option<(Labels<'_>, usize)> {
             _ => return None,
         }
     }
-    let labels = if plain {
-        Labels::Plain(&line[start..i])
-    } else {
-        Labels::Decoded(decoded)
-    };
-    Some((labels, i + 1))
+    Some((plain, i))
 }
 
 /// A label value as text: escapes undone, then made safe to show.
@@ -366,6 +422,25 @@ fn unescape(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_labels_are_read_in_one_walk_first_of_each_plain_or_decoded() {
+        for line in [
+            r#"m{gpu="0",UUID="GPU-1",gpu="9",x="a } c"} 1"#,
+            r#"m{gpu="0",UUID="GPU-1",gpu="9",x="a \"q\" c"} 1"#,
+        ] {
+            let l = parse_line(line).expect("parses");
+            assert_eq!(
+                l.labels.get_each(["gpu", "GPU_I_ID", "UUID"]),
+                [Some("0"), None, Some("GPU-1")],
+                "{line}"
+            );
+        }
+        let plain = parse_line(r#"m{gpu="0"} 1"#).expect("parses");
+        assert!(matches!(plain.labels, Labels::Plain(_)));
+        let decoded = parse_line(r#"m{gpu="0",x="a\nb"} 1"#).expect("parses");
+        assert!(matches!(decoded.labels, Labels::Decoded(ref p) if p.len() == 2));
+    }
 
     fn labels_of(line: &str) -> Vec<(String, String)> {
         parse_line(line)

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::exposition_parse;
+use super::plain_http::{PlainHttp, PlainUrl};
 
 /// Per-scrape limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +78,63 @@ pub fn client_keeping(keep_alive: bool) -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
+/// The clients a collector scrapes with: plain `http://` pages through
+/// [`PlainHttp`] (idle connections cost only their sockets, so they are
+/// kept at any fleet size unless `tui.keep_alive: false`), everything else
+/// through the general client.
+#[derive(Clone)]
+pub struct Scraper {
+    general: reqwest::Client,
+    plain: std::sync::Arc<PlainHttp>,
+}
+
+impl Scraper {
+    /// `keep_alive` (`tui.keep_alive`): unset keeps plain-HTTP connections
+    /// alive at any size and general-client ones up to
+    /// [`KEEP_ALIVE_MAX_ENDPOINTS`].
+    pub fn new(endpoints: usize, setting: Option<bool>) -> Self {
+        Self {
+            general: client_keeping(keep_alive(endpoints, setting)),
+            plain: std::sync::Arc::new(PlainHttp::new(setting.unwrap_or(true))),
+        }
+    }
+
+    /// [`fetch_text`] through the client for `url`.
+    pub async fn fetch_text(&self, url: &str, limits: ScrapeLimits) -> Result<String, ScrapeError> {
+        match PlainUrl::parse(url) {
+            Some(plain) => {
+                with_deadline(
+                    limits,
+                    self.plain
+                        .fetch(&plain, limits.max_body_bytes, WholeBody::default()),
+                )
+                .await
+            }
+            None => fetch_text(&self.general, url, limits).await,
+        }
+    }
+
+    /// [`fetch_lines`] through the client for `url`.
+    pub async fn fetch_lines(
+        &self,
+        url: &str,
+        limits: ScrapeLimits,
+        keep_name: impl Fn(&str) -> bool,
+    ) -> Result<String, ScrapeError> {
+        match PlainUrl::parse(url) {
+            Some(plain) => {
+                let filter = LineFilter::new(keep_name);
+                with_deadline(
+                    limits,
+                    self.plain.fetch(&plain, limits.max_body_bytes, filter),
+                )
+                .await
+            }
+            None => fetch_lines(&self.general, url, limits, keep_name).await,
+        }
+    }
+}
+
 /// Fetches `url` as text within `limits`. The body is kept as it arrives
 /// and checked to be UTF-8 once at the end (one pass, not one per line).
 pub async fn fetch_text(
@@ -98,13 +156,7 @@ pub async fn fetch_lines(
     limits: ScrapeLimits,
     keep_name: impl Fn(&str) -> bool,
 ) -> Result<String, ScrapeError> {
-    let filter = LineFilter {
-        keep_name,
-        partial: Vec::new(),
-        out: String::new(),
-        seen_text: false,
-    };
-    fetch_into(client, url, limits, filter).await
+    fetch_into(client, url, limits, LineFilter::new(keep_name)).await
 }
 
 async fn fetch_into(
@@ -113,19 +165,29 @@ async fn fetch_into(
     limits: ScrapeLimits,
     sink: impl BodySink,
 ) -> Result<String, ScrapeError> {
-    match tokio::time::timeout(
-        limits.timeout,
+    with_deadline(
+        limits,
         fetch_inner(client, url, limits.max_body_bytes, sink),
     )
     .await
-    {
+}
+
+/// `fetch` within the whole-request deadline of `limits`.
+async fn with_deadline(
+    limits: ScrapeLimits,
+    fetch: impl Future<Output = Result<String, ScrapeError>>,
+) -> Result<String, ScrapeError> {
+    match tokio::time::timeout(limits.timeout, fetch).await {
         Ok(r) => r,
         Err(_) => Err(ScrapeError::Timeout(limits.timeout)),
     }
 }
 
 /// Where a body's chunks go as they arrive.
-trait BodySink {
+pub(crate) trait BodySink {
+    /// The body's announced length (already checked against the limit):
+    /// room is made once instead of growing and copying as chunks come.
+    fn expect(&mut self, _len: usize) {}
     fn chunk(&mut self, chunk: &[u8]) -> Result<(), ScrapeError>;
     fn finish(self) -> Result<String, ScrapeError>;
 }
@@ -154,6 +216,10 @@ struct WholeBody {
 }
 
 impl BodySink for WholeBody {
+    fn expect(&mut self, len: usize) {
+        self.bytes.reserve_exact(len);
+    }
+
     fn chunk(&mut self, chunk: &[u8]) -> Result<(), ScrapeError> {
         judge_first_text(&mut self.seen_text, chunk)?;
         self.bytes.extend_from_slice(chunk);
@@ -165,6 +231,9 @@ impl BodySink for WholeBody {
     }
 }
 
+/// Most room made up front for the kept lines of one page.
+const KEPT_ROOM_CAP: usize = 64 * 1024;
+
 /// Splits a body into lines as its chunks arrive, keeping wanted samples.
 struct LineFilter<K> {
     keep_name: K,
@@ -174,6 +243,15 @@ struct LineFilter<K> {
 }
 
 impl<K: Fn(&str) -> bool> LineFilter<K> {
+    fn new(keep_name: K) -> Self {
+        Self {
+            keep_name,
+            partial: Vec::new(),
+            out: String::new(),
+            seen_text: false,
+        }
+    }
+
     fn line(&mut self, raw: &[u8]) -> Result<(), ScrapeError> {
         judge_first_text(&mut self.seen_text, raw)?;
         // A name is ASCII: the line is judged on its bytes and decoded only
@@ -190,6 +268,13 @@ impl<K: Fn(&str) -> bool> LineFilter<K> {
 }
 
 impl<K: Fn(&str) -> bool> BodySink for LineFilter<K> {
+    fn expect(&mut self, len: usize) {
+        // The kept lines are at most the whole body, and usually all of it
+        // when the exporter honours `collect[]`; an exporter that ignores
+        // it sends far more than is kept, so the room made is capped.
+        self.out.reserve_exact(len.min(KEPT_ROOM_CAP));
+    }
+
     fn chunk(&mut self, mut chunk: &[u8]) -> Result<(), ScrapeError> {
         while let Some(nl) = chunk.iter().position(|b| *b == b'\n') {
             if self.partial.is_empty() {
@@ -227,8 +312,11 @@ async fn fetch_inner(
     if !status.is_success() {
         return Err(ScrapeError::Status(status.as_u16()));
     }
-    if resp.content_length().is_some_and(|l| l as usize > max) {
-        return Err(ScrapeError::BodyTooLarge(max));
+    if let Some(len) = resp.content_length() {
+        if len as usize > max {
+            return Err(ScrapeError::BodyTooLarge(max));
+        }
+        sink.expect(len as usize);
     }
     let is_html = resp
         .headers()

@@ -15,6 +15,7 @@ pub mod gpu_table;
 pub mod http;
 pub mod node_exporter;
 pub mod nvidia_gpu_exporter;
+pub mod plain_http;
 pub mod prom_api;
 pub mod query;
 pub mod topology;

@@ -39,7 +39,9 @@ pub fn from_samples(samples: &[exposition::MetricSample]) -> Option<HostSample> 
         return None;
     }
     let mut h = HostSample::default();
-    let mut cpus = std::collections::HashSet::new();
+    // Borrowed names: one CPU's eight modes are counted once, without a
+    // String per line.
+    let mut cpus: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for s in samples {
         let v = s.value;
         if !v.is_finite() {
@@ -48,11 +50,12 @@ pub fn from_samples(samples: &[exposition::MetricSample]) -> Option<HostSample> 
         match s.name.as_ref() {
             "node_cpu_seconds_total" => {
                 *h.cpu_seconds_total.get_or_insert(0.0) += v;
-                if matches!(s.label("mode"), Some("idle" | "iowait")) {
+                let [mode, cpu] = s.labels.get_each(["mode", "cpu"]);
+                if matches!(mode, Some("idle" | "iowait")) {
                     *h.cpu_seconds_idle.get_or_insert(0.0) += v;
                 }
-                if let Some(c) = s.label("cpu") {
-                    cpus.insert(c.to_string());
+                if let Some(c) = cpu {
+                    cpus.insert(c);
                 }
             }
             "node_memory_MemTotal_bytes" => h.mem_total_bytes = Some(v),
