@@ -14,49 +14,29 @@ use std::time::Duration;
 use aami_tui::sources::collector::Target;
 use aami_tui::sources::http::{KEEP_ALIVE_MAX_ENDPOINTS, keep_alive};
 use aami_tui::sources::{Collector, ScrapeLimits};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::io::AsyncWriteExt;
 
 /// Serves `body` to every request on each connection until the client
 /// closes it (HTTP/1.1 keep-alive), counting connections accepted.
 async fn keep_alive_server(body: String) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            // As Go's exporters do: a head and body written apart must not
-            // wait on the client's delayed ACK.
-            s.set_nodelay(true).unwrap();
-            let body = body.clone();
-            tokio::spawn(async move {
-                let mut req = Vec::new();
-                let mut buf = [0u8; 4096];
-                loop {
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => req.extend_from_slice(&buf[..n]),
-                    }
-                    // One response per complete request head.
-                    while let Some(end) = req.windows(4).position(|w| w == b"\r\n\r\n") {
-                        req.drain(..end + 4);
-                        let head = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\r\n",
-                            body.len()
-                        );
-                        if s.write_all(head.as_bytes()).await.is_err()
-                            || s.write_all(body.as_bytes()).await.is_err()
-                        {
-                            return;
-                        }
-                    }
+    let body = Arc::new(body);
+    common::raw_http::counting_server(move |mut s| {
+        let body = body.clone();
+        async move {
+            while common::raw_http::read_request(&mut s).await {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                if s.write_all(head.as_bytes()).await.is_err()
+                    || s.write_all(body.as_bytes()).await.is_err()
+                {
+                    return;
                 }
-            });
+            }
         }
-    });
-    (port, accepted)
+    })
+    .await
 }
 
 fn targets(port: u16, n: usize) -> Vec<Target> {

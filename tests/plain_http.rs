@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use aami_tui::sources::collector::Target;
 use aami_tui::sources::{Collector, ScrapeLimits, collector};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
 fn page() -> String {
     std::fs::read_to_string(common::fixture(
@@ -40,102 +40,57 @@ enum Answer {
     CutShort,
 }
 
-/// Reads one request head (up to the empty line); false when the client
-/// closed first.
-async fn read_request(s: &mut TcpStream) -> bool {
-    let mut req = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-        match s.read(&mut buf).await {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => req.extend_from_slice(&buf[..n]),
+async fn serve(answer: Answer, body: String) -> (u16, Arc<AtomicUsize>) {
+    let body = Arc::new(body);
+    common::raw_http::counting_server(move |mut s| {
+        let body = body.clone();
+        async move {
+            while common::raw_http::read_request(&mut s).await {
+                if answer_once(&mut s, answer, &body).await {
+                    let _ = s.shutdown().await;
+                    return;
+                }
+            }
         }
-    }
-    true
+    })
+    .await
 }
 
-async fn serve(answer: Answer, body: String) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
-            // As Go's exporters do: a head and body written apart must not
-            // wait on the client's delayed ACK.
-            s.set_nodelay(true).unwrap();
-            let body = body.clone();
-            tokio::spawn(async move {
-                while read_request(&mut s).await {
-                    let close = match answer {
-                        Answer::Length => {
-                            let head = format!(
-                                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\r\n",
-                                body.len()
-                            );
-                            s.write_all(head.as_bytes()).await.unwrap();
-                            s.write_all(body.as_bytes()).await.unwrap();
-                            false
-                        }
-                        Answer::Chunked => {
-                            let mut out =
-                                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-                            for chunk in body.as_bytes().chunks(1000) {
-                                out.extend_from_slice(
-                                    format!("{:x};ext=1\r\n", chunk.len()).as_bytes(),
-                                );
-                                out.extend_from_slice(chunk);
-                                out.extend_from_slice(b"\r\n");
-                            }
-                            out.extend_from_slice(b"0\r\nX-Trailer: yes\r\n\r\n");
-                            s.write_all(&out).await.unwrap();
-                            false
-                        }
-                        Answer::LengthThenSilentClose => {
-                            let head = format!(
-                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
-                                body.len()
-                            );
-                            s.write_all(head.as_bytes()).await.unwrap();
-                            s.write_all(body.as_bytes()).await.unwrap();
-                            true
-                        }
-                        Answer::LengthConnectionClose => {
-                            let head = format!(
-                                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-                                body.len()
-                            );
-                            s.write_all(head.as_bytes()).await.unwrap();
-                            s.write_all(body.as_bytes()).await.unwrap();
-                            true
-                        }
-                        Answer::UntilClose => {
-                            s.write_all(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n")
-                                .await
-                                .unwrap();
-                            s.write_all(body.as_bytes()).await.unwrap();
-                            true
-                        }
-                        Answer::CutShort => {
-                            let head = format!(
-                                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
-                                body.len() + 100
-                            );
-                            s.write_all(head.as_bytes()).await.unwrap();
-                            s.write_all(body.as_bytes()).await.unwrap();
-                            true
-                        }
-                    };
-                    if close {
-                        let _ = s.shutdown().await;
-                        return;
-                    }
-                }
-            });
+/// Writes one answer; true when the server then closes the connection.
+async fn answer_once(s: &mut TcpStream, answer: Answer, body: &str) -> bool {
+    let length = |extra: usize, more: &str| {
+        format!(
+            "HTTP/1.1 200 OK\r\n{more}Content-Length: {}\r\n\r\n",
+            body.len() + extra
+        )
+    };
+    let (head, close) = match answer {
+        Answer::Length => (
+            length(0, "Content-Type: text/plain; version=0.0.4\r\n"),
+            false,
+        ),
+        Answer::LengthThenSilentClose => (length(0, ""), true),
+        Answer::LengthConnectionClose => (length(0, "Connection: close\r\n"), true),
+        Answer::UntilClose => (
+            "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n".into(),
+            true,
+        ),
+        Answer::CutShort => (length(100, ""), true),
+        Answer::Chunked => {
+            let mut out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            for chunk in body.as_bytes().chunks(1000) {
+                out.extend_from_slice(format!("{:x};ext=1\r\n", chunk.len()).as_bytes());
+                out.extend_from_slice(chunk);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"0\r\nX-Trailer: yes\r\n\r\n");
+            s.write_all(&out).await.unwrap();
+            return false;
         }
-    });
-    (port, accepted)
+    };
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(body.as_bytes()).await.unwrap();
+    close
 }
 
 const LIMITS: ScrapeLimits = ScrapeLimits {

@@ -165,7 +165,7 @@ impl PlainHttp {
                     return Err(ScrapeError::BodyTooLarge(max).into());
                 }
                 sink.expect(len as usize);
-                read_exact_into(&mut reader, len as usize, sink).await?;
+                copy_body(&mut reader, Some(len as usize), max, sink).await?;
                 true
             }
             Framing::Chunked => {
@@ -173,7 +173,7 @@ impl PlainHttp {
                 true
             }
             Framing::UntilClose => {
-                read_to_end_into(&mut reader, max, sink).await?;
+                copy_body(&mut reader, None, max, sink).await?;
                 false
             }
         };
@@ -349,20 +349,32 @@ fn io_error(e: std::io::Error, before_any_byte: bool) -> Exchange {
     .into()
 }
 
-async fn read_exact_into<S: BodySink>(
+/// Copies `len` body bytes, or (`None`) every byte up to the close, at most
+/// `max`, into `sink`.
+async fn copy_body<S: BodySink>(
     reader: &mut BufReader<TcpStream>,
-    mut left: usize,
+    len: Option<usize>,
+    max: usize,
     sink: &mut S,
 ) -> Result<(), Exchange> {
+    let mut left = len.unwrap_or(usize::MAX);
+    let mut read = 0usize;
     while left > 0 {
         let buf = reader.fill_buf().await.map_err(|e| io_error(e, false))?;
         if buf.is_empty() {
-            return Err(ScrapeError::Other(
-                "body: the exporter closed the connection early".into(),
-            )
-            .into());
+            return match len {
+                None => Ok(()),
+                Some(_) => Err(ScrapeError::Other(
+                    "body: the exporter closed the connection early".into(),
+                )
+                .into()),
+            };
         }
         let n = buf.len().min(left);
+        read += n;
+        if read > max {
+            return Err(ScrapeError::BodyTooLarge(max).into());
+        }
         sink.chunk(&buf[..n])?;
         reader.consume(n);
         left -= n;
@@ -400,7 +412,7 @@ async fn read_chunked_into<S: BodySink>(
         if read > max {
             return Err(ScrapeError::BodyTooLarge(max).into());
         }
-        read_exact_into(reader, size, sink).await?;
+        copy_body(reader, Some(size), usize::MAX, sink).await?;
         line.clear();
         read_line(reader, &mut line).await?;
         if line != b"\r\n" && line != b"\n" {
@@ -422,27 +434,6 @@ async fn read_line(reader: &mut BufReader<TcpStream>, line: &mut Vec<u8>) -> Res
         );
     }
     Ok(())
-}
-
-async fn read_to_end_into<S: BodySink>(
-    reader: &mut BufReader<TcpStream>,
-    max: usize,
-    sink: &mut S,
-) -> Result<(), Exchange> {
-    let mut read = 0usize;
-    loop {
-        let buf = reader.fill_buf().await.map_err(|e| io_error(e, false))?;
-        if buf.is_empty() {
-            return Ok(());
-        }
-        let n = buf.len();
-        read += n;
-        if read > max {
-            return Err(ScrapeError::BodyTooLarge(max).into());
-        }
-        sink.chunk(buf)?;
-        reader.consume(n);
-    }
 }
 
 #[cfg(test)]

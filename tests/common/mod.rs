@@ -5,6 +5,7 @@ pub mod alertmanager;
 pub mod fleets;
 pub mod pages;
 pub mod proptest_runner;
+pub mod raw_http;
 pub mod servers;
 pub mod sshd;
 pub mod tmux;
