@@ -254,6 +254,11 @@ impl<K: Fn(&str) -> bool> LineFilter<K> {
 
     fn line(&mut self, raw: &[u8]) -> Result<(), ScrapeError> {
         judge_first_text(&mut self.seen_text, raw)?;
+        // Comments (HELP and TYPE, a third of a page) are dropped on their
+        // first byte.
+        if raw.first() == Some(&b'#') {
+            return Ok(());
+        }
         // A name is ASCII: the line is judged on its bytes and decoded only
         // when kept.
         if !exposition_parse::sample_name_of(raw).is_some_and(|n| (self.keep_name)(n)) {
@@ -276,7 +281,7 @@ impl<K: Fn(&str) -> bool> BodySink for LineFilter<K> {
     }
 
     fn chunk(&mut self, mut chunk: &[u8]) -> Result<(), ScrapeError> {
-        while let Some(nl) = chunk.iter().position(|b| *b == b'\n') {
+        while let Some(nl) = memchr::memchr(b'\n', chunk) {
             if self.partial.is_empty() {
                 self.line(&chunk[..nl])?;
             } else {
