@@ -486,28 +486,7 @@ pub fn status_table(st: &crate::stack::status::StackStatus) -> String {
 /// installed there; a line to print otherwise (a warning when the host
 /// could not be reached).
 pub fn sync_targets(config: &Config) -> Option<String> {
-    let place = StackHost::resolve(config, None).ok()?;
-    let dir = crate::stack::stack_dir(config);
-    let files = crate::stack::target_files(config);
     let ssh = ssh_options(config, false);
     let rt = super::runtime().ok()?;
-    let result = rt.block_on(async {
-        let (runner, _) = place.connect(config, &ssh).await?;
-        let r = installer::sync_files(&runner, &dir, &files).await;
-        runner.close().await;
-        r
-    });
-    match result {
-        Ok(None) => None,
-        Ok(Some(changed)) if changed.is_empty() => Some(format!(
-            "stack: the target files in {dir} already list these nodes"
-        )),
-        Ok(Some(changed)) => Some(format!(
-            "stack: {} rewritten in {dir}; Prometheus picks the change up without a restart",
-            changed.join(", ")
-        )),
-        Err(e) => Some(format!(
-            "warning: the stack's target files were not updated ({e}): run `aami-tui stack reload` once the stack's host answers"
-        )),
-    }
+    rt.block_on(installer::sync_targets(config, &ssh))
 }

@@ -139,7 +139,7 @@ pub async fn read(config: &Config, layout: &Layout, http_host: &str) -> StackSta
         .into_iter()
         .map(|(name, port, kind)| {
             let client = client.clone();
-            let url = format!("http://{}", host_port(http_host, port));
+            let url = server_url(http_host, port);
             async move { read_server(&client, name, url, kind).await }
         });
     let servers = futures::future::join_all(reads).await;
@@ -158,11 +158,27 @@ pub async fn read(config: &Config, layout: &Layout, http_host: &str) -> StackSta
     }
 }
 
-fn host_port(host: &str, port: u16) -> String {
+/// `http://HOST:PORT` (an IPv6 host in brackets): how a server of the
+/// stack is named and reached.
+pub fn server_url(host: &str, port: u16) -> String {
     if host.contains(':') {
-        format!("[{host}]:{port}")
+        format!("http://[{host}]:{port}")
     } else {
-        format!("{host}:{port}")
+        format!("http://{host}:{port}")
+    }
+}
+
+/// What query mode reads for this layout on `http_host`: the Prometheus,
+/// the federated layout's global server, or VictoriaMetrics.
+pub fn query_url(config: &Config, layout: &Layout, http_host: &str) -> String {
+    match layout {
+        Layout::Single { remote_write: None } | Layout::Federated { .. } => {
+            server_url(http_host, config.prometheus.port)
+        }
+        Layout::Single {
+            remote_write: Some(url),
+        }
+        | Layout::RemoteWrite { url, .. } => url.clone(),
     }
 }
 

@@ -300,6 +300,37 @@ impl StackHost {
     }
 }
 
+/// After the node list changed (`nodes add | remove | import`, the TUI's
+/// add form and onboarding): rewrites the installed stack's target files
+/// (on `stack.host`, or on this machine) so Prometheus scrapes the new node
+/// list without a restart. `None` when no stack is installed there; a line
+/// to show otherwise (a warning when the host could not be reached).
+pub async fn sync_targets(config: &Config, ssh: &crate::ssh::SshOptions) -> Option<String> {
+    let place = StackHost::resolve(config, None).ok()?;
+    let dir = crate::stack::stack_dir(config);
+    let files = crate::stack::target_files(config);
+    let result = async {
+        let (runner, _) = place.connect(config, ssh).await?;
+        let r = sync_files(&runner, &dir, &files).await;
+        runner.close().await;
+        r
+    }
+    .await;
+    match result {
+        Ok(None) => None,
+        Ok(Some(changed)) if changed.is_empty() => Some(format!(
+            "stack: the target files in {dir} already list these nodes"
+        )),
+        Ok(Some(changed)) => Some(format!(
+            "stack: {} rewritten in {dir}; Prometheus picks the change up without a restart",
+            changed.join(", ")
+        )),
+        Err(e) => Some(format!(
+            "warning: the stack's target files were not updated ({e}): run `aami-tui stack reload` once the stack's host answers"
+        )),
+    }
+}
+
 /// Writes the target files that differ from what the host holds into the
 /// stack folder `dir` there, each whole then renamed over the old one, so
 /// Prometheus (which watches them) never reads half a file and needs no
