@@ -7,6 +7,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -18,28 +19,43 @@ use crate::domain::Severity;
 use crate::stack::status::{ServerStatus, StackStatus};
 
 const INSTALL_HINT: &str = "aami-tui stack install --bundle FILE";
-const BUNDLE_HINT: &str = "aami-tui bundle create --output stack.tar --component prometheus=/usr/bin/prometheus --component alertmanager=/usr/bin/prometheus-alertmanager";
+
+/// `text` wrapped to `width`, a line each, in `style`; later lines hang
+/// under the first's text.
+fn prose<'a>(text: &str, width: usize, lead: &str, style: Style) -> Vec<Line<'a>> {
+    let hang = " ".repeat(lead.chars().count() + 2);
+    crate::text::wrap(text, width, lead, &hang)
+        .into_iter()
+        .map(|l| Line::styled(l, style))
+        .collect()
+}
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let width = area.width as usize;
     let mut lines: Vec<Line> = Vec::new();
     let Some(setup) = &app.stack.setup else {
-        lines.push(Line::styled(
-            " No config file behind this fleet (the demo): the monitoring stack is set up from one.",
+        lines.extend(prose(
+            "No config file behind this fleet (the demo): the monitoring stack is set up from one.",
+            width,
+            " ",
             theme.text(),
         ));
-        lines.push(Line::styled(
-            " With a config: `aami-tui stack render --output DIR` shows what it would run, `aami-tui stack install --bundle FILE` runs it.",
+        lines.extend(prose(
+            "With a config: `aami-tui stack render --output DIR` shows what it would run, `aami-tui stack install --bundle FILE` runs it.",
+            width,
+            " ",
             theme.dim(),
         ));
         frame.render_widget(Paragraph::new(lines), area);
         return;
     };
-    lines.push(title_line(app, setup, theme, width));
-    lines.push(source_line(app, setup, theme, width));
+    title_lines(app, setup, theme, width, &mut lines);
+    source_lines(app, setup, theme, width, &mut lines);
     if let Some(p) = &setup.problem {
-        lines.push(Line::styled(
-            fit(&format!(" The config lays out no stack: {p}"), width),
+        lines.extend(prose(
+            &format!("The config lays out no stack: {p}"),
+            width,
+            " ",
             theme.severity(Severity::Critical),
         ));
         frame.render_widget(Paragraph::new(lines), area);
@@ -60,33 +76,26 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     }
     if all_down {
-        lines.push(Line::styled(
-            fit(
-                &format!(
-                    " The stack is down: none of its servers answers on {}.",
-                    setup.place
-                ),
-                width,
+        lines.extend(prose(
+            &format!(
+                "The stack is down: none of its servers answers on {}.",
+                setup.place
             ),
+            width,
+            " ",
             theme.severity(Severity::Critical),
         ));
-        lines.push(Line::styled(
-            fit(
-                &format!(" Start it again with `{INSTALL_HINT}` (it restarts the servers that are not ready; nothing else changes),"),
-                width,
+        lines.extend(prose(
+            &format!(
+                "Start it again with `{INSTALL_HINT}` (it restarts the servers that are not ready; nothing else changes), or with systemd `systemctl start aami-prometheus aami-alertmanager`. Until then query mode has nothing to read."
             ),
-            theme.text(),
-        ));
-        lines.push(Line::styled(
-            fit(
-                " or with systemd `systemctl start aami-prometheus aami-alertmanager`. Until then query mode has nothing to read.",
-                width,
-            ),
+            width,
+            " ",
             theme.text(),
         ));
         lines.push(Line::default());
     } else {
-        lines.push(summary_line(st, theme, width));
+        lines.extend(summary_lines(st, theme, width));
         lines.push(Line::default());
     }
     table(st, theme, width, &mut lines);
@@ -102,19 +111,18 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             format!(" What is wrong ({}):", problems.len()),
             theme.column_header(),
         ));
+        let wrapped: Vec<Line> = problems
+            .iter()
+            .flat_map(|(severity, text)| prose(text, width, "  ", theme.severity(*severity)))
+            .collect();
         let room = (area.height as usize).saturating_sub(lines.len()).max(1);
-        let scroll = app.stack.scroll.min(problems.len().saturating_sub(room));
-        for (severity, text) in problems.iter().skip(scroll).take(room) {
-            lines.push(Line::styled(
-                fit(&format!("  {text}"), width),
-                theme.severity(*severity),
-            ));
-        }
+        let scroll = app.stack.scroll.min(wrapped.len().saturating_sub(room));
+        lines.extend(wrapped.into_iter().skip(scroll).take(room));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn title_line<'a>(app: &App, setup: &StackSetup, theme: &Theme, width: usize) -> Line<'a> {
+fn title_lines(app: &App, setup: &StackSetup, theme: &Theme, width: usize, lines: &mut Vec<Line>) {
     let read = app
         .stack
         .reading
@@ -126,26 +134,27 @@ fn title_line<'a>(app: &App, setup: &StackSetup, theme: &Theme, width: usize) ->
             )
         })
         .unwrap_or_default();
-    Line::from(vec![
+    lines.push(Line::from(vec![
         Span::styled(" Monitoring stack ", theme.title()),
         Span::styled(
             fit(
-                &format!(
-                    "{} on {} · configuration in {}{read}",
-                    setup.layout, setup.place, setup.dir
-                ),
+                &format!("{} on {}", setup.layout, setup.place),
                 width.saturating_sub(18),
             ),
             theme.text(),
         ),
-    ])
+    ]));
+    lines.push(Line::styled(
+        fit(&format!(" configuration in {}{read}", setup.dir), width),
+        theme.dim(),
+    ));
 }
 
-fn source_line<'a>(app: &App, setup: &StackSetup, theme: &Theme, width: usize) -> Line<'a> {
+fn source_lines(app: &App, setup: &StackSetup, theme: &Theme, width: usize, lines: &mut Vec<Line>) {
     let url = setup.query_url.as_deref().unwrap_or("-");
     let (now, style, then) = match &app.live_source {
         LiveSource::Query { url: live } if app.reading_through_stack() => (
-            format!("query mode through {live} (Enter on a node loads its history)"),
+            format!("query mode through {live}, with history"),
             theme.ok(),
             "Q: back to scraping each exporter directly".to_string(),
         ),
@@ -160,16 +169,14 @@ fn source_line<'a>(app: &App, setup: &StackSetup, theme: &Theme, width: usize) -
             format!("Q: read it through this stack ({url}), with history"),
         ),
     };
-    let head = format!(" Fleet source: {now}");
-    let rest = width.saturating_sub(head.chars().count() + 3);
-    Line::from(vec![
-        Span::styled(head, style),
-        Span::raw("   "),
-        Span::styled(fit(&then, rest), theme.dim()),
-    ])
+    lines.push(Line::styled(
+        fit(&format!(" Fleet source: {now}"), width),
+        style,
+    ));
+    lines.push(Line::styled(fit(&format!(" {then}"), width), theme.dim()));
 }
 
-fn summary_line<'a>(st: &StackStatus, theme: &Theme, width: usize) -> Line<'a> {
+fn summary_lines<'a>(st: &StackStatus, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let up = st.servers.iter().filter(|s| s.up).count();
     let failing: usize = st
         .servers
@@ -178,7 +185,7 @@ fn summary_line<'a>(st: &StackStatus, theme: &Theme, width: usize) -> Line<'a> {
         .map(|r| r.errors.len())
         .sum();
     let text = format!(
-        " targets up {} of {} expected from the config · {up} of {} servers up · {}",
+        "targets up {} of {} expected from the config · {up} of {} servers up · {}",
         st.targets_up,
         st.targets_expected,
         st.servers.len(),
@@ -193,7 +200,7 @@ fn summary_line<'a>(st: &StackStatus, theme: &Theme, width: usize) -> Line<'a> {
     } else {
         theme.severity(Severity::Warning)
     };
-    Line::styled(fit(&text, width), style)
+    prose(&text, width, " ", style)
 }
 
 fn not_installed(setup: &StackSetup, theme: &Theme, width: usize, lines: &mut Vec<Line>) {
@@ -209,7 +216,18 @@ fn not_installed(setup: &StackSetup, theme: &Theme, width: usize, lines: &mut Ve
             " Install Prometheus and Alertmanager, configured from this config, in two commands:".to_string(),
             theme.text(),
         ),
-        (format!("   {BUNDLE_HINT}"), theme.title()),
+        (
+            "   aami-tui bundle create --output stack.tar \\".to_string(),
+            theme.title(),
+        ),
+        (
+            "     --component prometheus=/usr/bin/prometheus \\".to_string(),
+            theme.title(),
+        ),
+        (
+            "     --component alertmanager=/usr/bin/prometheus-alertmanager".to_string(),
+            theme.title(),
+        ),
         ("   aami-tui stack install --bundle stack.tar".to_string(), theme.title()),
         (
             " Then this pane shows each server's figures, and Q reads the fleet through it, with history.".to_string(),
@@ -217,7 +235,12 @@ fn not_installed(setup: &StackSetup, theme: &Theme, width: usize, lines: &mut Ve
         ),
     ];
     for (t, s) in text {
-        lines.push(Line::styled(fit(&t, width), s));
+        if t.starts_with("   ") {
+            // Commands stay whole lines, to copy.
+            lines.push(Line::styled(t, s));
+        } else {
+            lines.extend(prose(t.trim_start(), width, " ", s));
+        }
     }
 }
 
@@ -241,10 +264,10 @@ fn table(st: &StackStatus, theme: &Theme, width: usize, lines: &mut Vec<Line>) {
             ("SERVER", 12),
             ("STATE", 5),
             ("VERSION", 10),
-            ("TARGETS", 8),
+            ("TARGETS", 7),
             ("RULES", 6),
             ("TSDB", 9),
-            ("INGEST", 8),
+            ("INGEST", 7),
         ]
     };
     let fixed: usize = 1 + cols.iter().map(|(_, w)| w + 1).sum::<usize>();
@@ -375,13 +398,14 @@ fn problems(st: &StackStatus) -> Vec<(Severity, String)> {
             out.push((Severity::Warning, format!("{}: target down: {d}", s.name)));
         }
     }
-    let known: usize = st
+    // Only what an answering scraper says: a down one knows of nothing.
+    let read: Vec<_> = st
         .servers
         .iter()
         .filter_map(|s| s.targets.as_ref())
-        .map(|t| t.known)
-        .sum();
-    if known < st.targets_expected {
+        .collect();
+    let known: usize = read.iter().map(|t| t.known).sum();
+    if !read.is_empty() && known < st.targets_expected {
         out.push((
             Severity::Warning,
             format!(
