@@ -191,7 +191,7 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::Char('3'))], Scope::AnyView, Action::GoTab(View::Alerts), "", "", None),
     row(&[Key(KeyCode::Char('4'))], Scope::AnyView, Action::GoTab(View::Log), "", "", None),
     row(&[Key(KeyCode::Char('L'))], Scope::AnyView, Action::GoTab(View::Log), "L", "action log: background jobs, newest first", None),
-    row(&[Key(KeyCode::Char('S'))], Scope::AnyView, Action::OpenStack, "S", "the monitoring stack: servers, targets, rule errors, TSDB; Q there switches query mode", None),
+    row(&[Key(KeyCode::Char('S'))], Scope::AnyView, Action::OpenStack, "S", "the monitoring stack: each server's figures; Q there: query mode against it", None),
     row(&[Key(KeyCode::Char('x'))], Scope::AnyView, Action::XidLookup, "x", "Xid lookup: type a code", None),
     row(&[Key(KeyCode::Char('?'))], Scope::AnyView, Action::ToggleHelp, "?", "this help: the keys of this pane first", Some("help")),
     row(&[Key(KeyCode::Char('q'))], Scope::AnyView, Action::Quit, "q", "quit", Some("quit")),
