@@ -44,9 +44,13 @@ struct Fixture {
 impl Drop for Fixture {
     /// Stops whatever servers the test left running.
     fn drop(&mut self) {
-        for c in StackComponent::ALL {
-            let pidfile = self.prefix().join(c.name()).join("run.pid");
-            if let Ok(pid) = std::fs::read_to_string(pidfile) {
+        // Every server's folder: Alertmanager, Prometheus and any shards.
+        for e in std::fs::read_dir(self.prefix())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if let Ok(pid) = std::fs::read_to_string(e.path().join("run.pid")) {
                 let _ = std::process::Command::new("kill").arg(pid.trim()).status();
             }
         }
@@ -600,6 +604,93 @@ async fn the_tui_shows_the_stack_switches_query_mode_and_adds_a_node_to_its_targ
     )
     .await;
     assert_eq!(f.pid(StackComponent::Prometheus), pid, "not restarted");
+    drop(sim);
+}
+
+/// The federated layout installed on this machine: two shard Prometheus
+/// servers (ports, storage and launchers of their own, the bundle's
+/// binary), the global one and Alertmanager. A shard's port in use stops
+/// it before anything changes; then every server is installed and ready,
+/// the fleet read through query mode from the global server equals the
+/// fleet scraped directly, and a second install changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_federated_layout_installs_shards_and_a_global_server_here() {
+    let sim = SimFleet::start(SimOptions {
+        nodes: 3,
+        ports: PortMode::Ephemeral,
+        frozen_at: Some(50.0),
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let f = fixture(sim.config().nodes, &["gpu-production"], &[]);
+    let mut c = f.config();
+    c.stack.shard_above = 2;
+    c.stack.shards = Some(2);
+    c.prometheus.port = common::servers::free_ports_in_a_row(3);
+    f.write_config(&c);
+    let b = f.bundle.to_str().unwrap();
+
+    // Shard 1's port taken: refused before anything is installed.
+    let shard1 = c.prometheus.port + 2;
+    let taken = std::net::TcpListener::bind(("0.0.0.0", shard1)).unwrap();
+    let said = f.fails(1, &["stack", "install", "--bundle", b]).await;
+    assert!(
+        said.contains(&format!("port {shard1}")) && said.contains("prometheus-shard-1"),
+        "{said}"
+    );
+    assert!(said.contains("nothing was changed"), "{said}");
+    assert!(!f.prefix().join("alertmanager").exists(), "nothing done");
+    drop(taken);
+
+    let out = f.ok(&["stack", "install", "--bundle", b]).await;
+    for file in [
+        "prometheus.yml",
+        "shards/0/prometheus.yml",
+        "shards/1/prometheus.yml",
+    ] {
+        assert!(out.contains(&format!("promtool accepts {file}")), "{out}");
+    }
+    for server in ["prometheus-shard-0", "prometheus-shard-1", "prometheus   "] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(server) && l.contains("installed 2.42.0, ready")),
+            "{server}: {out}"
+        );
+    }
+    assert_eq!(f.current(StackComponent::Shard(1)), "2.42.0");
+    let status = f.status().await;
+    let names: Vec<&str> = status["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alertmanager", "prometheus", "shard 0", "shard 1"]);
+
+    // Query mode against the global server: the fleet scraped directly.
+    let direct = common::fleets::read(&c).await;
+    let global = f.prometheus_url();
+    common::servers::wait_for_value(
+        &global,
+        "count(DCGM_FI_DEV_GPU_UTIL)",
+        direct.gpu_count() as f64,
+        Duration::from_secs(60),
+    )
+    .await;
+    common::servers::wait_for_value(
+        &global,
+        "count(up{job=~\"node_exporter|dcgm-exporter\"} == 1)",
+        2.0 * c.nodes.len() as f64,
+        Duration::from_secs(60),
+    )
+    .await;
+    let mut q = c.clone();
+    q.prometheus.url = Some(global);
+    common::fleets::assert_same_fleet(&direct, &common::fleets::read(&q).await);
+
+    let again = f.ok(&["stack", "install", "--bundle", b]).await;
+    assert!(again.contains("unchanged: nothing to do"), "{again}");
     drop(sim);
 }
 

@@ -185,15 +185,20 @@ fn check_locally(files: &[StackFile], say: &mut dyn FnMut(String)) -> Result<(),
         std::fs::write(&path, &f.text)
             .map_err(|e| CliError::unavailable(format!("{}: {e}", path.display())))?;
     }
-    let checks: [(&str, &[&str], &str); 2] = [
-        ("promtool", &["check", "config"], "prometheus.yml"),
-        ("amtool", &["check-config"], "alertmanager.yml"),
-    ];
+    // Every Prometheus's file: the single or global one, and each shard's.
+    let checks: Vec<(&str, &[&str], &str)> = files
+        .iter()
+        .filter(|f| f.path == "prometheus.yml" || f.path.ends_with("/prometheus.yml"))
+        .map(|f| ("promtool", &["check", "config"][..], f.path.as_str()))
+        .chain(
+            files
+                .iter()
+                .filter(|f| f.path == "alertmanager.yml")
+                .map(|f| ("amtool", &["check-config"][..], f.path.as_str())),
+        )
+        .collect();
     let mut checked = Vec::new();
     for (tool, args, file) in checks {
-        if !files.iter().any(|f| f.path == file) {
-            continue;
-        }
         let out = match std::process::Command::new(tool)
             .args(args)
             .arg(file)
@@ -271,17 +276,6 @@ fn install(
     install: Option<&InstallArgs>,
 ) -> color_eyre::Result<i32> {
     let layout = crate::stack::layout(config).map_err(CliError::usage)?;
-    if !matches!(layout, crate::stack::Layout::Single { .. }) {
-        return Err(CliError::usage(format!(
-            "the config lays the stack out as {} servers ({} nodes > stack.shard_above = {}): `stack {}` runs one Prometheus",
-            layout.shards(),
-            config.nodes.len(),
-            config.stack.shard_above,
-            action.name()
-        ))
-        .note("run `aami-tui stack render --output DIR` and start the servers as DIR/stack.txt lists them, or raise stack.shard_above")
-        .into());
-    }
     if let Some(name) = &host_args.host {
         crate::ssh::validate_address(name).map_err(CliError::usage)?;
     }
@@ -378,14 +372,18 @@ fn install(
         output::println("unchanged: nothing to do")?;
     }
     if config.prometheus.url.is_none() {
-        output::println(&format!(
-            "query mode: set prometheus.url: http://{}:{} to read the fleet and its history from this stack",
+        // The single or global Prometheus, or VictoriaMetrics.
+        let url = crate::stack::status::query_url(
+            config,
+            &layout,
             if http_host == "127.0.0.1" {
                 "localhost"
             } else {
                 &http_host
             },
-            config.prometheus.port
+        );
+        output::println(&format!(
+            "query mode: set prometheus.url: {url} to read the fleet and its history from this stack (or press Q in the TUI's stack pane, S)"
         ))?;
     }
     if host_args.host.is_some() && host_args.host != config.stack.host {

@@ -83,7 +83,7 @@ impl StackJob<'_> {
     fn wanted(&self, c: StackComponent) -> Option<&Component> {
         match c {
             StackComponent::Alertmanager => self.alertmanager,
-            StackComponent::Prometheus => self.prometheus,
+            StackComponent::Prometheus | StackComponent::Shard(_) => self.prometheus,
         }
     }
 }
