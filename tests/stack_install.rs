@@ -20,7 +20,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use aami_tui::alerts::alertmanager::{AmAlert, ApiClient};
-use aami_tui::config::{Config, Exporters, NodeConfig};
+use aami_tui::config::{Config, Exporters, NodeConfig, StackLayout};
 use aami_tui::install::stack::{self, StackComponent};
 use aami_tui::sim::{PortMode, SimFleet, SimOptions};
 use common::pages::PageServer;
@@ -607,14 +607,15 @@ async fn the_tui_shows_the_stack_switches_query_mode_and_adds_a_node_to_its_targ
     drop(sim);
 }
 
-/// The federated layout installed on this machine: two shard Prometheus
+/// A sharded layout installed on this machine: two shard Prometheus
 /// servers (ports, storage and launchers of their own, the bundle's
-/// binary), the global one and Alertmanager. A shard's port in use stops
-/// it before anything changes; then every server is installed and ready,
-/// the fleet read through query mode from the global server equals the
-/// fleet scraped directly, and a second install changes nothing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_federated_layout_installs_shards_and_a_global_server_here() {
+/// binary), Alertmanager, and for `federated` the global server (for
+/// `remote_write` the shards write into `vm`, a VictoriaMetrics started
+/// here: aami does not install it). A shard's port in use stops it before
+/// anything changes; then every server is installed and ready, the fleet
+/// read through query mode from the layout's query URL equals the fleet
+/// scraped directly, and a second install changes nothing.
+async fn sharded_install(layout: StackLayout, vm: Option<&str>) {
     let sim = SimFleet::start(SimOptions {
         nodes: 3,
         ports: PortMode::Ephemeral,
@@ -627,6 +628,8 @@ async fn the_federated_layout_installs_shards_and_a_global_server_here() {
     let mut c = f.config();
     c.stack.shard_above = 2;
     c.stack.shards = Some(2);
+    c.stack.layout = layout;
+    c.stack.victoria_metrics = vm.map(str::to_string);
     c.prometheus.port = common::servers::free_ports_in_a_row(3);
     f.write_config(&c);
     let b = f.bundle.to_str().unwrap();
@@ -643,20 +646,20 @@ async fn the_federated_layout_installs_shards_and_a_global_server_here() {
     assert!(!f.prefix().join("alertmanager").exists(), "nothing done");
     drop(taken);
 
+    let federated = layout == StackLayout::Federated;
     let out = f.ok(&["stack", "install", "--bundle", b]).await;
-    for file in [
-        "prometheus.yml",
-        "shards/0/prometheus.yml",
-        "shards/1/prometheus.yml",
-    ] {
+    for file in ["shards/0/prometheus.yml", "shards/1/prometheus.yml"]
+        .into_iter()
+        .chain(federated.then_some("prometheus.yml"))
+    {
         assert!(out.contains(&format!("promtool accepts {file}")), "{out}");
     }
-    for server in ["prometheus-shard-0", "prometheus-shard-1", "prometheus   "] {
-        assert!(
-            out.lines()
-                .any(|l| l.starts_with(server) && l.contains("installed 2.42.0, ready")),
-            "{server}: {out}"
-        );
+    let global = "prometheus   ";
+    for server in ["prometheus-shard-0", "prometheus-shard-1", global] {
+        let installed = out
+            .lines()
+            .any(|l| l.starts_with(server) && l.contains("installed 2.42.0, ready"));
+        assert_eq!(installed, server != global || federated, "{server}: {out}");
     }
     assert_eq!(f.current(StackComponent::Shard(1)), "2.42.0");
     let status = f.status().await;
@@ -666,32 +669,62 @@ async fn the_federated_layout_installs_shards_and_a_global_server_here() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["alertmanager", "prometheus", "shard 0", "shard 1"]);
+    let mut want = vec!["alertmanager", "shard 0", "shard 1"];
+    if federated {
+        want.insert(1, "prometheus");
+    } else {
+        // The store is read too: up, and its data on disk.
+        want.push("victoria-metrics");
+        let store = &status["servers"][3];
+        assert_eq!(store["up"], true, "{status}");
+        assert!(store["tsdb"]["bytes"].is_number(), "{status}");
+    }
+    assert_eq!(names, want);
 
-    // Query mode against the global server: the fleet scraped directly.
+    // Query mode against the layout's query URL: the fleet scraped
+    // directly.
     let direct = common::fleets::read(&c).await;
-    let global = f.prometheus_url();
+    let url = match vm {
+        Some(vm) => vm.to_string(),
+        None => f.prometheus_url(),
+    };
+    let hint = match vm {
+        Some(vm) => vm.to_string(),
+        None => url.replace("127.0.0.1", "localhost"),
+    };
+    assert!(out.contains(&format!("prometheus.url: {hint} ")), "{out}");
     common::servers::wait_for_value(
-        &global,
+        &url,
         "count(DCGM_FI_DEV_GPU_UTIL)",
         direct.gpu_count() as f64,
         Duration::from_secs(60),
     )
     .await;
     common::servers::wait_for_value(
-        &global,
+        &url,
         "count(up{job=~\"node_exporter|dcgm-exporter\"} == 1)",
         2.0 * c.nodes.len() as f64,
         Duration::from_secs(60),
     )
     .await;
     let mut q = c.clone();
-    q.prometheus.url = Some(global);
+    q.prometheus.url = Some(url);
     common::fleets::assert_same_fleet(&direct, &common::fleets::read(&q).await);
 
     let again = f.ok(&["stack", "install", "--bundle", b]).await;
     assert!(again.contains("unchanged: nothing to do"), "{again}");
     drop(sim);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_federated_layout_installs_shards_and_a_global_server_here() {
+    sharded_install(StackLayout::Federated, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_remote_write_layout_installs_shards_writing_into_victoria_metrics() {
+    let vm = common::servers::victoria_metrics_store();
+    sharded_install(StackLayout::RemoteWrite, Some(&vm.url)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -142,7 +142,16 @@ pub async fn read(config: &Config, layout: &Layout, http_host: &str) -> StackSta
             let url = server_url(http_host, port);
             async move { read_server(&client, name, url, kind).await }
         });
-    let servers = futures::future::join_all(reads).await;
+    let mut servers = futures::future::join_all(reads).await;
+    // The remote-write layouts' store: read too, though aami does not
+    // install it.
+    if let Layout::Single {
+        remote_write: Some(url),
+    }
+    | Layout::RemoteWrite { url, .. } = layout
+    {
+        servers.push(read_victoria_metrics(&client, url).await);
+    }
     let expected_targets = super::expected_targets(config);
     let targets_expected = expected_targets.values().sum();
     let targets_up = servers
@@ -315,6 +324,64 @@ async fn read_server(
         }
     }
     s.tsdb = Some(t);
+    s
+}
+
+/// VictoriaMetrics at `url` (its write or query URL: the health and
+/// metrics pages are read at its root): up (`/health`), its version
+/// (`vm_app_version`; Debian's build leaves it empty), data on disk and
+/// rows inserted per second since it started.
+async fn read_victoria_metrics(client: &reqwest::Client, url: &str) -> ServerStatus {
+    let root = match url.find("://").map(|i| i + 3) {
+        Some(at) => match url[at..].find('/') {
+            Some(slash) => &url[..at + slash],
+            None => url,
+        },
+        None => url,
+    };
+    let mut s = ServerStatus {
+        name: "victoria-metrics".into(),
+        url: url.to_string(),
+        up: false,
+        error: None,
+        version: None,
+        targets: None,
+        rules: None,
+        tsdb: None,
+        active_alerts: None,
+    };
+    if let Err(e) = get_text(client, format!("{root}/health")).await {
+        s.error = Some(e);
+        return s;
+    }
+    s.up = true;
+    let page = get_text(client, format!("{root}/metrics"))
+        .await
+        .unwrap_or_default();
+    s.version = page
+        .lines()
+        .find(|l| l.starts_with("vm_app_version{"))
+        .and_then(|l| l.split("short_version=\"").nth(1))
+        .and_then(|v| v.split('"').next())
+        .filter(|v| !v.is_empty())
+        .map(str::to_string);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default();
+    let rate = match (
+        family_sum(&page, "vm_rows_inserted_total"),
+        family_sum(&page, "process_start_time_seconds"),
+    ) {
+        (Some(rows), Some(start)) if now > start => Some(rows / (now - start)),
+        _ => None,
+    };
+    s.tsdb = Some(Tsdb {
+        head_series: None,
+        bytes: family_sum(&page, "vm_data_size_bytes"),
+        samples_per_second: rate,
+        rate_over: rate.map(|_| "since start"),
+    });
     s
 }
 
