@@ -165,7 +165,7 @@ impl App {
         self.notice = Some(match &source {
             LiveSource::Direct => "source: scraping each exporter directly".to_string(),
             LiveSource::Query { url } => {
-                format!("source: query mode through {url}; Enter on a node loads its history")
+                format!("source: query mode through {url}, with history")
             }
         });
         self.history_available = matches!(source, LiveSource::Query { .. });

@@ -365,8 +365,16 @@ fn install(
         parts.join("; ")
     };
     output::println(&format!("configuration  {config_line}"))?;
+    // One column for the names, shards' included.
+    let width = report
+        .servers
+        .iter()
+        .map(|(c, _)| c.name().len())
+        .max()
+        .unwrap_or(0)
+        .max(13);
     for (c, change) in &report.servers {
-        output::println(&format!("{:<13}  {change}", c.name()))?;
+        output::println(&format!("{:<width$}  {change}", c.name()))?;
     }
     if report.unchanged() {
         output::println("unchanged: nothing to do")?;
