@@ -146,3 +146,69 @@ pub fn source_for(
     };
     Ok((source, live))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port nothing listens on: bound, then let go.
+    fn closed_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(1)
+    }
+
+    #[tokio::test]
+    async fn a_stack_on_this_machine_reads_as_installed_only_with_its_prometheus_yml() {
+        let Ok(dir) = tempfile::tempdir() else {
+            panic!("no temp dir");
+        };
+        let mut c = Config::default();
+        c.install.prefix = dir.path().display().to_string();
+        c.prometheus.port = closed_port();
+        c.alertmanager.port = closed_port();
+        let s = setup(&c);
+        assert!(s.local && s.problem.is_none(), "{s:?}");
+        assert_eq!(
+            s.query_url.as_deref(),
+            Some(format!("http://127.0.0.1:{}", c.prometheus.port).as_str())
+        );
+        let r = read(&c).await.expect("a reading");
+        assert_eq!(r.installed, Some(false));
+        assert!(r.status.servers.iter().all(|s| !s.up));
+        let stack = std::path::PathBuf::from(crate::stack::stack_dir(&c));
+        std::fs::create_dir_all(&stack).expect("stack dir");
+        std::fs::write(stack.join("prometheus.yml"), "global: {}\n").expect("write");
+        let r = read(&c).await.expect("a reading");
+        assert_eq!(r.installed, Some(true), "installed, though down");
+    }
+
+    #[test]
+    fn the_switch_reads_the_stack_from_a_copy_and_direct_drops_the_url() {
+        let mut c = Config::default();
+        c.prometheus.url = Some("http://127.0.0.9:9090".into());
+        c.prometheus.port = 19090;
+        let (_, live) = source_for(&c, Some(&SourceChoice::Stack)).expect("stack");
+        assert_eq!(
+            live,
+            LiveSource::Query {
+                url: "http://127.0.0.1:19090".into()
+            }
+        );
+        let (_, live) = source_for(&c, Some(&SourceChoice::Direct)).expect("direct");
+        assert_eq!(live, LiveSource::Direct);
+        let (_, live) = source_for(&c, None).expect("as configured");
+        assert_eq!(
+            live,
+            LiveSource::Query {
+                url: "http://127.0.0.9:9090".into()
+            }
+        );
+        assert_eq!(
+            c.prometheus.url.as_deref(),
+            Some("http://127.0.0.9:9090"),
+            "the config itself is untouched"
+        );
+    }
+}
