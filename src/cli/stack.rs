@@ -469,19 +469,9 @@ pub fn status_table(st: &crate::stack::status::StackStatus) -> String {
         "targets up: {} of {} expected from the config\n",
         st.targets_up, st.targets_expected
     ));
-    for s in &st.servers {
-        if let Some(e) = &s.error {
-            out.push_str(&format!("{} is down: {e}\n", s.name));
-        }
-        for d in s.targets.iter().flat_map(|t| &t.down) {
-            out.push_str(&format!("{}: target down: {d}\n", s.name));
-        }
-        for e in s.rules.iter().flat_map(|r| &r.errors) {
-            out.push_str(&format!("{}: rule failing: {e}\n", s.name));
-        }
-        if let Some(n) = s.active_alerts {
-            out.push_str(&format!("{}: {n} active alert(s)\n", s.name));
-        }
+    for (_, line) in st.problems() {
+        out.push_str(&line);
+        out.push('\n');
     }
     out
 }

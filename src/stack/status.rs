@@ -88,6 +88,71 @@ impl StackStatus {
     }
 }
 
+/// What a line of [`StackStatus::problems`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    Down,
+    RuleFailing,
+    TargetDown,
+    /// Targets the config expects that no answering Prometheus knows of.
+    TargetsMissing,
+    ActiveAlerts,
+}
+
+impl StackStatus {
+    /// What is wrong, worst first: servers down (with why), failing rules,
+    /// down targets (with their last error), expected targets missing from
+    /// the target files, active alerts. `stack status` prints these lines
+    /// and the TUI's stack pane lists them.
+    pub fn problems(&self) -> Vec<(Problem, String)> {
+        let mut out = Vec::new();
+        for s in &self.servers {
+            if let Some(e) = &s.error {
+                out.push((Problem::Down, format!("{} is down: {e}", s.name)));
+            }
+        }
+        for s in &self.servers {
+            for e in s.rules.iter().flat_map(|r| &r.errors) {
+                out.push((
+                    Problem::RuleFailing,
+                    format!("{}: rule failing: {e}", s.name),
+                ));
+            }
+        }
+        for s in &self.servers {
+            for d in s.targets.iter().flat_map(|t| &t.down) {
+                out.push((Problem::TargetDown, format!("{}: target down: {d}", s.name)));
+            }
+        }
+        // Only what an answering scraper says: a down one knows of nothing.
+        let read: Vec<&Targets> = self
+            .servers
+            .iter()
+            .filter_map(|s| s.targets.as_ref())
+            .collect();
+        let known: usize = read.iter().map(|t| t.known).sum();
+        if !read.is_empty() && known < self.targets_expected {
+            out.push((
+                Problem::TargetsMissing,
+                format!(
+                    "{} of the {} targets the config expects are not in Prometheus's target files: `aami-tui stack reload` rewrites them",
+                    self.targets_expected - known,
+                    self.targets_expected
+                ),
+            ));
+        }
+        for s in &self.servers {
+            if let Some(n) = s.active_alerts.filter(|n| *n > 0) {
+                out.push((
+                    Problem::ActiveAlerts,
+                    format!("{}: {n} active alert(s)", s.name),
+                ));
+            }
+        }
+        out
+    }
+}
+
 /// The servers `config`'s layout runs on `host`: (name, port, whether it
 /// scrapes exporters).
 pub fn servers(config: &Config, layout: &Layout) -> Vec<(String, u16, Kind)> {

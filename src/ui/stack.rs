@@ -16,7 +16,7 @@ use super::theme::Theme;
 use crate::app::App;
 use crate::app::stack::{LiveSource, StackSetup};
 use crate::domain::Severity;
-use crate::stack::status::{ServerStatus, StackStatus};
+use crate::stack::status::{Problem, ServerStatus, StackStatus};
 
 const INSTALL_HINT: &str = "aami-tui stack install --bundle FILE";
 
@@ -380,48 +380,18 @@ fn cells(s: &ServerStatus, wide: bool) -> Vec<(String, Cell)> {
     v
 }
 
-/// Down servers, down targets, failing rules, then active alerts.
+/// What is wrong, as `stack status` lists it, coloured by how bad.
 fn problems(st: &StackStatus) -> Vec<(Severity, String)> {
-    let mut out = Vec::new();
-    for s in &st.servers {
-        if let Some(e) = &s.error {
-            out.push((Severity::Critical, format!("{} is down: {e}", s.name)));
-        }
-    }
-    for s in &st.servers {
-        for e in s.rules.iter().flat_map(|r| &r.errors) {
-            out.push((Severity::Critical, format!("{}: rule failing: {e}", s.name)));
-        }
-    }
-    for s in &st.servers {
-        for d in s.targets.iter().flat_map(|t| &t.down) {
-            out.push((Severity::Warning, format!("{}: target down: {d}", s.name)));
-        }
-    }
-    // Only what an answering scraper says: a down one knows of nothing.
-    let read: Vec<_> = st
-        .servers
-        .iter()
-        .filter_map(|s| s.targets.as_ref())
-        .collect();
-    let known: usize = read.iter().map(|t| t.known).sum();
-    if !read.is_empty() && known < st.targets_expected {
-        out.push((
-            Severity::Warning,
-            format!(
-                "{} of the {} targets the config expects are not in Prometheus's target files: `aami-tui stack reload` rewrites them",
-                st.targets_expected - known,
-                st.targets_expected
-            ),
-        ));
-    }
-    for s in &st.servers {
-        if let Some(n) = s.active_alerts.filter(|n| *n > 0) {
-            out.push((
-                Severity::Warning,
-                format!("{}: {n} active alert(s)", s.name),
-            ));
-        }
-    }
-    out
+    st.problems()
+        .into_iter()
+        .map(|(kind, text)| {
+            let severity = match kind {
+                Problem::Down | Problem::RuleFailing => Severity::Critical,
+                Problem::TargetDown | Problem::TargetsMissing | Problem::ActiveAlerts => {
+                    Severity::Warning
+                }
+            };
+            (severity, text)
+        })
+        .collect()
 }
