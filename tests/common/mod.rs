@@ -7,6 +7,7 @@ pub mod pages;
 pub mod proptest_runner;
 pub mod servers;
 pub mod sshd;
+pub mod stack;
 pub mod tmux;
 
 use std::path::PathBuf;
