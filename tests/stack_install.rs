@@ -15,215 +15,18 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aami_tui::alerts::alertmanager::{AmAlert, ApiClient};
-use aami_tui::config::{Config, Exporters, NodeConfig};
+use aami_tui::config::{Config, Exporters, NodeConfig, StackLayout};
 use aami_tui::install::stack::{self, StackComponent};
 use aami_tui::sim::{PortMode, SimFleet, SimOptions};
 use common::pages::PageServer;
 use common::servers::free_listen_port;
-
-const PROMETHEUS: &str = "/usr/bin/prometheus";
-const ALERTMANAGER: &str = "/usr/bin/prometheus-alertmanager";
-
-/// gpu-production's GpuTemperatureCritical without its five-minute wait,
-/// so the test sees it fire.
-const HOT_NOW: &str = "name: hot-now\ndescription: the hot GPU rule without its wait, for a quick test\nrules:\n  - name: GpuHotNow\n    severity: critical\n    when:\n      - metric: gpu_temp_c\n        op: \">\"\n        value_from: { metric: gpu_slowdown_temp_c, offset: -2 }\n        value: 85\n    summary: \"GPU {{gpu}} on {{node}} at {{value}} °C\"\n    description: \"Check the fans.\"\n";
-
-struct Fixture {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    bundle: PathBuf,
-    /// Where commands run: `PATH` override, if any.
-    path_env: Option<String>,
-}
-
-impl Drop for Fixture {
-    /// Stops whatever servers the test left running.
-    fn drop(&mut self) {
-        for c in StackComponent::ALL {
-            let pidfile = self.prefix().join(c.name()).join("run.pid");
-            if let Ok(pid) = std::fs::read_to_string(pidfile) {
-                let _ = std::process::Command::new("kill").arg(pid.trim()).status();
-            }
-        }
-    }
-}
-
-impl Fixture {
-    fn prefix(&self) -> PathBuf {
-        self.dir.path().join("opt")
-    }
-
-    fn stack_dir(&self) -> PathBuf {
-        self.prefix().join("stack")
-    }
-
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = tokio::process::Command::new(common::bin());
-        cmd.arg("--config")
-            .arg(&self.config)
-            .args(args)
-            .env("HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.dir.path().join("xdg"))
-            .env_remove("SSH_AUTH_SOCK")
-            .env_remove("AAMI_CONFIG")
-            .env("NO_COLOR", "1");
-        if let Some(p) = &self.path_env {
-            cmd.env("PATH", p);
-        }
-        cmd.output().await.expect("run aami-tui")
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args).await;
-        assert!(
-            o.status.success(),
-            "{args:?}: {}{}",
-            common::stdout(&o),
-            common::stderr(&o)
-        );
-        common::stdout(&o)
-    }
-
-    /// Runs `args`, which must fail with `code`; stdout and stderr.
-    async fn fails(&self, code: i32, args: &[&str]) -> String {
-        let o = self.run(args).await;
-        let said = format!("{}{}", common::stdout(&o), common::stderr(&o));
-        assert_eq!(o.status.code(), Some(code), "{args:?}: {said}");
-        said
-    }
-
-    fn config(&self) -> Config {
-        aami_tui::config::load_file(&self.config).unwrap()
-    }
-
-    fn write_config(&self, c: &Config) {
-        std::fs::write(&self.config, serde_yaml::to_string(c).unwrap()).unwrap();
-    }
-
-    fn pid(&self, c: StackComponent) -> String {
-        std::fs::read_to_string(self.prefix().join(c.name()).join("run.pid"))
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    }
-
-    fn current(&self, c: StackComponent) -> String {
-        std::fs::read_link(self.prefix().join(c.name()).join("current"))
-            .map(|p| p.display().to_string())
-            .unwrap_or_default()
-    }
-
-    fn prometheus_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.config().prometheus.port)
-    }
-
-    async fn status(&self) -> serde_json::Value {
-        let o = self.run(&["stack", "status", "--json"]).await;
-        serde_json::from_slice(&o.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}{}", common::stdout(&o), common::stderr(&o)))
-    }
-}
-
-/// A config for `nodes` with the stack on free ports under a temp prefix,
-/// the presets named, scraping every second; a bundle of both servers
-/// (and `extra` components).
-fn fixture(nodes: Vec<NodeConfig>, presets: &[&str], extra: &[String]) -> Fixture {
-    common::require(PROMETHEUS, "prometheus");
-    common::require(ALERTMANAGER, "prometheus-alertmanager");
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = Config {
-        nodes,
-        ..Config::default()
-    };
-    c.install.prefix = dir.path().join("opt").display().to_string();
-    c.prometheus.port = free_listen_port();
-    c.prometheus.storage_path = dir.path().join("prom-data").display().to_string();
-    c.prometheus.scrape_interval = "1s".into();
-    c.alertmanager.port = free_listen_port();
-    c.alertmanager.storage_path = dir.path().join("am-data").display().to_string();
-    c.alerts.presets = presets.iter().map(|s| s.to_string()).collect();
-    c.ssh.retry.max_attempts = 1;
-    let presets_dir = dir.path().join("xdg/aami/presets");
-    std::fs::create_dir_all(&presets_dir).unwrap();
-    std::fs::write(presets_dir.join("hot-now.yaml"), HOT_NOW).unwrap();
-    let config = dir.path().join("config.yaml");
-    let bundle = dir.path().join("bundle.tar");
-    let mut args: Vec<String> = vec![
-        "bundle".into(),
-        "create".into(),
-        "--output".into(),
-        bundle.display().to_string(),
-        "--component".into(),
-        format!("prometheus={PROMETHEUS}"),
-        "--component".into(),
-        format!("alertmanager={ALERTMANAGER}"),
-    ];
-    for e in extra {
-        args.push("--component".into());
-        args.push(e.clone());
-    }
-    let o = common::run(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(o.status.success(), "{}", common::stderr(&o));
-    let f = Fixture {
-        dir,
-        config,
-        bundle,
-        path_env: None,
-    };
-    f.write_config(&c);
-    f
-}
-
-/// A node whose dcgm-exporter page is `server`.
-fn dcgm_node(name: &str, server: &PageServer) -> NodeConfig {
-    NodeConfig {
-        name: name.into(),
-        ip: server.ip.to_string(),
-        exporters: Exporters {
-            dcgm: Some(server.port),
-            node: None,
-            ..Default::default()
-        },
-        ..Default::default()
-    }
-}
-
-async fn get_json(url: &str) -> serde_json::Value {
-    reqwest::get(url)
-        .await
-        .unwrap_or_else(|e| panic!("{url}: {e}"))
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn ready(url: &str) -> bool {
-    reqwest::get(format!("{url}/-/ready"))
-        .await
-        .is_ok_and(|r| r.status().is_success())
-}
-
-async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), String>>,
-{
-    let deadline = Instant::now() + timeout;
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        match check().await {
-            Ok(()) => return,
-            Err(e) => last = e,
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    panic!("{what} never happened; last: {last}");
-}
+use common::stack::{
+    ALERTMANAGER, Fixture, PROMETHEUS, dcgm_node, eventually, fixture, get_json, ready, up_of,
+};
 
 async fn wait_alert(am: &ApiClient, want: impl Fn(&AmAlert) -> bool) -> AmAlert {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -241,17 +44,6 @@ async fn wait_alert(am: &ApiClient, want: impl Fn(&AmAlert) -> bool) -> AmAlert 
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     panic!("the alert never reached Alertmanager; last: {last}");
-}
-
-/// `up` of one instance as Prometheus has it now.
-async fn up_of(prom: &str, instance: &str) -> Option<f64> {
-    let v = get_json(&format!(
-        "{prom}/api/v1/query?query=up%7Binstance%3D%22{instance}%22%7D"
-    ))
-    .await;
-    v["data"]["result"][0]["value"][1]
-        .as_str()
-        .and_then(|s| s.parse().ok())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -464,6 +256,126 @@ async fn the_stack_runs_here_fires_a_preset_and_follows_nodes_add_without_a_rest
     )
     .await;
     drop(sim);
+}
+
+/// A sharded layout installed on this machine: two shard Prometheus
+/// servers (ports, storage and launchers of their own, the bundle's
+/// binary), Alertmanager, and for `federated` the global server (for
+/// `remote_write` the shards write into `vm`, a VictoriaMetrics started
+/// here: aami does not install it). A shard's port in use stops it before
+/// anything changes; then every server is installed and ready, the fleet
+/// read through query mode from the layout's query URL equals the fleet
+/// scraped directly, and a second install changes nothing.
+async fn sharded_install(layout: StackLayout, vm: Option<&str>) {
+    let sim = SimFleet::start(SimOptions {
+        nodes: 3,
+        ports: PortMode::Ephemeral,
+        frozen_at: Some(50.0),
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let f = fixture(sim.config().nodes, &["gpu-production"], &[]);
+    let mut c = f.config();
+    c.stack.shard_above = 2;
+    c.stack.shards = Some(2);
+    c.stack.layout = layout;
+    c.stack.victoria_metrics = vm.map(str::to_string);
+    c.prometheus.port = common::servers::free_ports_in_a_row(3);
+    f.write_config(&c);
+    let b = f.bundle.to_str().unwrap();
+
+    // Shard 1's port taken: refused before anything is installed.
+    let shard1 = c.prometheus.port + 2;
+    let taken = std::net::TcpListener::bind(("0.0.0.0", shard1)).unwrap();
+    let said = f.fails(1, &["stack", "install", "--bundle", b]).await;
+    assert!(
+        said.contains(&format!("port {shard1}")) && said.contains("prometheus-shard-1"),
+        "{said}"
+    );
+    assert!(said.contains("nothing was changed"), "{said}");
+    assert!(!f.prefix().join("alertmanager").exists(), "nothing done");
+    drop(taken);
+
+    let federated = layout == StackLayout::Federated;
+    let out = f.ok(&["stack", "install", "--bundle", b]).await;
+    for file in ["shards/0/prometheus.yml", "shards/1/prometheus.yml"]
+        .into_iter()
+        .chain(federated.then_some("prometheus.yml"))
+    {
+        assert!(out.contains(&format!("promtool accepts {file}")), "{out}");
+    }
+    let global = "prometheus   ";
+    for server in ["prometheus-shard-0", "prometheus-shard-1", global] {
+        let installed = out
+            .lines()
+            .any(|l| l.starts_with(server) && l.contains("installed 2.42.0, ready"));
+        assert_eq!(installed, server != global || federated, "{server}: {out}");
+    }
+    assert_eq!(f.current(StackComponent::Shard(1)), "2.42.0");
+    let status = f.status().await;
+    let names: Vec<&str> = status["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    let mut want = vec!["alertmanager", "shard 0", "shard 1"];
+    if federated {
+        want.insert(1, "prometheus");
+    } else {
+        // The store is read too: up, and its data on disk.
+        want.push("victoria-metrics");
+        let store = &status["servers"][3];
+        assert_eq!(store["up"], true, "{status}");
+        assert!(store["tsdb"]["bytes"].is_number(), "{status}");
+    }
+    assert_eq!(names, want);
+
+    // Query mode against the layout's query URL: the fleet scraped
+    // directly.
+    let direct = common::fleets::read(&c).await;
+    let url = match vm {
+        Some(vm) => vm.to_string(),
+        None => f.prometheus_url(),
+    };
+    let hint = match vm {
+        Some(vm) => vm.to_string(),
+        None => url.replace("127.0.0.1", "localhost"),
+    };
+    assert!(out.contains(&format!("prometheus.url: {hint} ")), "{out}");
+    common::servers::wait_for_value(
+        &url,
+        "count(DCGM_FI_DEV_GPU_UTIL)",
+        direct.gpu_count() as f64,
+        Duration::from_secs(60),
+    )
+    .await;
+    common::servers::wait_for_value(
+        &url,
+        "count(up{job=~\"node_exporter|dcgm-exporter\"} == 1)",
+        2.0 * c.nodes.len() as f64,
+        Duration::from_secs(60),
+    )
+    .await;
+    let mut q = c.clone();
+    q.prometheus.url = Some(url);
+    common::fleets::assert_same_fleet(&direct, &common::fleets::read(&q).await);
+
+    let again = f.ok(&["stack", "install", "--bundle", b]).await;
+    assert!(again.contains("unchanged: nothing to do"), "{again}");
+    drop(sim);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_federated_layout_installs_shards_and_a_global_server_here() {
+    sharded_install(StackLayout::Federated, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_remote_write_layout_installs_shards_writing_into_victoria_metrics() {
+    let vm = common::servers::victoria_metrics_store();
+    sharded_install(StackLayout::RemoteWrite, Some(&vm.url)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

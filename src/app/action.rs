@@ -62,6 +62,10 @@ pub enum Action {
     RefreshTopology,
     /// `p` in the topology pane: the matrix, or the GPU pairs in words.
     TogglePairs,
+    /// `S`: the stack pane.
+    OpenStack,
+    /// `Q` in the stack pane: query mode against the stack, or back.
+    ToggleStackQuery,
     /// `s` on an alert: the silence form.
     SilenceAlert,
     /// `x` in the silences list: expire the selected silence.

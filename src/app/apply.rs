@@ -152,6 +152,8 @@ impl App {
                 self.ui.topo_scroll = 0;
             }
             SilenceAlert => self.open_silence_form(),
+            OpenStack => self.open_stack(),
+            ToggleStackQuery => self.toggle_stack_query(),
             CancelJob => {
                 if let Some(id) = self.log_rows().get(self.ui.log_selected).map(|j| j.id) {
                     self.cancel_job(id);
@@ -376,7 +378,7 @@ impl App {
                     }),
                 }
             }
-            View::Topology(_) => {}
+            View::Topology(_) | View::Stack => {}
             View::Log => {
                 if let Some(j) = self.log_rows().get(self.ui.log_selected) {
                     let job = j.id;
@@ -663,6 +665,7 @@ impl App {
                 .map(String::from)
                 .collect(),
             Arg::MarkScope => vec!["all".into(), "none".into()],
+            Arg::Source => vec!["stack".into(), "direct".into()],
             Arg::Code => self.xids.iter().map(|e| e.code.to_string()).collect(),
             Arg::None | Arg::Expr => Vec::new(),
         }
@@ -726,6 +729,10 @@ impl App {
                         crate::domain::heat::grid_step(&rows, self.ui.heat.node_pos, rows_down)
                     }
                 };
+            }
+            View::Stack => {
+                // The pane clamps what it cannot show.
+                self.stack.scroll = clamp_add(self.stack.scroll, delta, 1000);
             }
             View::Topology(_) => {
                 // The pane clamps what it cannot show.

@@ -156,6 +156,9 @@ pub static BINDINGS: &[Binding] = &[
     // Topology.
     row(&[Key(KeyCode::Char('r'))], Scope::Views(&[V::Topology]), Action::RefreshTopology, "r", "read the topology again over SSH", Some("refresh")),
     row(&[Key(KeyCode::Char('p'))], Scope::Views(&[V::Topology]), Action::TogglePairs, "p", "GPU pairs in words (which cross the CPU socket, nearest NIC), or the matrix", Some("pairs")),
+    // Stack.
+    row(&[Key(KeyCode::Char('Q'))], Scope::Views(&[V::Stack]), Action::ToggleStackQuery, "Q", "query mode: read the fleet and its history through the installed stack, or back to scraping directly", Some("query mode")),
+    row(&[Key(KeyCode::Char('r'))], Scope::Views(&[V::Stack]), Action::OpenStack, "r", "read the stack's servers again now (they are read every 15 s while this pane is open)", Some("read")),
     // Heatmap.
     row(&[Key(KeyCode::Enter)], Scope::Views(&[V::Heatmap]), Action::Open, "Enter", "open the node under the cursor", Some("open")),
     row(&[Key(KeyCode::Left), Key(KeyCode::Char('h'))], Scope::Views(&[V::Heatmap]), Action::MoveCol(-1), "←→ h l", "move across GPUs", None),
@@ -188,6 +191,7 @@ pub static BINDINGS: &[Binding] = &[
     row(&[Key(KeyCode::Char('3'))], Scope::AnyView, Action::GoTab(View::Alerts), "", "", None),
     row(&[Key(KeyCode::Char('4'))], Scope::AnyView, Action::GoTab(View::Log), "", "", None),
     row(&[Key(KeyCode::Char('L'))], Scope::AnyView, Action::GoTab(View::Log), "L", "action log: background jobs, newest first", None),
+    row(&[Key(KeyCode::Char('S'))], Scope::AnyView, Action::OpenStack, "S", "the monitoring stack: each server's figures; Q there: query mode against it", None),
     row(&[Key(KeyCode::Char('x'))], Scope::AnyView, Action::XidLookup, "x", "Xid lookup: type a code", None),
     row(&[Key(KeyCode::Char('?'))], Scope::AnyView, Action::ToggleHelp, "?", "this help: the keys of this pane first", Some("help")),
     row(&[Key(KeyCode::Char('q'))], Scope::AnyView, Action::Quit, "q", "quit", Some("quit")),
@@ -355,6 +359,7 @@ mod tests {
             Context::View(ViewKind::Heatmap),
             Context::View(ViewKind::Log),
             Context::View(ViewKind::Topology),
+            Context::View(ViewKind::Stack),
             Context::Overlay(O::Help),
             Context::Overlay(O::Xid),
             Context::Overlay(O::Form),
@@ -392,6 +397,7 @@ mod tests {
             ViewKind::Alerts,
             ViewKind::Log,
             ViewKind::Topology,
+            ViewKind::Stack,
         ]
         .into_iter()
         .map(Context::View)

@@ -19,6 +19,8 @@ pub enum Arg {
     Metric,
     /// `all` or `none`.
     MarkScope,
+    /// `stack` or `direct`.
+    Source,
 }
 
 pub struct CommandSpec {
@@ -52,6 +54,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "onboard", aliases: &[], arg: Arg::Expr, usage: "[FILE]", help: "onboard the nodes of a hosts file (name [user@]address[:port] a line); no FILE opens the form", run: |a, rest| { if rest.is_empty() { a.open_add_node_form() } else { a.onboard_file(rest) } Ok(()) } },
     CommandSpec { name: "help", aliases: &[], arg: Arg::None, usage: "", help: "every key and command", run: |a, _| { a.open_help(); Ok(()) } },
     CommandSpec { name: "quit", aliases: &["q", "q!", "exit"], arg: Arg::None, usage: "", help: "quit", run: |a, _| { a.should_quit = true; Ok(()) } },
+    CommandSpec { name: "stack", aliases: &[], arg: Arg::None, usage: "", help: "the monitoring stack: each server's state, targets, rules, TSDB", run: |a, _| { a.open_stack(); Ok(()) } },
+    CommandSpec { name: "query", aliases: &[], arg: Arg::Source, usage: "[stack|direct]", help: "read the fleet through the installed stack (history), or scrape directly; no argument switches", run: App::cmd_query },
     CommandSpec { name: "silences", aliases: &[], arg: Arg::None, usage: "", help: "Alertmanager's silences; x expires one", run: |a, _| { a.open_silences(); Ok(()) } },
 ];
 

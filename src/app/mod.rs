@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod mode;
 pub mod onboard;
 pub mod remote;
+pub mod stack;
 pub mod text_input;
 pub mod view;
 
@@ -87,6 +88,10 @@ pub struct App {
     pub refresh_interval: Option<std::time::Duration>,
     /// Unknown host keys waiting behind the one on screen.
     pub host_key_queue: host_key::HostKeyQueue,
+    /// The monitoring stack: where it runs, its last reading.
+    pub stack: stack::StackPane,
+    /// Where the fleet is read from now (the header says it).
+    pub live_source: stack::LiveSource,
 }
 
 /// Background work the app asks for; the runtime starts it and the answer
@@ -104,6 +109,11 @@ pub enum Request {
         id: u64,
         answer: host_key::HostKeyAnswer,
     },
+    /// Read the stack's servers now (the stack pane opened).
+    ReadStack,
+    /// Read the fleet from another source (the config file is not
+    /// rewritten).
+    SetSource(stack::SourceChoice),
 }
 
 /// What reaches the app from its tasks.
@@ -146,6 +156,13 @@ pub enum Event {
     HostKey(Box<host_key::HostKeyAsk>),
     /// The onboarding job looked at its nodes: the preview to confirm.
     OnboardPreview(Box<onboard::OnboardPreview>),
+    /// The stack's servers, as just read.
+    Stack(Box<stack::StackReading>),
+    /// The fleet's source was switched (or not: `problem` says why).
+    Source {
+        source: stack::LiveSource,
+        problem: Option<String>,
+    },
 }
 
 impl App {
@@ -172,6 +189,8 @@ impl App {
             user: String::new(),
             refresh_interval: None,
             host_key_queue: host_key::HostKeyQueue::new(),
+            stack: stack::StackPane::default(),
+            live_source: stack::LiveSource::Direct,
         }
     }
 
@@ -250,6 +269,8 @@ impl App {
             Event::Remote(r) => self.remote = *r,
             Event::HostKey(ask) => self.ask_host_key(*ask),
             Event::OnboardPreview(p) => self.show_onboard_preview(*p),
+            Event::Stack(r) => self.stack.reading = Some(*r),
+            Event::Source { source, problem } => self.on_source(source, problem),
         }
         self.keep_selection_valid();
     }
@@ -292,7 +313,7 @@ impl App {
                 .alert_rows()
                 .get(self.ui.alert_selected)
                 .and_then(|r| r.node),
-            View::Log => None,
+            View::Log | View::Stack => None,
         }
     }
 

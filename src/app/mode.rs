@@ -22,6 +22,8 @@ pub enum View {
     Log,
     /// One node's GPU/NIC link matrix and NVLinks.
     Topology(NodeId),
+    /// The monitoring stack: each server's figures, the query-mode switch.
+    Stack,
 }
 
 /// Views without their data: what a binding row names.
@@ -33,6 +35,7 @@ pub enum ViewKind {
     Alerts,
     Log,
     Topology,
+    Stack,
 }
 
 impl View {
@@ -44,6 +47,7 @@ impl View {
             View::Alerts => ViewKind::Alerts,
             View::Log => ViewKind::Log,
             View::Topology(_) => ViewKind::Topology,
+            View::Stack => ViewKind::Stack,
         }
     }
 }
@@ -57,6 +61,7 @@ impl ViewKind {
             ViewKind::Alerts => "Alerts",
             ViewKind::Log => "Log",
             ViewKind::Topology => "Topology",
+            ViewKind::Stack => "Stack",
         }
     }
 }

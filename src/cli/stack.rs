@@ -185,15 +185,20 @@ fn check_locally(files: &[StackFile], say: &mut dyn FnMut(String)) -> Result<(),
         std::fs::write(&path, &f.text)
             .map_err(|e| CliError::unavailable(format!("{}: {e}", path.display())))?;
     }
-    let checks: [(&str, &[&str], &str); 2] = [
-        ("promtool", &["check", "config"], "prometheus.yml"),
-        ("amtool", &["check-config"], "alertmanager.yml"),
-    ];
+    // Every Prometheus's file: the single or global one, and each shard's.
+    let checks: Vec<(&str, &[&str], &str)> = files
+        .iter()
+        .filter(|f| f.path == "prometheus.yml" || f.path.ends_with("/prometheus.yml"))
+        .map(|f| ("promtool", &["check", "config"][..], f.path.as_str()))
+        .chain(
+            files
+                .iter()
+                .filter(|f| f.path == "alertmanager.yml")
+                .map(|f| ("amtool", &["check-config"][..], f.path.as_str())),
+        )
+        .collect();
     let mut checked = Vec::new();
     for (tool, args, file) in checks {
-        if !files.iter().any(|f| f.path == file) {
-            continue;
-        }
         let out = match std::process::Command::new(tool)
             .args(args)
             .arg(file)
@@ -271,17 +276,6 @@ fn install(
     install: Option<&InstallArgs>,
 ) -> color_eyre::Result<i32> {
     let layout = crate::stack::layout(config).map_err(CliError::usage)?;
-    if !matches!(layout, crate::stack::Layout::Single { .. }) {
-        return Err(CliError::usage(format!(
-            "the config lays the stack out as {} servers ({} nodes > stack.shard_above = {}): `stack {}` runs one Prometheus",
-            layout.shards(),
-            config.nodes.len(),
-            config.stack.shard_above,
-            action.name()
-        ))
-        .note("run `aami-tui stack render --output DIR` and start the servers as DIR/stack.txt lists them, or raise stack.shard_above")
-        .into());
-    }
     if let Some(name) = &host_args.host {
         crate::ssh::validate_address(name).map_err(CliError::usage)?;
     }
@@ -371,21 +365,33 @@ fn install(
         parts.join("; ")
     };
     output::println(&format!("configuration  {config_line}"))?;
+    // One column for the names, shards' included.
+    let width = report
+        .servers
+        .iter()
+        .map(|(c, _)| c.name().len())
+        .max()
+        .unwrap_or(0)
+        .max(13);
     for (c, change) in &report.servers {
-        output::println(&format!("{:<13}  {change}", c.name()))?;
+        output::println(&format!("{:<width$}  {change}", c.name()))?;
     }
     if report.unchanged() {
         output::println("unchanged: nothing to do")?;
     }
     if config.prometheus.url.is_none() {
-        output::println(&format!(
-            "query mode: set prometheus.url: http://{}:{} to read the fleet and its history from this stack",
+        // The single or global Prometheus, or VictoriaMetrics.
+        let url = crate::stack::status::query_url(
+            config,
+            &layout,
             if http_host == "127.0.0.1" {
                 "localhost"
             } else {
                 &http_host
             },
-            config.prometheus.port
+        );
+        output::println(&format!(
+            "query mode: set prometheus.url: {url} to read the fleet and its history from this stack (or press Q in the TUI's stack pane, S)"
         ))?;
     }
     if host_args.host.is_some() && host_args.host != config.stack.host {
@@ -463,19 +469,9 @@ pub fn status_table(st: &crate::stack::status::StackStatus) -> String {
         "targets up: {} of {} expected from the config\n",
         st.targets_up, st.targets_expected
     ));
-    for s in &st.servers {
-        if let Some(e) = &s.error {
-            out.push_str(&format!("{} is down: {e}\n", s.name));
-        }
-        for d in s.targets.iter().flat_map(|t| &t.down) {
-            out.push_str(&format!("{}: target down: {d}\n", s.name));
-        }
-        for e in s.rules.iter().flat_map(|r| &r.errors) {
-            out.push_str(&format!("{}: rule failing: {e}\n", s.name));
-        }
-        if let Some(n) = s.active_alerts {
-            out.push_str(&format!("{}: {n} active alert(s)\n", s.name));
-        }
+    for (_, line) in st.problems() {
+        out.push_str(&line);
+        out.push('\n');
     }
     out
 }
@@ -486,28 +482,7 @@ pub fn status_table(st: &crate::stack::status::StackStatus) -> String {
 /// installed there; a line to print otherwise (a warning when the host
 /// could not be reached).
 pub fn sync_targets(config: &Config) -> Option<String> {
-    let place = StackHost::resolve(config, None).ok()?;
-    let dir = crate::stack::stack_dir(config);
-    let files = crate::stack::target_files(config);
     let ssh = ssh_options(config, false);
     let rt = super::runtime().ok()?;
-    let result = rt.block_on(async {
-        let (runner, _) = place.connect(config, &ssh).await?;
-        let r = installer::sync_files(&runner, &dir, &files).await;
-        runner.close().await;
-        r
-    });
-    match result {
-        Ok(None) => None,
-        Ok(Some(changed)) if changed.is_empty() => Some(format!(
-            "stack: the target files in {dir} already list these nodes"
-        )),
-        Ok(Some(changed)) => Some(format!(
-            "stack: {} rewritten in {dir}; Prometheus picks the change up without a restart",
-            changed.join(", ")
-        )),
-        Err(e) => Some(format!(
-            "warning: the stack's target files were not updated ({e}): run `aami-tui stack reload` once the stack's host answers"
-        )),
-    }
+    rt.block_on(installer::sync_targets(config, &ssh))
 }

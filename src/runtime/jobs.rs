@@ -120,7 +120,9 @@ impl HostKeyDesk {
 /// What jobs need to reach the world.
 pub struct JobContext {
     pub ssh: SshContext,
-    pub source: FleetSource,
+    /// The fleet's source now (history loads read it); replaced when the
+    /// operator switches query mode.
+    pub source: std::sync::RwLock<FleetSource>,
     /// The config file nodes are added to; `None` for the demo fleet.
     pub config_path: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
@@ -217,6 +219,13 @@ impl JobRunner {
                     })))
                     .await;
             });
+        }
+    }
+
+    /// The fleet is read from `source` from now on (history loads too).
+    pub fn set_source(&self, source: FleetSource) {
+        if let Ok(mut s) = self.ctx.source.write() {
+            *s = source;
         }
     }
 
@@ -336,8 +345,10 @@ async fn run(
             let Some(&node) = spec.targets.first() else {
                 return JobState::Failed("no target node".into());
             };
-            match ctx
-                .source
+            let Some(source) = ctx.source.read().ok().map(|s| s.clone()) else {
+                return JobState::Failed("the fleet's source is unavailable".into());
+            };
+            match source
                 .history(node, ctx.history_span, ctx.history_step)
                 .await
             {
@@ -830,10 +841,17 @@ async fn add_nodes(
     if let Ok(mut c) = ctx.config.write() {
         *c = Some(Arc::new(config.clone()));
     }
+    // The installed stack scrapes them too: its target files, as the CLI's
+    // `nodes add` rewrites them.
+    let stack = crate::install::stack::sync_targets(&config, &ctx.ssh_options()).await;
+    if let Some(line) = &stack {
+        out.line(line).await;
+    }
     let _ = tx.send(TaskMsg::Reconfigure(Box::new(config))).await;
     JobState::Ok(format!(
-        "{} added to the config; scraping {} now",
+        "{} added to the config; scraping {} now{}",
         names.join(", "),
-        if names.len() == 1 { "it" } else { "them" }
+        if names.len() == 1 { "it" } else { "them" },
+        stack.map(|l| format!("; {l}")).unwrap_or_default()
     ))
 }

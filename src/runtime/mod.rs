@@ -7,6 +7,7 @@ pub mod bench_log;
 pub mod jobs;
 pub mod remote;
 pub mod ssh_context;
+pub mod stack;
 pub mod state_dir;
 pub mod theme;
 pub mod topology;
@@ -73,6 +74,13 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
         app.notice = Some(p);
     }
     app.history_available = matches!(source, FleetSource::Query(_));
+    if let (FleetSource::Query(_), Some(url)) = (
+        &source,
+        config.as_ref().and_then(|c| c.prometheus.url.clone()),
+    ) {
+        app.live_source = crate::app::stack::LiveSource::Query { url };
+    }
+    app.stack.setup = config.as_ref().map(stack::setup);
     app.refresh_interval = Some(refresh);
     app.can_add_nodes = config_path.is_some();
     app.user = std::env::var("USER").unwrap_or_default();
@@ -85,6 +93,14 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
         app.remote_config = clients.config(c);
     }
     let remote_wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    // The stack pane's reader: the latest config, whether the pane is open,
+    // and a wake for reading at once.
+    let (stack_config, stack_config_rx) =
+        tokio::sync::watch::channel(std::sync::Arc::new(config.clone().unwrap_or_default()));
+    let stack_watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stack_wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    // The operator's source choice (`Q`): `None` reads as the config says.
+    let mut source_choice: Option<crate::app::stack::SourceChoice> = None;
 
     let (collector_tx, mut collector_rx) = mpsc::channel::<RefreshRound>(4);
     let (task_tx, mut task_rx) = mpsc::channel::<TaskMsg>(256);
@@ -94,7 +110,7 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
         task_tx,
         JobContext {
             ssh,
-            source: source.clone(),
+            source: std::sync::RwLock::new(source.clone()),
             config_path,
             state_dir: state_dir::state_dir(),
             config: std::sync::RwLock::new(config.map(std::sync::Arc::new)),
@@ -117,6 +133,14 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
             clients.clone(),
             refresh,
             remote_wake.clone(),
+            task_tx_for_remote.clone(),
+        )
+    });
+    let stack_task = app.stack.setup.is_some().then(|| {
+        stack::spawn(
+            stack_config_rx,
+            stack_watching.clone(),
+            stack_wake.clone(),
             task_tx_for_remote.clone(),
         )
     });
@@ -230,9 +254,13 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
                     app.on_event(ev);
                 }
                 TaskMsg::Reconfigure(config) => {
-                    // The new node list: scrape it from the next refresh on.
-                    match FleetSource::from_config(&config) {
-                        Ok(s) => {
+                    // The new node list: read it from the next refresh on,
+                    // from the source the operator chose.
+                    app.stack.setup = Some(stack::setup(&config));
+                    let _ = stack_config.send(std::sync::Arc::new((*config).clone()));
+                    match stack::source_for(&config, source_choice.as_ref()) {
+                        Ok((s, _)) => {
+                            runner.set_source(s.clone());
                             collector_task.abort();
                             collector_task = s.spawn(refresh, collector_tx.clone());
                         }
@@ -251,6 +279,26 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
                 Request::ReloadRemote => remote_wake.notify_one(),
                 Request::CancelJob(id) => runner.cancel(id),
                 Request::AnswerHostKey { id, answer } => runner.answer_host_key(id, answer),
+                Request::ReadStack => stack_wake.notify_one(),
+                Request::SetSource(choice) => {
+                    let current = stack_config.borrow().clone();
+                    match stack::source_for(&current, Some(&choice)) {
+                        Ok((s, live)) => {
+                            runner.set_source(s.clone());
+                            collector_task.abort();
+                            collector_task = s.spawn(refresh, collector_tx.clone());
+                            source_choice = Some(choice);
+                            app.on_event(Event::Source {
+                                source: live,
+                                problem: None,
+                            });
+                        }
+                        Err(e) => app.on_event(Event::Source {
+                            source: app.live_source.clone(),
+                            problem: Some(e),
+                        }),
+                    }
+                }
                 Request::SetTheme(name) => {
                     let (t, problem) = theme::load(&name);
                     if problem.is_none() {
@@ -260,6 +308,10 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
                 }
             }
         }
+        stack_watching.store(
+            app.view() == crate::app::View::Stack,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         if app.should_quit {
             break Ok(0);
         }
@@ -267,6 +319,9 @@ async fn event_loop(term: &mut terminal::Tui, setup: Setup) -> color_eyre::Resul
     runner.abort_all();
     collector_task.abort();
     if let Some(t) = remote_task {
+        t.abort();
+    }
+    if let Some(t) = stack_task {
         t.abort();
     }
     outcome

@@ -88,6 +88,71 @@ impl StackStatus {
     }
 }
 
+/// What a line of [`StackStatus::problems`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    Down,
+    RuleFailing,
+    TargetDown,
+    /// Targets the config expects that no answering Prometheus knows of.
+    TargetsMissing,
+    ActiveAlerts,
+}
+
+impl StackStatus {
+    /// What is wrong, worst first: servers down (with why), failing rules,
+    /// down targets (with their last error), expected targets missing from
+    /// the target files, active alerts. `stack status` prints these lines
+    /// and the TUI's stack pane lists them.
+    pub fn problems(&self) -> Vec<(Problem, String)> {
+        let mut out = Vec::new();
+        for s in &self.servers {
+            if let Some(e) = &s.error {
+                out.push((Problem::Down, format!("{} is down: {e}", s.name)));
+            }
+        }
+        for s in &self.servers {
+            for e in s.rules.iter().flat_map(|r| &r.errors) {
+                out.push((
+                    Problem::RuleFailing,
+                    format!("{}: rule failing: {e}", s.name),
+                ));
+            }
+        }
+        for s in &self.servers {
+            for d in s.targets.iter().flat_map(|t| &t.down) {
+                out.push((Problem::TargetDown, format!("{}: target down: {d}", s.name)));
+            }
+        }
+        // Only what an answering scraper says: a down one knows of nothing.
+        let read: Vec<&Targets> = self
+            .servers
+            .iter()
+            .filter_map(|s| s.targets.as_ref())
+            .collect();
+        let known: usize = read.iter().map(|t| t.known).sum();
+        if !read.is_empty() && known < self.targets_expected {
+            out.push((
+                Problem::TargetsMissing,
+                format!(
+                    "{} of the {} targets the config expects are not in Prometheus's target files: `aami-tui stack reload` rewrites them",
+                    self.targets_expected - known,
+                    self.targets_expected
+                ),
+            ));
+        }
+        for s in &self.servers {
+            if let Some(n) = s.active_alerts.filter(|n| *n > 0) {
+                out.push((
+                    Problem::ActiveAlerts,
+                    format!("{}: {n} active alert(s)", s.name),
+                ));
+            }
+        }
+        out
+    }
+}
+
 /// The servers `config`'s layout runs on `host`: (name, port, whether it
 /// scrapes exporters).
 pub fn servers(config: &Config, layout: &Layout) -> Vec<(String, u16, Kind)> {
@@ -139,10 +204,19 @@ pub async fn read(config: &Config, layout: &Layout, http_host: &str) -> StackSta
         .into_iter()
         .map(|(name, port, kind)| {
             let client = client.clone();
-            let url = format!("http://{}", host_port(http_host, port));
+            let url = server_url(http_host, port);
             async move { read_server(&client, name, url, kind).await }
         });
-    let servers = futures::future::join_all(reads).await;
+    let mut servers = futures::future::join_all(reads).await;
+    // The remote-write layouts' store: read too, though aami does not
+    // install it.
+    if let Layout::Single {
+        remote_write: Some(url),
+    }
+    | Layout::RemoteWrite { url, .. } = layout
+    {
+        servers.push(read_victoria_metrics(&client, url).await);
+    }
     let expected_targets = super::expected_targets(config);
     let targets_expected = expected_targets.values().sum();
     let targets_up = servers
@@ -158,11 +232,27 @@ pub async fn read(config: &Config, layout: &Layout, http_host: &str) -> StackSta
     }
 }
 
-fn host_port(host: &str, port: u16) -> String {
+/// `http://HOST:PORT` (an IPv6 host in brackets): how a server of the
+/// stack is named and reached.
+pub fn server_url(host: &str, port: u16) -> String {
     if host.contains(':') {
-        format!("[{host}]:{port}")
+        format!("http://[{host}]:{port}")
     } else {
-        format!("{host}:{port}")
+        format!("http://{host}:{port}")
+    }
+}
+
+/// What query mode reads for this layout on `http_host`: the Prometheus,
+/// the federated layout's global server, or VictoriaMetrics.
+pub fn query_url(config: &Config, layout: &Layout, http_host: &str) -> String {
+    match layout {
+        Layout::Single { remote_write: None } | Layout::Federated { .. } => {
+            server_url(http_host, config.prometheus.port)
+        }
+        Layout::Single {
+            remote_write: Some(url),
+        }
+        | Layout::RemoteWrite { url, .. } => url.clone(),
     }
 }
 
@@ -299,6 +389,64 @@ async fn read_server(
         }
     }
     s.tsdb = Some(t);
+    s
+}
+
+/// VictoriaMetrics at `url` (its write or query URL: the health and
+/// metrics pages are read at its root): up (`/health`), its version
+/// (`vm_app_version`; Debian's build leaves it empty), data on disk and
+/// rows inserted per second since it started.
+async fn read_victoria_metrics(client: &reqwest::Client, url: &str) -> ServerStatus {
+    let root = match url.find("://").map(|i| i + 3) {
+        Some(at) => match url[at..].find('/') {
+            Some(slash) => &url[..at + slash],
+            None => url,
+        },
+        None => url,
+    };
+    let mut s = ServerStatus {
+        name: "victoria-metrics".into(),
+        url: url.to_string(),
+        up: false,
+        error: None,
+        version: None,
+        targets: None,
+        rules: None,
+        tsdb: None,
+        active_alerts: None,
+    };
+    if let Err(e) = get_text(client, format!("{root}/health")).await {
+        s.error = Some(e);
+        return s;
+    }
+    s.up = true;
+    let page = get_text(client, format!("{root}/metrics"))
+        .await
+        .unwrap_or_default();
+    s.version = page
+        .lines()
+        .find(|l| l.starts_with("vm_app_version{"))
+        .and_then(|l| l.split("short_version=\"").nth(1))
+        .and_then(|v| v.split('"').next())
+        .filter(|v| !v.is_empty())
+        .map(str::to_string);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default();
+    let rate = match (
+        family_sum(&page, "vm_rows_inserted_total"),
+        family_sum(&page, "process_start_time_seconds"),
+    ) {
+        (Some(rows), Some(start)) if now > start => Some(rows / (now - start)),
+        _ => None,
+    };
+    s.tsdb = Some(Tsdb {
+        head_series: None,
+        bytes: family_sum(&page, "vm_data_size_bytes"),
+        samples_per_second: rate,
+        rate_over: rate.map(|_| "since start"),
+    });
     s
 }
 

@@ -95,6 +95,21 @@ pub fn render_header(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
                 .add_modifier(Modifier::REVERSED),
         ));
     }
+    // Which source is live, when it is not each exporter scraped directly.
+    if let crate::app::stack::LiveSource::Query { url } = &app.live_source {
+        parts.push((
+            1,
+            format!(
+                "query {}",
+                crate::text::sanitize_max(
+                    url.trim_start_matches("http://")
+                        .trim_start_matches("https://"),
+                    40
+                )
+            ),
+            theme.title(),
+        ));
+    }
     parts.push((
         0,
         format!("nodes {}/{} up", f.up_count(), f.nodes.len()),
@@ -204,6 +219,7 @@ pub fn render_tabs(
                 View::Topology(id) => {
                     label.push_str(&format!(" › {} › topology", app.node_name(id)));
                 }
+                View::Stack => label.push_str(" › stack"),
                 _ => {}
             }
         }

@@ -21,6 +21,7 @@ pub mod node;
 pub mod onboard;
 pub mod popup;
 pub mod silences;
+pub mod stack;
 pub mod theme;
 pub mod topology;
 pub mod xid_popup;
@@ -63,6 +64,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) -> Geometry {
         View::Topology(id) => {
             geometry.list_rows = topology::render(app, id, theme, frame, body);
         }
+        View::Stack => stack::render(app, theme, frame, body),
     }
     footer::render(app, theme, frame, foot);
     for overlay in app.mode.overlays() {

@@ -8,6 +8,7 @@ pub mod proptest_runner;
 pub mod raw_http;
 pub mod servers;
 pub mod sshd;
+pub mod stack;
 pub mod tmux;
 
 use std::path::PathBuf;

@@ -8,18 +8,52 @@ use crate::ssh::quote;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StackComponent {
     Alertmanager,
+    /// The single layout's Prometheus, or the federated layout's global
+    /// one.
     Prometheus,
+    /// Shard `i` of a sharded layout: a Prometheus of its own (folder,
+    /// port, storage, launcher) run from the bundle's prometheus.
+    Shard(u16),
 }
 
 impl StackComponent {
-    /// Alertmanager first: Prometheus sends to it.
+    /// The single layout's servers. Alertmanager first: Prometheus sends
+    /// to it.
     pub const ALL: [Self; 2] = [Self::Alertmanager, Self::Prometheus];
 
-    /// The name in bundles, folders and unit names.
-    pub fn name(self) -> &'static str {
+    /// The servers of `layout`, in the order they start: Alertmanager,
+    /// the shards, then the global server that federates from them (the
+    /// remote-write layout has none: its shards write into
+    /// VictoriaMetrics, which is not installed here).
+    pub fn for_layout(layout: &crate::stack::Layout) -> Vec<Self> {
+        use crate::stack::Layout;
+        let shards = |n: usize| (0..n).map(|i| Self::Shard(u16::try_from(i).unwrap_or(u16::MAX)));
+        match layout {
+            Layout::Single { .. } => Self::ALL.to_vec(),
+            Layout::Federated { shards: n } => std::iter::once(Self::Alertmanager)
+                .chain(shards(*n))
+                .chain(std::iter::once(Self::Prometheus))
+                .collect(),
+            Layout::RemoteWrite { shards: n, .. } => std::iter::once(Self::Alertmanager)
+                .chain(shards(*n))
+                .collect(),
+        }
+    }
+
+    /// The name in folders and unit names: `prometheus-shard-0` for a
+    /// shard.
+    pub fn name(self) -> String {
+        match self {
+            Self::Shard(i) => format!("prometheus-shard-{i}"),
+            other => other.binary().to_string(),
+        }
+    }
+
+    /// The program it runs, as the bundle names it.
+    pub fn binary(self) -> &'static str {
         match self {
             Self::Alertmanager => "alertmanager",
-            Self::Prometheus => "prometheus",
+            Self::Prometheus | Self::Shard(_) => "prometheus",
         }
     }
 
@@ -27,13 +61,24 @@ impl StackComponent {
         match self {
             Self::Alertmanager => config.alertmanager.port,
             Self::Prometheus => config.prometheus.port,
+            Self::Shard(i) => crate::stack::shard_port(config, usize::from(i)),
         }
     }
 
-    pub fn storage(self, config: &Config) -> &str {
+    pub fn storage(self, config: &Config) -> String {
         match self {
-            Self::Alertmanager => &config.alertmanager.storage_path,
-            Self::Prometheus => &config.prometheus.storage_path,
+            Self::Alertmanager => config.alertmanager.storage_path.clone(),
+            Self::Prometheus => config.prometheus.storage_path.clone(),
+            Self::Shard(i) => crate::stack::shard_storage(config, usize::from(i)),
+        }
+    }
+
+    /// Its configuration file, relative to the stack folder.
+    pub fn config_file(self) -> String {
+        match self {
+            Self::Alertmanager => "alertmanager.yml".into(),
+            Self::Prometheus => "prometheus.yml".into(),
+            Self::Shard(i) => format!("shards/{i}/prometheus.yml"),
         }
     }
 
@@ -42,13 +87,14 @@ impl StackComponent {
         match self {
             Self::Alertmanager => "alertmanager.port",
             Self::Prometheus => "prometheus.port",
+            Self::Shard(_) => "prometheus.port (shard i listens on prometheus.port + 1 + i)",
         }
     }
 
     pub(super) fn storage_key(self) -> &'static str {
         match self {
             Self::Alertmanager => "alertmanager.storage_path",
-            Self::Prometheus => "prometheus.storage_path",
+            Self::Prometheus | Self::Shard(_) => "prometheus.storage_path",
         }
     }
 
@@ -58,10 +104,11 @@ impl StackComponent {
     /// port).
     pub fn args(self, config: &Config, dir: &str) -> Vec<String> {
         let port = self.port(config);
+        let file = self.config_file();
         match self {
-            Self::Prometheus => vec![
-                format!("--config.file={dir}/prometheus.yml"),
-                format!("--storage.tsdb.path={}", config.prometheus.storage_path),
+            Self::Prometheus | Self::Shard(_) => vec![
+                format!("--config.file={dir}/{file}"),
+                format!("--storage.tsdb.path={}", self.storage(config)),
                 format!(
                     "--storage.tsdb.retention.time={}",
                     config.prometheus.retention
@@ -70,7 +117,7 @@ impl StackComponent {
                 "--web.enable-lifecycle".into(),
             ],
             Self::Alertmanager => vec![
-                format!("--config.file={dir}/alertmanager.yml"),
+                format!("--config.file={dir}/{file}"),
                 format!("--storage.path={}", config.alertmanager.storage_path),
                 format!("--web.listen-address=:{port}"),
                 "--cluster.listen-address=".into(),
@@ -82,7 +129,7 @@ impl StackComponent {
     pub(super) fn build_info(self) -> &'static str {
         match self {
             Self::Alertmanager => "alertmanager_build_info",
-            Self::Prometheus => "prometheus_build_info",
+            Self::Prometheus | Self::Shard(_) => "prometheus_build_info",
         }
     }
 
@@ -91,7 +138,9 @@ impl StackComponent {
     pub fn reloads_for(self, path: &str) -> bool {
         match self {
             Self::Alertmanager => path == "alertmanager.yml",
-            Self::Prometheus => path == "prometheus.yml" || path.starts_with("rules/"),
+            Self::Prometheus | Self::Shard(_) => {
+                path == self.config_file() || path.starts_with("rules/")
+            }
         }
     }
 }
@@ -108,7 +157,7 @@ pub const STACK_USER: &str = "aami-stack";
 /// privileges, a read-only system but its storage folder).
 pub fn unit(c: StackComponent, config: &Config, prefix: &str, dir: &str) -> String {
     let name = c.name();
-    let exec = std::iter::once(format!("{prefix}/{name}/current/{name}"))
+    let exec = std::iter::once(format!("{prefix}/{name}/current/{}", c.binary()))
         .chain(c.args(config, dir))
         .collect::<Vec<_>>()
         .join(" ");
@@ -159,7 +208,7 @@ pub fn unit(c: StackComponent, config: &Config, prefix: &str, dir: &str) -> Stri
 /// server.
 pub fn run_script(c: StackComponent, config: &Config, prefix: &str, dir: &str) -> String {
     let name = c.name();
-    let exec = std::iter::once(format!("{prefix}/{name}/current/{name}"))
+    let exec = std::iter::once(format!("{prefix}/{name}/current/{}", c.binary()))
         .chain(c.args(config, dir))
         .map(|a| quote(&a))
         .collect::<Vec<_>>()

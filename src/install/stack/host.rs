@@ -107,7 +107,8 @@ impl Host<'_> {
     ) -> Result<StackReport, InstallError> {
         let config = job.config;
         let mut states = Vec::new();
-        for c in StackComponent::ALL {
+        let layout = crate::stack::layout(config).map_err(failed)?;
+        for c in StackComponent::for_layout(&layout) {
             states.push((c, self.state(c).await?));
         }
         // What each server needs, decided before anything is touched.
@@ -293,11 +294,11 @@ impl Host<'_> {
             Init::Systemd => RemoteCommand::template(
                 "s={}; id -u {} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin {}; \
                  mkdir -p \"$s\" && chown {} \"$s\" && t=\"$s/.aami-write-test\" && : > \"$t\" && rm -f \"$t\"",
-                &[storage, STACK_USER, STACK_USER, STACK_USER],
+                &[&storage, STACK_USER, STACK_USER, STACK_USER],
             ),
             Init::Pidfile => RemoteCommand::template(
                 "s={}; mkdir -p \"$s\" && t=\"$s/.aami-write-test\" && : > \"$t\" && rm -f \"$t\"",
-                &[storage],
+                &[&storage],
             ),
         };
         self.sh(cmd, None).await.map_err(|e| {
@@ -444,7 +445,7 @@ impl Host<'_> {
         progress: &mut (dyn FnMut(String) + Send),
     ) -> Result<(), InstallError> {
         let vdir = format!("{}/{}", self.cdir(c), w.version);
-        let bin = format!("{vdir}/{}", c.name());
+        let bin = format!("{vdir}/{}", c.binary());
         let there = self
             .sh(
                 RemoteCommand::template("sha256sum {} 2>/dev/null; true", &[&bin]),

@@ -83,7 +83,7 @@ impl StackJob<'_> {
     fn wanted(&self, c: StackComponent) -> Option<&Component> {
         match c {
             StackComponent::Alertmanager => self.alertmanager,
-            StackComponent::Prometheus => self.prometheus,
+            StackComponent::Prometheus | StackComponent::Shard(_) => self.prometheus,
         }
     }
 }
@@ -297,6 +297,37 @@ impl StackHost {
             Self::Local => "127.0.0.1".into(),
             Self::Remote(t) => t.host.clone(),
         }
+    }
+}
+
+/// After the node list changed (`nodes add | remove | import`, the TUI's
+/// add form and onboarding): rewrites the installed stack's target files
+/// (on `stack.host`, or on this machine) so Prometheus scrapes the new node
+/// list without a restart. `None` when no stack is installed there; a line
+/// to show otherwise (a warning when the host could not be reached).
+pub async fn sync_targets(config: &Config, ssh: &crate::ssh::SshOptions) -> Option<String> {
+    let place = StackHost::resolve(config, None).ok()?;
+    let dir = crate::stack::stack_dir(config);
+    let files = crate::stack::target_files(config);
+    let result = async {
+        let (runner, _) = place.connect(config, ssh).await?;
+        let r = sync_files(&runner, &dir, &files).await;
+        runner.close().await;
+        r
+    }
+    .await;
+    match result {
+        Ok(None) => None,
+        Ok(Some(changed)) if changed.is_empty() => Some(format!(
+            "stack: the target files in {dir} already list these nodes"
+        )),
+        Ok(Some(changed)) => Some(format!(
+            "stack: {} rewritten in {dir}; Prometheus picks the change up without a restart",
+            changed.join(", ")
+        )),
+        Err(e) => Some(format!(
+            "warning: the stack's target files were not updated ({e}): run `aami-tui stack reload` once the stack's host answers"
+        )),
     }
 }
 
