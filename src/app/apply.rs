@@ -174,6 +174,7 @@ impl App {
                 self.answer_host_key(super::host_key::HostKeyAnswer::Refuse);
             }
             (Overlay::HostKey(_), HostKey(answer)) => self.answer_host_key(answer),
+            (Overlay::HostKey(_), AcceptAllHostKeys) => self.accept_all_host_keys(),
             (Overlay::Onboard(_), Back | Deny) => self.cancel_onboard(),
             (Overlay::Onboard(_), Submit | Confirm) => self.confirm_onboard(),
             (Overlay::Onboard(p), IncludeUnreachable) => {
