@@ -183,11 +183,11 @@ fn onboarding_preview_reachable_and_unreachable() {
         topology: String::new(),
     };
     let mut probes = Vec::new();
-    for i in 0..4 {
+    for (i, fingerprint) in FINGERPRINTS.iter().enumerate().take(4) {
         probes.push(Probe {
             node: node(&format!("gpu-{:02}", i + 1), &format!("127.0.0.{}", 11 + i)),
             result: Ok(Found {
-                host_key: format!("ssh-ed25519 {}", FINGERPRINTS[i]),
+                host_key: format!("ssh-ed25519 {fingerprint}"),
                 detection: if i == 3 {
                     plain.clone()
                 } else {

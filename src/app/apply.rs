@@ -10,6 +10,10 @@ use super::text_input::TextInput;
 use super::{Action, App, Request, scroll_for, view};
 use crate::domain::NodeId;
 
+/// The exporter form's DCGM choice, and its first (default) option.
+const DCGM_FIELD: &str = "DCGM";
+const DCGM_LEAVE: &str = "leave as it is (stop if missing)";
+
 impl App {
     /// Applies one action.
     pub fn apply(&mut self, action: Action) {
@@ -532,6 +536,12 @@ impl App {
                 Check::Optional,
                 "newest in the bundle",
             ));
+            // dcgm-exporter needs DCGM; a node without it stops the install
+            // unless the bundle's DCGM packages may go on.
+            fields.push(Field::choice(
+                DCGM_FIELD,
+                &[DCGM_LEAVE, "install from the bundle where missing"],
+            ));
         }
         // Masked; only a non-root user whose sudo asks for a password needs it.
         fields.push(Field::secret(
@@ -588,6 +598,7 @@ impl App {
                         .value("Sudo password")
                         .filter(|v| !v.is_empty())
                         .map(super::jobs::Secret),
+                    install_dcgm: form.value(DCGM_FIELD).is_some_and(|v| v != DCGM_LEAVE),
                 };
                 let names = targets.iter().map(|&id| self.node_name(id)).collect();
                 let from = req
@@ -595,9 +606,14 @@ impl App {
                     .as_deref()
                     .map(|b| format!(" from {b}"))
                     .unwrap_or_default();
+                let dcgm = if req.install_dcgm && req.component == "dcgm-exporter" {
+                    ", and DCGM from the bundle where it is missing,"
+                } else {
+                    ""
+                };
                 self.mode.push_overlay(Overlay::Confirm(Confirm::new(
                     format!(
-                        "{} {}{}{} on {} node{} over SSH?",
+                        "{} {}{}{}{dcgm} on {} node{} over SSH?",
                         what.word(),
                         req.component,
                         req.version

@@ -9,6 +9,7 @@
 //! the previous version back, restarts it and says why.
 
 pub mod component;
+pub mod dcgm;
 pub mod runner;
 pub mod stack;
 pub mod unit;
@@ -116,6 +117,9 @@ pub struct Job<'a> {
     pub ssh: &'a SshOptions,
     /// How long an exporter gets to answer after a start.
     pub verify_timeout: Duration,
+    /// dcgm-exporter on a node without DCGM: install the bundle's DCGM
+    /// packages (the operator said so) instead of stopping.
+    pub install_dcgm: bool,
 }
 
 /// Runs `job`, with progress lines sent to `progress`.
@@ -283,6 +287,9 @@ impl Node<'_> {
                     return Ok(Outcome::Unchanged {
                         version: c.version.clone(),
                     });
+                }
+                if self.kind == ComponentKind::DcgmExporter {
+                    self.ensure_dcgm(bundle, job.install_dcgm, progress).await?;
                 }
                 let bytes = bundle
                     .bytes(c)

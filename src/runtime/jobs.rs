@@ -613,6 +613,7 @@ async fn exporter(
         bundle: bundle.as_ref(),
         ssh: &ssh,
         verify_timeout: Duration::from_secs(20),
+        install_dcgm: req.install_dcgm,
     };
     // Progress lines go to the job's output as they come.
     let (ptx, mut prx) = mpsc::unbounded_channel::<String>();
