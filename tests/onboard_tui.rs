@@ -239,7 +239,7 @@ fn a_pasted_hosts_list_writes_the_reachable_node_and_the_unreachable_after_u() {
     t.keys(&["u"]);
     t.wait_for("Enter writes 1 node to the config: n2", T);
     t.keys(&["Enter"]);
-    t.wait_for("n2 added to the config", T);
+    t.wait_for("n2: added to the config", T);
     assert!(lab.written().contains("name: n2"), "{}", lab.written());
     assert!(read_nodes(&lab.cfg).contains(&"n1".to_string()));
     t.keys(&["q"]);

@@ -832,9 +832,9 @@ async fn add_nodes(
         *c = Some(Arc::new(config.clone()));
     }
     let _ = tx.send(TaskMsg::Reconfigure(Box::new(config))).await;
+    // The notice puts the job's target names before this: not twice.
     JobState::Ok(format!(
-        "{} added to the config; scraping {} now",
-        names.join(", "),
+        "added to the config; scraping {} now",
         if names.len() == 1 { "it" } else { "them" }
     ))
 }
