@@ -237,3 +237,52 @@ fn onboarding_preview_reachable_and_unreachable() {
         nothing_cut(s);
     }
 }
+
+/// The install form's DCGM choice: off by default; chosen, the confirm
+/// says DCGM goes on from the bundle where missing, and the job's request
+/// carries it. Frames at both sizes: the long choice is whole.
+#[test]
+fn install_form_offers_dcgm_from_the_bundle() {
+    use aami_tui::app::Request;
+    use aami_tui::app::jobs::JobInput;
+    let mut app = common::demo_app(4, T);
+    press(&mut app, KeyCode::Char('i'));
+    // Exporter: node_exporter → dcgm-exporter.
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Tab);
+    common::keys(&mut app, "/srv/aami/bundle.tar");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    let (small, big) = both(&mut app, "install_form_dcgm_default");
+    for s in [&small, &big] {
+        assert!(s.contains("DCGM if missing"), "{s}");
+        assert!(s.contains("stop  install from the bundle"), "{s}");
+        nothing_cut(s);
+    }
+    press(&mut app, KeyCode::Right);
+    let (small, _) = both(&mut app, "install_form_dcgm_chosen");
+    nothing_cut(&small);
+    press(&mut app, KeyCode::Enter);
+    let (small, big) = both(&mut app, "install_confirm_dcgm");
+    for s in [&small, &big] {
+        // Wrapped at the box's width: the words, each line whole.
+        assert!(s.contains("and DCGM from the"), "{s}");
+        assert!(s.contains("bundle where it is missing, on 1 node"), "{s}");
+        nothing_cut(s);
+    }
+    press(&mut app, KeyCode::Char('y'));
+    let reqs: Vec<bool> = app
+        .requests
+        .iter()
+        .filter_map(|r| match r {
+            Request::RunJob(spec) => match &spec.input {
+                JobInput::Exporter(req) => {
+                    Some(req.install_dcgm && req.component == "dcgm-exporter")
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reqs, [true], "{:?}", app.requests);
+}

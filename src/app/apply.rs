@@ -11,8 +11,8 @@ use super::{Action, App, Request, scroll_for, view};
 use crate::domain::NodeId;
 
 /// The exporter form's DCGM choice, and its first (default) option.
-const DCGM_FIELD: &str = "DCGM";
-const DCGM_LEAVE: &str = "leave as it is (stop if missing)";
+const DCGM_FIELD: &str = "DCGM if missing";
+const DCGM_LEAVE: &str = "stop";
 
 impl App {
     /// Applies one action.
@@ -540,7 +540,7 @@ impl App {
             // unless the bundle's DCGM packages may go on.
             fields.push(Field::choice(
                 DCGM_FIELD,
-                &[DCGM_LEAVE, "install from the bundle where missing"],
+                &[DCGM_LEAVE, "install from the bundle"],
             ));
         }
         // Masked; only a non-root user whose sudo asks for a password needs it.

@@ -182,7 +182,7 @@ impl super::Node<'_> {
             .collect();
         if !install {
             return Err(super::failed(format!(
-                "{missing}; the bundle carries {} for {}: run again with --install-dcgm (in the TUI, DCGM: install from the bundle) to install it",
+                "{missing}; the bundle carries {} for {}: run again with --install-dcgm (in the TUI's form, DCGM if missing: install from the bundle) to install it",
                 names.join(", "),
                 kind.tool()
             )));
