@@ -178,7 +178,33 @@ pub async fn probe(node: NodeConfig, opts: &SshOptions) -> Probe {
         })
     }
     .await;
+    let node = match &result {
+        Ok(found) => without_impossible_gpu_scrape(node, &found.detection),
+        Err(_) => node,
+    };
     Probe { node, result }
+}
+
+/// A node with no NVIDIA GPU (no nvidia-smi, or it lists none), no DCGM
+/// and nothing on the dcgm-exporter port is written without the default
+/// dcgm-exporter scrape: dcgm-exporter cannot run there, and a scrape that
+/// is always refused would show the node down for good. node_exporter
+/// (and any port the operator set) stays. A GPU node keeps it, DCGM or
+/// not: its exporter is to be installed.
+fn without_impossible_gpu_scrape(mut node: NodeConfig, d: &Detection) -> NodeConfig {
+    let default_port = crate::config::Exporters::default().dcgm;
+    if node.exporters.dcgm.is_some()
+        && node.exporters.dcgm == default_port
+        && d.gpus.is_empty()
+        && !d.dcgm
+        && !node
+            .exporters
+            .dcgm
+            .is_some_and(|p| d.listening.contains(&p))
+    {
+        node.exporters.dcgm = None;
+    }
+    node
 }
 
 /// Probes `nodes`, up to `parallel` at once; the results come in the order
@@ -275,5 +301,37 @@ mod tests {
         let names = |v: Vec<NodeConfig>| v.into_iter().map(|n| n.name).collect::<Vec<_>>();
         assert_eq!(names(to_write(&all, false)), ["a"]);
         assert_eq!(names(to_write(&all, true)), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_node_without_gpus_is_not_scraped_for_dcgm_exporter() {
+        let plain = detect::parse(
+            "== os\nLinux x86_64\n== gpus\nnvidia-smi: not found\n== listen\n0.0.0.0:9100\n",
+        );
+        let written = without_impossible_gpu_scrape(node("a"), &plain);
+        assert_eq!(written.exporters.dcgm, None);
+        assert_eq!(written.exporters.node, Some(9100));
+        // A GPU node keeps it, and so does one answering on the port.
+        let gpu = detect::parse("== gpus\nname, driver_version\nNVIDIA L4, 580.105.08\n");
+        assert_eq!(
+            without_impossible_gpu_scrape(node("b"), &gpu)
+                .exporters
+                .dcgm,
+            Some(9400)
+        );
+        let answering = detect::parse("== listen\n0.0.0.0:9400\n");
+        assert_eq!(
+            without_impossible_gpu_scrape(node("c"), &answering)
+                .exporters
+                .dcgm,
+            Some(9400)
+        );
+        // A port the operator chose stays as chosen.
+        let mut own = node("d");
+        own.exporters.dcgm = Some(9500);
+        assert_eq!(
+            without_impossible_gpu_scrape(own, &plain).exporters.dcgm,
+            Some(9500)
+        );
     }
 }

@@ -435,3 +435,122 @@ fn a_connection_killed_mid_upload_leaves_the_old_version_running() {
             .contains("verified 1.5.0")
     );
 }
+
+/// An upgrade to a build that starts but never answers (`exec sleep`), so
+/// verify waits; returned once the old version has stopped and `current`
+/// points at the new one, with the running `upgrade` command.
+fn upgrade_stuck_after_the_old_stopped(f: &Fixture) -> std::process::Child {
+    let hangs = f.dir.path().join("hangs");
+    std::fs::write(&hangs, "#!/bin/sh\nexec sleep 600\n").unwrap();
+    let bundle = f.dir.path().join("hangs.tar");
+    let o = common::run(&[
+        "bundle",
+        "create",
+        "--output",
+        bundle.to_str().unwrap(),
+        "--component",
+        &format!("node_exporter={NODE_EXPORTER}@1.5.0"),
+        "--component",
+        &format!("node_exporter={}@3.0", hangs.display()),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let b = bundle.to_str().unwrap();
+    let out = f.ok(&[
+        "install",
+        "node_exporter",
+        "--node",
+        "n1",
+        "--bundle",
+        b,
+        "--version",
+        "1.5.0",
+        "--accept-new",
+    ]);
+    assert!(out.contains("installed 1.5.0"), "{out}");
+    let old_pid = std::fs::read_to_string(f.prefix().join("node_exporter/run.pid")).unwrap();
+    let upgrade = Command::new(common::bin())
+        .arg("--config")
+        .arg(&f.config)
+        .args(["upgrade", "node_exporter", "--node", "n1", "--bundle", b])
+        .args(["--version", "3.0", "--verify-timeout", "60"])
+        .env("HOME", f.dir.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("AAMI_CONFIG")
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let old_gone = !Command::new("kill")
+            .args(["-0", old_pid.trim()])
+            .status()
+            .unwrap()
+            .success();
+        if old_gone && f.current() == "3.0" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old version never stopped"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", f.port)).is_err(),
+        "1.5.0 is stopped"
+    );
+    upgrade
+}
+
+/// The connection dies after the old version has stopped (the new one is
+/// being verified): the rollback connects again and puts 1.5.0 back.
+#[test]
+fn a_connection_lost_after_the_old_version_stopped_is_rolled_back_on_a_new_one() {
+    let sshd = common::sshd::start();
+    let f = fixture(&sshd);
+    let upgrade = upgrade_stuck_after_the_old_stopped(&f);
+    assert!(sshd.kill_sessions() >= 1, "no session to kill");
+    let o = upgrade.wait_with_output().unwrap();
+    let out = common::stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", common::stderr(&o));
+    assert!(
+        out.contains("rolled back to 1.5.0, which is running (connected again after"),
+        "{out}"
+    );
+    assert_eq!(f.current(), "1.5.0");
+    let page = f.metrics();
+    assert!(page.contains("version=\"1.5.0\""), "{page}");
+}
+
+/// The node stays unreachable after the old version stopped: the failure
+/// says so and names the command; once the node is back, that command puts
+/// 1.5.0 back.
+#[test]
+fn a_node_unreachable_after_the_old_version_stopped_names_the_rollback_command() {
+    let mut sshd = common::sshd::start();
+    let f = fixture(&sshd);
+    let upgrade = upgrade_stuck_after_the_old_stopped(&f);
+    sshd.stop();
+    let o = upgrade.wait_with_output().unwrap();
+    let out = common::stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", common::stderr(&o));
+    assert!(
+        out.contains("rolling back to 1.5.0 needs the node, which is unreachable (cannot connect to 127.0.0.1"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "when the node answers again, run `aami-tui rollback node_exporter --node n1`"
+        ),
+        "{out}"
+    );
+    assert_eq!(f.current(), "3.0");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", f.port)).is_err());
+    sshd.restart();
+    let out = f.ok(&["rollback", "node_exporter", "--node", "n1"]);
+    assert!(out.contains("rolled back 3.0 → 1.5.0"), "{out}");
+    assert!(f.metrics().contains("version=\"1.5.0\""));
+}

@@ -239,7 +239,7 @@ fn a_pasted_hosts_list_writes_the_reachable_node_and_the_unreachable_after_u() {
     t.keys(&["u"]);
     t.wait_for("Enter writes 1 node to the config: n2", T);
     t.keys(&["Enter"]);
-    t.wait_for("n2 added to the config", T);
+    t.wait_for("n2: added to the config", T);
     assert!(lab.written().contains("name: n2"), "{}", lab.written());
     assert!(read_nodes(&lab.cfg).contains(&"n1".to_string()));
     t.keys(&["q"]);
@@ -333,4 +333,68 @@ fn nodes_import_onboard_on_the_command_line() {
     let o = run(&["nodes", "import", h, "--onboard", "--include-unreachable"]);
     assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
     assert_eq!(read_nodes(&cfg), ["n1", "n2"]);
+}
+
+/// Four new nodes, four unknown host keys: the dialog shows one and lists
+/// the three waiting (host and fingerprint); `A` accepts all four always,
+/// and the preview follows with no other question.
+#[test]
+fn a_accepts_every_waiting_host_key_at_once() {
+    let lab = lab("accept-all");
+    let t = &lab.t;
+    let user = common::sshd::user();
+    // Three more real sshd, each with its own host key and loopback address
+    // (a node's address is its own), taking the lab's key.
+    let addresses = ["127.0.0.1", "127.0.0.12", "127.0.0.13", "127.0.0.14"];
+    let others: Vec<common::sshd::Sshd> = addresses[1..]
+        .iter()
+        .map(|a| common::sshd::start_with(&format!("ListenAddress {a}")))
+        .collect();
+    for o in &others {
+        o.authorize(&lab.sshd.dir.path().join("user_ed25519.pub"));
+    }
+    let ports: Vec<u16> = std::iter::once(lab.sshd.port)
+        .chain(others.iter().map(|o| o.port))
+        .collect();
+    let mut fingerprints = vec![lab.sshd.host_fingerprint()];
+    fingerprints.extend(others.iter().map(|o| o.host_fingerprint()));
+    t.keys(&["a"]);
+    t.wait_for("Add nodes", T);
+    t.keys(&["Tab", "Tab", "Tab", "Tab"]);
+    t.type_text(&lab.key());
+    let hosts: String = ports
+        .iter()
+        .zip(addresses)
+        .enumerate()
+        .map(|(i, (p, a))| format!("n{} {user}@{a}:{p}\n", i + 1))
+        .collect();
+    t.paste(&hosts);
+    t.wait_for("n4 ", T);
+    t.keys(&["Enter"]);
+    let dialog = t.wait_for("3 more waiting; A accepts all 4 always", T);
+    // Every key is on screen, whole: the one asked about and the three waiting.
+    for ((p, fp), a) in ports.iter().zip(&fingerprints).zip(addresses) {
+        assert!(dialog.contains(fp), "{dialog}");
+        assert!(dialog.contains(&format!("{a}:{p}")), "{dialog}");
+    }
+    assert!(dialog.contains("[ A accept all 4 ]"), "{dialog}");
+    t.keys(&["A"]);
+    let preview = t.wait_for("onboarding preview", T);
+    assert!(preview.contains("4 nodes, 4 reachable"), "{preview}");
+    assert!(!preview.contains("unknown host key"), "{preview}");
+    // All four remembered in aami's known_hosts.
+    let known = std::fs::read_to_string(lab.home.path().join("aami/known_hosts")).unwrap();
+    for (p, a) in ports.iter().zip(addresses) {
+        assert!(
+            known.contains(&format!("[{a}]:{p} ssh-ed25519 ")),
+            "{known}"
+        );
+    }
+    assert_eq!(known.lines().count(), 4, "{known}");
+    t.keys(&["Enter"]);
+    t.wait_for("added to the config", T);
+    let nodes = read_nodes(&lab.cfg);
+    assert_eq!(nodes, ["n1", "n2", "n3", "n4"], "{}", lab.written());
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", T);
 }

@@ -507,9 +507,10 @@ fn quitting_with_jobs_running_asks_first() {
 fn the_sudo_password_is_masked_and_never_printed() {
     let mut app = common::demo_app(4, T);
     press(&mut app, KeyCode::Char('i'));
-    // Exporter, Bundle, Version, Sudo password.
+    // Exporter, Bundle, Version, DCGM if missing, Sudo password.
     press(&mut app, KeyCode::Tab);
     keys(&mut app, "/srv/aami/bundle.tar");
+    press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Tab);
     keys(&mut app, "pw s3cret");

@@ -240,6 +240,7 @@ fn node_exporter_installs_through_sudo_with_a_password() {
         bundle: Some(&bundle),
         ssh: &ssh,
         verify_timeout: T,
+        install_dcgm: false,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();
     let result = rt.block_on(async {

@@ -99,6 +99,9 @@ pub enum Action {
     /// `o` / `a` in the host-key dialog: accept the key once or always
     /// (refusing is `Deny`).
     HostKey(super::host_key::HostKeyAnswer),
+    /// `A` in the host-key dialog: accept always this key and every one
+    /// waiting behind it.
+    AcceptAllHostKeys,
     /// `u` in the onboarding preview: write the unreachable nodes too (or
     /// not).
     IncludeUnreachable,

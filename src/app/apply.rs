@@ -10,6 +10,10 @@ use super::text_input::TextInput;
 use super::{Action, App, Request, scroll_for, view};
 use crate::domain::NodeId;
 
+/// The exporter form's DCGM choice, and its first (default) option.
+const DCGM_FIELD: &str = "DCGM if missing";
+const DCGM_LEAVE: &str = "stop";
+
 impl App {
     /// Applies one action.
     pub fn apply(&mut self, action: Action) {
@@ -176,6 +180,7 @@ impl App {
                 self.answer_host_key(super::host_key::HostKeyAnswer::Refuse);
             }
             (Overlay::HostKey(_), HostKey(answer)) => self.answer_host_key(answer),
+            (Overlay::HostKey(_), AcceptAllHostKeys) => self.accept_all_host_keys(),
             (Overlay::Onboard(_), Back | Deny) => self.cancel_onboard(),
             (Overlay::Onboard(_), Submit | Confirm) => self.confirm_onboard(),
             (Overlay::Onboard(p), IncludeUnreachable) => {
@@ -533,6 +538,12 @@ impl App {
                 Check::Optional,
                 "newest in the bundle",
             ));
+            // dcgm-exporter needs DCGM; a node without it stops the install
+            // unless the bundle's DCGM packages may go on.
+            fields.push(Field::choice(
+                DCGM_FIELD,
+                &[DCGM_LEAVE, "install from the bundle"],
+            ));
         }
         // Masked; only a non-root user whose sudo asks for a password needs it.
         fields.push(Field::secret(
@@ -589,6 +600,7 @@ impl App {
                         .value("Sudo password")
                         .filter(|v| !v.is_empty())
                         .map(super::jobs::Secret),
+                    install_dcgm: form.value(DCGM_FIELD).is_some_and(|v| v != DCGM_LEAVE),
                 };
                 let names = targets.iter().map(|&id| self.node_name(id)).collect();
                 let from = req
@@ -596,9 +608,14 @@ impl App {
                     .as_deref()
                     .map(|b| format!(" from {b}"))
                     .unwrap_or_default();
+                let dcgm = if req.install_dcgm && req.component == "dcgm-exporter" {
+                    ", and DCGM from the bundle where it is missing,"
+                } else {
+                    ""
+                };
                 self.mode.push_overlay(Overlay::Confirm(Confirm::new(
                     format!(
-                        "{} {}{}{} on {} node{} over SSH?",
+                        "{} {}{}{}{dcgm} on {} node{} over SSH?",
                         what.word(),
                         req.component,
                         req.version

@@ -243,6 +243,7 @@ pub static BINDINGS: &[Binding] = &[
     // Unknown host key (added after the table's original rows).
     row(&[Key(KeyCode::Char('o'))], Scope::Overlays(&[O::HostKey]), Action::HostKey(HostKeyAnswer::Once), "o", "accept the key for this connection only (the next one asks again)", Some("accept once")),
     row(&[Key(KeyCode::Char('a'))], Scope::Overlays(&[O::HostKey]), Action::HostKey(HostKeyAnswer::Always), "a", "accept the key and remember it in aami's known_hosts", Some("accept always")),
+    row(&[Key(KeyCode::Char('A'))], Scope::Overlays(&[O::HostKey]), Action::AcceptAllHostKeys, "A", "accept always this key and every one waiting (the dialog lists them)", Some("accept all")),
     row(&[Key(KeyCode::Char('r')), Key(KeyCode::Char('n')), Key(KeyCode::Esc)], Scope::Overlays(&[O::HostKey]), Action::Deny, "r n Esc", "refuse the key: the job fails and says so", Some("refuse")),
     // Onboarding preview (added after the table's original rows).
     row(&[Key(KeyCode::Enter), Key(KeyCode::Char('y'))], Scope::Overlays(&[O::Onboard]), Action::Confirm, "Enter y", "write the listed nodes to the config (one atomic save)", Some("write")),

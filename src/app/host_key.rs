@@ -83,6 +83,34 @@ impl App {
         self.show_next_host_key();
     }
 
+    /// `A`: accept always the question on screen and every one waiting
+    /// now (questions that arrive later are asked as usual).
+    pub fn accept_all_host_keys(&mut self) {
+        let Some(Overlay::HostKey(ask)) = self.mode.remove_overlay(OverlayKind::HostKey) else {
+            return;
+        };
+        let waiting = std::mem::take(&mut self.host_key_queue);
+        let mut hosts: Vec<String> = Vec::new();
+        for a in std::iter::once(*ask).chain(waiting) {
+            let host = format!("{}:{}", a.question.host, a.question.port);
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+            self.requests.push(Request::AnswerHostKey {
+                id: a.id,
+                answer: HostKeyAnswer::Always,
+            });
+        }
+        self.notice = Some(match hosts.as_slice() {
+            [one] => format!("{one}: host key accepted and remembered"),
+            _ => format!(
+                "{} host keys accepted and remembered ({})",
+                hosts.len(),
+                hosts.join(", ")
+            ),
+        });
+    }
+
     /// A job ended (cancelled, most likely): its questions go away.
     pub fn drop_host_keys_of(&mut self, job: JobId) {
         self.host_key_queue.retain(|q| q.job != job);
@@ -149,5 +177,46 @@ mod tests {
         app.drop_host_keys_of(11);
         assert_eq!(app.showing_host_key(), None);
         assert!(app.host_key_queue.is_empty());
+    }
+
+    #[test]
+    fn accept_all_settles_the_shown_and_every_waiting_question() {
+        let mut app = App::new(Fleet::new("c", Vec::new(), 4), Origin::Live, Instant::now());
+        // Nothing shown: nothing to accept.
+        app.accept_all_host_keys();
+        assert!(app.requests.is_empty());
+        app.ask_host_key(ask(1, 10, "a", "SHA256:x"));
+        app.ask_host_key(ask(2, 10, "b", "SHA256:y"));
+        app.ask_host_key(ask(3, 11, "c", "SHA256:z"));
+        app.accept_all_host_keys();
+        let answered: Vec<(u64, HostKeyAnswer)> = app
+            .requests
+            .iter()
+            .map(|r| match r {
+                Request::AnswerHostKey { id, answer } => (*id, *answer),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            answered,
+            [
+                (1, HostKeyAnswer::Always),
+                (2, HostKeyAnswer::Always),
+                (3, HostKeyAnswer::Always)
+            ]
+        );
+        assert_eq!(app.showing_host_key(), None);
+        assert!(app.host_key_queue.is_empty());
+        assert!(
+            app.notice
+                .as_deref()
+                .is_some_and(|n| n.starts_with("3 host keys accepted")),
+            "{:?}",
+            app.notice
+        );
+        // A question after the answer is asked as usual.
+        app.ask_host_key(ask(4, 12, "d", "SHA256:w"));
+        assert_eq!(app.showing_host_key().map(|a| a.id), Some(4));
+        assert_eq!(app.requests.len(), 3);
     }
 }

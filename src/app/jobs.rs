@@ -119,6 +119,9 @@ pub struct ExporterRequest {
     /// For a user whose sudo wants one: fed to `sudo -S` on its standard
     /// input, never logged or shown.
     pub sudo_password: Option<Secret>,
+    /// dcgm-exporter where DCGM is missing: install the bundle's DCGM
+    /// packages.
+    pub install_dcgm: bool,
 }
 
 /// A secret typed into a masked field (the sudo password): never printed,

@@ -30,6 +30,10 @@ pub struct ActionArgs {
     /// Trust and remember host keys not yet known (as StrictHostKeyChecking=accept-new).
     #[arg(long)]
     pub accept_new: bool,
+    /// dcgm-exporter on a node without DCGM: install the bundle's DCGM
+    /// packages (`dcgm` entries, .deb or .rpm) with the node's dpkg or rpm.
+    #[arg(long)]
+    pub install_dcgm: bool,
     /// Seconds an exporter gets to answer after it is started.
     #[arg(long, default_value_t = 20, value_name = "SECONDS")]
     pub verify_timeout: u64,
@@ -109,6 +113,7 @@ pub fn run(flag: Option<&Path>, action: Action, args: ActionArgs) -> color_eyre:
                 bundle: bundle.as_ref(),
                 ssh: &ssh,
                 verify_timeout: Duration::from_secs(args.verify_timeout),
+                install_dcgm: args.install_dcgm,
             };
             async move {
                 let mut quiet = |_: String| {};

@@ -9,6 +9,7 @@
 //! the previous version back, restarts it and says why.
 
 pub mod component;
+pub mod dcgm;
 pub mod runner;
 pub mod stack;
 pub mod unit;
@@ -116,6 +117,9 @@ pub struct Job<'a> {
     pub ssh: &'a SshOptions,
     /// How long an exporter gets to answer after a start.
     pub verify_timeout: Duration,
+    /// dcgm-exporter on a node without DCGM: install the bundle's DCGM
+    /// packages (the operator said so) instead of stopping.
+    pub install_dcgm: bool,
 }
 
 /// Runs `job`, with progress lines sent to `progress`.
@@ -137,7 +141,8 @@ pub async fn run(
             }
         ))
     })?;
-    let session = Session::connect(&SshTarget::from_node(job.node), job.ssh).await?;
+    let target = SshTarget::from_node(job.node);
+    let session = Session::connect(&target, job.ssh).await?;
     let node = Node {
         s: &session,
         kind: job.kind,
@@ -145,7 +150,10 @@ pub async fn run(
         prefix: job.prefix,
         port,
         address: job.node.ip.clone(),
+        name: &job.node.name,
         verify_timeout: job.verify_timeout,
+        reconnect: (&target, job.ssh),
+        switched: std::sync::atomic::AtomicBool::new(false),
     };
     let result = node.act(job, progress).await;
     session.close().await;
@@ -160,7 +168,14 @@ struct Node<'a> {
     prefix: &'a str,
     port: u16,
     address: String,
+    /// The node's name, for the command a failure tells the operator to run.
+    name: &'a str,
     verify_timeout: Duration,
+    /// How to reach the node again when the connection is lost.
+    reconnect: (&'a SshTarget, &'a SshOptions),
+    /// `current` points at the new version (a rollback's links are then
+    /// right for `aami-tui rollback`).
+    switched: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,6 +288,9 @@ impl Node<'_> {
                         version: c.version.clone(),
                     });
                 }
+                if self.kind == ComponentKind::DcgmExporter {
+                    self.ensure_dcgm(bundle, job.install_dcgm, progress).await?;
+                }
                 let bytes = bundle
                     .bytes(c)
                     .ok_or_else(|| failed(format!("{} is not in the bundle", c.path)))?;
@@ -350,6 +368,8 @@ impl Node<'_> {
             self.link("previous", old).await?;
         }
         self.link("current", &c.version).await?;
+        self.switched
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         progress(format!("current → {}", c.version));
         self.configure(init).await?;
         self.start(init).await?;
@@ -362,7 +382,11 @@ impl Node<'_> {
         Ok(())
     }
 
-    /// After a failed switch: back to what ran before, restarted.
+    /// After a failed switch: back to what ran before, restarted. When the
+    /// connection is lost (the old version may be stopped by then), the
+    /// node is connected to again, with the executor's retries and backoff,
+    /// to roll back; when it stays unreachable, the failure says so and
+    /// names the command that finishes the job.
     async fn roll_back_after(
         &self,
         init: Init,
@@ -374,20 +398,72 @@ impl Node<'_> {
             let _ = self.stop(init).await;
             return failed(format!("{why}; nothing ran before, so it is stopped"));
         };
-        let restored = async {
-            self.stop(init).await?;
-            self.link("current", old).await?;
-            if let Some(p) = previous {
-                self.link("previous", p).await?;
+        let restored = match self.restore(init, old, previous).await {
+            Err(InstallError::Ssh(lost)) => {
+                let (target, opts) = self.reconnect;
+                match Session::connect(target, opts).await {
+                    Ok(session) => {
+                        let again = Node {
+                            s: &session,
+                            kind: self.kind,
+                            dir: self.dir.clone(),
+                            prefix: self.prefix,
+                            port: self.port,
+                            address: self.address.clone(),
+                            name: self.name,
+                            verify_timeout: self.verify_timeout,
+                            reconnect: self.reconnect,
+                            switched: std::sync::atomic::AtomicBool::new(false),
+                        };
+                        let r = again.restore(init, old, previous).await;
+                        session.close().await;
+                        r.map(|()| format!(" (connected again after: {lost})"))
+                    }
+                    Err(e) => {
+                        let fix = if self.switched.load(std::sync::atomic::Ordering::Relaxed) {
+                            format!(
+                                "aami-tui rollback {} --node {}",
+                                self.kind.name(),
+                                self.name
+                            )
+                        } else {
+                            format!(
+                                "aami-tui install {} --node {} --version {old} --bundle BUNDLE",
+                                self.kind.name(),
+                                self.name
+                            )
+                        };
+                        return failed(format!(
+                            "{why}; rolling back to {old} needs the node, which is unreachable ({e}): {old} may be stopped; when the node answers again, run `{fix}`"
+                        ));
+                    }
+                }
             }
-            self.start(init).await?;
-            self.verify(init, old).await
-        }
-        .await;
+            other => other.map(|()| String::new()),
+        };
         match restored {
-            Ok(()) => failed(format!("{why}; rolled back to {old}, which is running")),
+            Ok(again) => failed(format!(
+                "{why}; rolled back to {old}, which is running{again}"
+            )),
             Err(e) => failed(format!("{why}; rolling back to {old} failed too: {e}")),
         }
+    }
+
+    /// `current` back to `old` (and `previous` to what it was), started
+    /// and verified.
+    async fn restore(
+        &self,
+        init: Init,
+        old: &str,
+        previous: Option<&str>,
+    ) -> Result<(), InstallError> {
+        self.stop(init).await?;
+        self.link("current", old).await?;
+        if let Some(p) = previous {
+            self.link("previous", p).await?;
+        }
+        self.start(init).await?;
+        self.verify(init, old).await
     }
 
     async fn link(&self, name: &str, version: &str) -> Result<(), InstallError> {

@@ -624,6 +624,7 @@ async fn exporter(
         bundle: bundle.as_ref(),
         ssh: &ssh,
         verify_timeout: Duration::from_secs(20),
+        install_dcgm: req.install_dcgm,
     };
     // Progress lines go to the job's output as they come.
     let (ptx, mut prx) = mpsc::unbounded_channel::<String>();
@@ -848,9 +849,9 @@ async fn add_nodes(
         out.line(line).await;
     }
     let _ = tx.send(TaskMsg::Reconfigure(Box::new(config))).await;
+    // The notice puts the job's target names before this: not twice.
     JobState::Ok(format!(
-        "{} added to the config; scraping {} now{}",
-        names.join(", "),
+        "added to the config; scraping {} now{}",
         if names.len() == 1 { "it" } else { "them" },
         stack.map(|l| format!("; {l}")).unwrap_or_default()
     ))

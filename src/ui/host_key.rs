@@ -1,6 +1,7 @@
 //! The unknown-host-key dialog: which job and node, the host, the key type
 //! and its SHA256 fingerprint, the files that were read, and the three
-//! answers.
+//! answers; when more questions wait, their hosts and fingerprints (as
+//! many as fit) and the key that accepts them all.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,6 +9,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::format::fit;
 use super::popup::centered;
 use super::theme::Theme;
 use crate::app::App;
@@ -67,18 +69,71 @@ pub fn render(app: &App, ask: &HostKeyAsk, theme: &Theme, frame: &mut Frame, are
         );
     }
     lines.push(Line::from(""));
-    let button = |label: &str, style| Span::styled(format!("[ {label} ]"), style);
-    lines.push(
-        Line::from(vec![
-            button("o accept once", theme.text()),
-            Span::raw("  "),
-            button("a accept always", theme.severity(Severity::Warning)),
-            Span::raw("  "),
-            button("r refuse", theme.selected().add_modifier(Modifier::BOLD)),
-        ])
-        .centered(),
-    );
     let waiting = app.host_key_queue.len();
+    // Rows left for the waiting list (after its heading and the blank line
+    // below it): the box, buttons and borders included, fits the area.
+    let avail = (area.height as usize).saturating_sub(lines.len() + 3);
+    if waiting > 0 && avail >= 2 {
+        let room = avail - 2;
+        lines.push(Line::from(Span::styled(
+            fit(
+                &format!(
+                    " {waiting} more waiting; A accepts all {} always:",
+                    waiting + 1
+                ),
+                inner_w,
+            ),
+            theme.title(),
+        )));
+        let shown = if waiting <= room {
+            waiting
+        } else {
+            room.saturating_sub(1)
+        };
+        let host_w = app
+            .host_key_queue
+            .iter()
+            .map(|a| a.question.host.chars().count() + 1 + a.question.port.to_string().len())
+            .max()
+            .unwrap_or(0);
+        for a in app.host_key_queue.iter().take(shown) {
+            let w = &a.question;
+            let host = format!("{}:{}", sanitize(&w.host), w.port);
+            lines.push(Line::from(Span::styled(
+                fit(
+                    &format!("   {host:<host_w$}  {}", sanitize(&w.fingerprint)),
+                    inner_w,
+                ),
+                theme.text(),
+            )));
+        }
+        if shown < waiting {
+            lines.push(Line::from(Span::styled(
+                format!("   … and {} more", waiting - shown),
+                theme.dim(),
+            )));
+        }
+        lines.push(Line::from(""));
+    }
+    let button = |label: &str, style| Span::styled(format!("[ {label} ]"), style);
+    let mut buttons = vec![
+        button("o accept once", theme.text()),
+        Span::raw("  "),
+        button("a accept always", theme.severity(Severity::Warning)),
+        Span::raw("  "),
+    ];
+    if waiting > 0 {
+        buttons.push(button(
+            &format!("A accept all {}", waiting + 1),
+            theme.severity(Severity::Warning),
+        ));
+        buttons.push(Span::raw("  "));
+    }
+    buttons.push(button(
+        "r refuse",
+        theme.selected().add_modifier(Modifier::BOLD),
+    ));
+    lines.push(Line::from(buttons).centered());
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border(true))

@@ -34,17 +34,18 @@ fn widths(rows: &[Vec<String>], inner: usize) -> Vec<usize> {
         }
     }
     let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * (w.len() - 1) + 1;
-    // The widest of system, GPUs and exporters gives a column at a time,
-    // so they shrink evenly; the name, address and fingerprint stay whole.
-    while total(&w) + 1 > inner {
-        let Some(&col) = [2, 3, 5]
-            .iter()
-            .filter(|&&c| w[c] > 10)
-            .max_by_key(|&&c| w[c])
-        else {
-            break;
-        };
-        w[col] -= 1;
+    // Shrinking goes in stages, each until the table fits: the widest of
+    // system, GPUs and exporters a column at a time (so they shrink evenly)
+    // down to 10; then the host key down to 20 (`SHA256:` and 12 characters
+    // to compare, the dialog showed it whole); then the free columns down
+    // to 6. The name and address stay whole.
+    for (cols, min) in [(&[2, 3, 5][..], 10), (&[6][..], 20), (&[2, 3, 5][..], 6)] {
+        while total(&w) + 1 > inner {
+            let Some(&col) = cols.iter().filter(|&&c| w[c] > min).max_by_key(|&&c| w[c]) else {
+                break;
+            };
+            w[col] -= 1;
+        }
     }
     w
 }
@@ -99,14 +100,18 @@ pub fn render(p: &OnboardPreview, theme: &Theme, frame: &mut Frame, area: Rect) 
             match writes.len() {
                 0 => " Enter writes nothing: no node is reachable (u includes the unreachable)"
                     .to_string(),
-                n => format!(
-                    " Enter writes {n} node{} to the config: {}",
-                    if n == 1 { "" } else { "s" },
-                    writes
-                        .iter()
-                        .map(|r| r.node.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                // The names as far as they fit, ending in `…`.
+                n => fit(
+                    &format!(
+                        " Enter writes {n} node{} to the config: {}",
+                        if n == 1 { "" } else { "s" },
+                        writes
+                            .iter()
+                            .map(|r| r.node.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    inner.saturating_sub(1),
                 ),
             },
             theme.title(),

@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 pub mod fleets;
+pub mod netns;
 pub mod pages;
 pub mod proptest_runner;
 pub mod raw_http;

@@ -62,12 +62,18 @@ pub fn start_with(extra: &str) -> Sshd {
         ),
     )
     .expect("sshd_config");
+    let child = spawn(d, port);
+    Sshd { child, port, dir }
+}
+
+/// Runs sshd on the config in `dir` and waits until `port` answers.
+fn spawn(dir: &Path, port: u16) -> Child {
     let child = Command::new("/usr/sbin/sshd")
         .arg("-D")
         .arg("-E")
-        .arg(d.join("sshd.log"))
+        .arg(dir.join("sshd.log"))
         .arg("-f")
-        .arg(d.join("sshd_config"))
+        .arg(dir.join("sshd_config"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -77,7 +83,7 @@ pub fn start_with(extra: &str) -> Sshd {
         assert!(Instant::now() < deadline, "sshd did not start");
         std::thread::sleep(Duration::from_millis(20));
     }
-    Sshd { child, port, dir }
+    child
 }
 
 impl Sshd {
@@ -109,6 +115,19 @@ impl Sshd {
             }
         }
         killed
+    }
+
+    /// The node goes away: its sessions and the listener are killed, so
+    /// nothing answers on the port until [`Sshd::restart`].
+    pub fn stop(&mut self) {
+        self.kill_sessions();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The node is back: sshd again on the same port, keys and config.
+    pub fn restart(&mut self) {
+        self.child = spawn(self.dir.path(), self.port);
     }
 
     /// What sshd logged so far.
