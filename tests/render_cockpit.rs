@@ -534,3 +534,16 @@ fn the_sudo_password_is_masked_and_never_printed() {
     let s = frame(&mut app, &Theme::mono(), 120, 40);
     assert!(!s.contains("s3cret"), "{s}");
 }
+
+#[test]
+fn a_notice_longer_than_the_footer_ends_in_an_ellipsis() {
+    let mut app = common::demo_app(4, T);
+    let long = "late-node: added to the config; scraping it now; stack: targets/node_exporter.json, targets/dcgm-exporter.json rewritten in /opt/aami/stack; Prometheus reads them without a restart";
+    app.notice = Some(long.to_string());
+    for w in [80u16, 160] {
+        let screen = common::text(&common::draw(&app, &Theme::mono(), w, 24));
+        let footer = screen.lines().last().unwrap_or("");
+        assert!(footer.ends_with('…'), "{w} columns: {footer:?}");
+        assert!(footer.starts_with(" late-node: added"), "{footer:?}");
+    }
+}

@@ -130,7 +130,7 @@ async fn the_tui_shows_the_stack_switches_query_mode_and_adds_a_node_to_its_targ
         t.keys(&["u"]);
         t.wait_for("Enter writes 1 node to the config: late-node", wait);
         t.keys(&["Enter"]);
-        let done = t.wait_for("late-node added to the config", wait);
+        let done = t.wait_for("late-node: added to the config", wait);
         assert!(done.contains("targets/dcgm-exporter.json"), "{done}");
     });
     let targets =

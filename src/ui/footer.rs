@@ -48,8 +48,13 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             ])
         }
         _ => match &app.notice {
+            // One row: a long notice ends in `…` (the whole text stays in
+            // the action log) rather than stopping mid-word at the edge.
             Some(n) => Line::from(Span::styled(
-                format!(" {}", crate::text::sanitize(n)),
+                super::format::fit(
+                    &format!(" {}", crate::text::sanitize(n)),
+                    area.width as usize,
+                ),
                 theme.severity(Severity::Warning),
             )),
             None => Line::from(Span::styled(
