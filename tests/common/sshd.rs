@@ -91,8 +91,15 @@ impl Sshd {
     /// listener's children, as a dropped network or a crashed node would
     /// end them; the listener stays. Returns how many were killed.
     pub fn kill_sessions(&self) -> usize {
+        kill(&self.session_pids())
+    }
+
+    /// The session processes (children of the listener) as they are now:
+    /// listed first and killed after, so that a session the client opens
+    /// again while they die is not killed too.
+    fn session_pids(&self) -> Vec<u32> {
         let listener = self.child.id();
-        let mut killed = 0;
+        let mut pids = Vec::new();
         for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
             let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
                 continue;
@@ -105,24 +112,21 @@ impl Sshd {
                 .split_whitespace()
                 .nth(1)
                 .and_then(|p| p.parse::<u32>().ok());
-            if ppid == Some(listener)
-                && Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .status()
-                    .is_ok_and(|s| s.success())
-            {
-                killed += 1;
+            if ppid == Some(listener) {
+                pids.push(pid);
             }
         }
-        killed
+        pids
     }
 
-    /// The node goes away: its sessions and the listener are killed, so
-    /// nothing answers on the port until [`Sshd::restart`].
+    /// The node goes away: the listener is killed first, so that the
+    /// client cannot connect again in between, then its sessions; nothing
+    /// answers on the port until [`Sshd::restart`].
     pub fn stop(&mut self) {
-        self.kill_sessions();
+        let sessions = self.session_pids();
         let _ = self.child.kill();
         let _ = self.child.wait();
+        kill(&sessions);
     }
 
     /// The node is back: sshd again on the same port, keys and config.
@@ -178,4 +182,16 @@ impl Sshd {
             .expect("key blob")
             .to_string()
     }
+}
+
+/// SIGKILLs `pids`; how many were killed.
+fn kill(pids: &[u32]) -> usize {
+    pids.iter()
+        .filter(|pid| {
+            Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .count()
 }
