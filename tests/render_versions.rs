@@ -100,7 +100,10 @@ fn an_ok_exporter_job_records_its_version_and_a_failed_one_does_not() {
     assert_eq!(on2[0].version, "3.3.5");
     let job = on2[0].job.as_ref().unwrap();
     assert_eq!((job.word.as_str(), job.at_unix), ("installed", Some(AT)));
-    assert!(app.exporter_versions(n3).is_empty(), "a failed job records nothing");
+    assert!(
+        app.exporter_versions(n3).is_empty(),
+        "a failed job records nothing"
+    );
     // An uninstall forgets it.
     let spec = app
         .jobs
@@ -171,12 +174,18 @@ fn wide_fleet_pane_has_an_exporters_column_and_80_columns_do_not() {
     }
     let row2 = big.lines().find(|l| l.contains("gpu-node-02")).unwrap();
     // 23 cells at 160 columns: a long version is cut, whole in the node pane.
-    assert!(row2.trim_end().ends_with("node 1.5.0 dcgm 3.3.5-…"), "{row2}");
+    assert!(
+        row2.trim_end().ends_with("node 1.5.0 dcgm 3.3.5-…"),
+        "{row2}"
+    );
     let row1 = big.lines().find(|l| l.contains("gpu-node-01")).unwrap();
     assert!(row1.trim_end().ends_with("node 1.5.0"), "{row1}");
     let row5 = big.lines().find(|l| l.contains("gpu-node-05")).unwrap();
     assert!(row5.trim_end().ends_with(" -"), "unknown: {row5}");
-    assert!(row2.contains("gpu_type=h100,rack=r1"), "labels whole: {row2}");
+    assert!(
+        row2.contains("gpu_type=h100,rack=r1"),
+        "labels whole: {row2}"
+    );
     snap!("fleet_versions_160x48", big);
     let small = frame(&mut app, &Theme::mono(), 80, 24);
     let plain = frame(&mut common::demo_app(12, T), &Theme::mono(), 80, 24);
@@ -189,5 +198,9 @@ fn wide_fleet_pane_has_an_exporters_column_and_80_columns_do_not() {
             .map(str::to_string)
             .collect::<Vec<_>>()
     };
-    assert_eq!(table(&small), table(&plain), "at 80 columns nothing changes");
+    assert_eq!(
+        table(&small),
+        table(&plain),
+        "at 80 columns nothing changes"
+    );
 }

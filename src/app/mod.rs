@@ -224,8 +224,7 @@ impl App {
                     // verify that ended in a rollback): only OK counts.
                     if let (jobs::JobState::Ok(_), Some(report)) = (&job.state, &job.exporter) {
                         for &node in &job.targets {
-                            self.exporter_versions
-                                .record(node, report, self.wall_clock);
+                            self.exporter_versions.record(node, report, self.wall_clock);
                         }
                     }
                     let names = job.target_names.join(", ");

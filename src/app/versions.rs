@@ -101,7 +101,10 @@ pub fn shown(fleet: &Fleet, jobs: &ExporterVersions, node: NodeId) -> Vec<ShownV
     }
     out.sort_by_key(|s| {
         (
-            ORDER.iter().position(|o| *o == s.component).unwrap_or(ORDER.len()),
+            ORDER
+                .iter()
+                .position(|o| *o == s.component)
+                .unwrap_or(ORDER.len()),
             s.component.clone(),
         )
     });

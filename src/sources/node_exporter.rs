@@ -107,6 +107,6 @@ mod tests {
         assert!(h.cpu_count.is_some_and(|c| c >= 1));
         let e2e = parse(E2E).expect("host figures");
         assert_eq!(e2e.exporter_version, None, "no sample, no version");
-        assert!(e2e.hostname.is_some());
+        assert!(e2e.mem_total_bytes.is_some());
     }
 }

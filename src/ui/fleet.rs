@@ -218,28 +218,28 @@ pub fn render(
     )
     .style(theme.column_header());
     let rows = on_screen.into_iter().map(|(pos, id, versions)| {
-            let n = &app.fleet.nodes[id];
-            let selected = Some(pos) == sel_pos;
-            let marker = match (selected, app.ui.marks.contains(&id)) {
-                (true, true) => "▶●",
-                (true, false) => "▶ ",
-                (false, true) => " ●",
-                (false, false) => "  ",
-            };
-            let cells = std::iter::once(Cell::from(marker)).chain(cols.iter().map(|(c, w)| {
-                if *c == Col::Exporters {
-                    exporters_cell(&versions, *w, theme)
-                } else {
-                    cell(*c, *w, n, theme)
-                }
-            }));
-            let row = Row::new(cells);
-            if selected {
-                row.style(theme.selected())
+        let n = &app.fleet.nodes[id];
+        let selected = Some(pos) == sel_pos;
+        let marker = match (selected, app.ui.marks.contains(&id)) {
+            (true, true) => "▶●",
+            (true, false) => "▶ ",
+            (false, true) => " ●",
+            (false, false) => "  ",
+        };
+        let cells = std::iter::once(Cell::from(marker)).chain(cols.iter().map(|(c, w)| {
+            if *c == Col::Exporters {
+                exporters_cell(&versions, *w, theme)
             } else {
-                row
+                cell(*c, *w, n, theme)
             }
-        });
+        }));
+        let row = Row::new(cells);
+        if selected {
+            row.style(theme.selected())
+        } else {
+            row
+        }
+    });
     let widths: Vec<Constraint> = std::iter::once(Constraint::Length(2))
         .chain(cols.iter().map(|(_, w)| Constraint::Length(*w)))
         .collect();
@@ -424,9 +424,8 @@ mod tests {
 
     #[test]
     fn exporters_column_only_where_nothing_is_squeezed() {
-        let width_of = |cols: &[(Col, u16)], col: Col| {
-            cols.iter().find(|(c, _)| *c == col).map(|(_, w)| *w)
-        };
+        let width_of =
+            |cols: &[(Col, u16)], col: Col| cols.iter().find(|(c, _)| *c == col).map(|(_, w)| *w);
         // 160 columns (159 past the marker), names of 11, labels of 21.
         let plain = layout(159, 11, 21, false);
         let with = layout(159, 11, 21, true);
