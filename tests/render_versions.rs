@@ -155,6 +155,21 @@ fn node_pane_shows_exporter_versions_80x24_and_160x48() {
     );
     snap!("node_versions_80x24", small);
     snap!("node_versions_160x48", big);
+    // A version is text from the network: its control bytes are shown as
+    // U+FFFD in either pane (ratatui alone would silently drop them and
+    // run the rest together), never written to the terminal.
+    let n3 = node(&app, "gpu-node-03");
+    app.fleet.nodes[n3].host.as_mut().unwrap().exporter_version =
+        Some("1.5.0\u{1b}]52;c;aGk=\u{7}\u{1b}[2J".into());
+    press(&mut app, KeyCode::Esc);
+    let fleet = frame(&mut app, &Theme::mono(), 160, 48);
+    app.ui.selected = Some(n3);
+    press(&mut app, KeyCode::Enter);
+    let pane = frame(&mut app, &Theme::mono(), 160, 48);
+    for s in [&fleet, &pane] {
+        assert!(!s.contains(['\u{1b}', '\u{7}']), "{s}");
+        assert!(s.contains("1.5.0\u{fffd}]52;c;aGk=\u{fffd}"), "{s}");
+    }
     // A node with no version known has no exporters line.
     press(&mut app, KeyCode::Esc);
     app.ui.selected = Some(node(&app, "gpu-node-05"));
