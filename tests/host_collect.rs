@@ -2,7 +2,8 @@
 //! asks for only the collectors it reads (`collect[]`), falls back to the
 //! whole page when the exporter refuses that (a named collector turned
 //! off), and with a slower host cadence repeats the last host answer in
-//! between.
+//! between. The version node_exporter names in its build info comes with
+//! the narrowed page and is the binary's own.
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
@@ -106,4 +107,41 @@ async fn slower_host_cadence_repeats_the_last_answer() {
     assert_eq!(clocks[0], clocks[1]);
     assert_eq!(clocks[0], clocks[2]);
     assert!(clocks[3] > clocks[0], "{clocks:?}");
+}
+
+/// The version `prometheus-node-exporter --version` prints
+/// (`node_exporter, version 1.5.0 (branch: …)`).
+fn binary_version() -> String {
+    let out = std::process::Command::new("/usr/bin/prometheus-node-exporter")
+        .arg("--version")
+        .output()
+        .unwrap();
+    // Older releases print it on standard error.
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = text.split_once("version ").unwrap().1;
+    after.split_whitespace().next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scraped_version_is_the_binarys_own() {
+    let ne = common::servers::node_exporter("127.0.0.1");
+    let want = binary_version();
+    assert!(want.starts_with(char::is_numeric), "{want:?}");
+    let out = Collector::new(host_only(&ne.url), LIMITS, 2)
+        .refresh()
+        .await;
+    let host = out[0]
+        .host
+        .clone()
+        .expect("host exporter configured")
+        .expect("host read");
+    assert_eq!(
+        host.exporter_version.as_deref(),
+        Some(want.as_str()),
+        "the narrowed (collect[]) page carries node_exporter_build_info"
+    );
 }

@@ -271,7 +271,8 @@ fn the_systemd_unit_matches_its_golden_file_and_systemd_accepts_it() {
 
 /// The same install from the TUI, as an operator does it: `i` on the node,
 /// the form (exporter, bundle), the confirm that lists the node, `y`, and
-/// the job in the action log until it says ok; then /metrics answers.
+/// the job in the action log until it says ok; then /metrics answers, and
+/// the fleet and node panes show the version.
 #[test]
 fn install_from_the_tui_keyboard_only() {
     common::require("tmux", "tmux");
@@ -337,6 +338,16 @@ fn install_from_the_tui_keyboard_only() {
     assert!(row.contains(" ok "), "{log}");
     assert!(f.metrics().contains("node_cpu_seconds_total"));
     assert!(f.current().ends_with("1.5.0"), "{}", f.current());
+    // The fleet and node panes say what runs there now.
+    t.keys(&["1"]);
+    let fleet = t.wait_for("EXPORTERS", std::time::Duration::from_secs(10));
+    assert!(fleet.contains("node 1.5.0"), "{fleet}");
+    t.keys(&["Enter"]);
+    let pane = t.wait_for(
+        "exporters  node_exporter 1.5.0 (installed ",
+        std::time::Duration::from_secs(10),
+    );
+    assert!(pane.contains(" UTC)"), "{pane}");
     t.keys(&["q"]);
     t.wait_for("EXIT=0", std::time::Duration::from_secs(10));
 }

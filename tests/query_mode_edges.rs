@@ -1,8 +1,9 @@
 //! Query mode against a real Prometheus where the fleet is not all healthy:
 //! a node whose exporter never answers (`up` 0), a node with host metrics
-//! but no GPU series, an exporter that stops (its series go stale), and a
-//! node found by the exporter's `Hostname` because its `instance` is a
-//! name, not the configured address.
+//! but no GPU series (a real node_exporter, whose version comes too), an
+//! exporter that stops (its series go stale), and a node found by the
+//! exporter's `Hostname` because its `instance` is a name, not the
+//! configured address.
 #![allow(clippy::unwrap_used)] // tests unwrap: a failure is the report
 
 mod common;
@@ -51,9 +52,10 @@ async fn refresh(config: &Config) -> Vec<ScrapeOutcome> {
 async fn unhealthy_nodes_through_prometheus() {
     let t4 = fixture("dcgm/derived_TeslaT4x1_dcgm-4.7-metric-names.prom");
     let a100 = fixture("dcgm/nvidia-cloud-native-docs_A100x1_MIG-1g.5gb_dcgm-exporter_sample.prom");
-    let host_page = fixture("node_exporter/node_exporter_e2e-output_linux.txt");
     let gone = format!("127.0.5.1:{}", closed_port("127.0.5.1"));
-    let host_only = PageServer::start("127.0.5.2", host_page).await;
+    // A real node_exporter (Debian package): host figures and its build info.
+    let host_only = servers::node_exporter("127.0.5.2");
+    let host_only_target = host_only.url.trim_start_matches("http://").to_string();
     let stops = PageServer::start("127.0.5.3", t4.clone()).await;
     // Scraped as `localhost:PORT`: the instance names no configured address.
     let by_hostname = PageServer::start("127.0.0.1", a100.clone()).await;
@@ -74,7 +76,7 @@ async fn unhealthy_nodes_through_prometheus() {
             "dcgm",
             vec![gone.clone(), stops.target(), by_hostname_target.clone()],
         ),
-        ("node", vec![host_only.target()]),
+        ("node", vec![host_only_target]),
     ]);
     config.prometheus.url = Some(prom.url.clone());
     servers::wait_for_value(
@@ -116,6 +118,12 @@ async fn unhealthy_nodes_through_prometheus() {
         .and_then(|h| h.as_ref().ok())
         .expect("host figures through the API");
     assert!(host.mem_total_bytes.is_some_and(|b| b > 0.0), "{host:?}");
+    assert!(
+        host.exporter_version
+            .as_deref()
+            .is_some_and(|v| v.starts_with(char::is_numeric)),
+        "node_exporter_build_info's version through the API: {host:?}"
+    );
     let t4_gpus = out[2].gpus.as_ref().expect("the T4 while it is up");
     assert_eq!(t4_gpus.len(), 1);
     assert_eq!(t4_gpus[0].model, "Tesla T4");

@@ -178,6 +178,8 @@ pub struct Job {
     pub output: Vec<String>,
     /// Where the runtime keeps the full output.
     pub output_file: Option<String>,
+    /// What an exporter job left running on its node, once it says.
+    pub exporter: Option<ExporterReport>,
 }
 
 impl Job {
@@ -190,6 +192,18 @@ impl Job {
                 .saturating_duration_since(start),
         )
     }
+}
+
+/// What an exporter job left on its node, reported before it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExporterReport {
+    /// `node_exporter`, `dcgm-exporter` or `all-smi`.
+    pub component: String,
+    /// The version now running; `None` once uninstalled.
+    pub version: Option<String>,
+    /// What was done: `installed`, `upgraded`, `verified`, `rolled back`,
+    /// `uninstalled`.
+    pub word: String,
 }
 
 /// How far a job got, reported by the runtime.
@@ -208,6 +222,12 @@ pub enum JobEvent {
         id: JobId,
         line: String,
     },
+    /// An exporter job's result on its node; it counts only if the job
+    /// then finishes OK.
+    Exporter {
+        id: JobId,
+        report: ExporterReport,
+    },
     Finished {
         id: JobId,
         state: JobState,
@@ -220,6 +240,7 @@ impl JobEvent {
             JobEvent::Started { id, .. }
             | JobEvent::Progress { id, .. }
             | JobEvent::Output { id, .. }
+            | JobEvent::Exporter { id, .. }
             | JobEvent::Finished { id, .. } => *id,
         }
     }
@@ -267,6 +288,7 @@ impl JobBoard {
             finished: None,
             output: Vec::new(),
             output_file: None,
+            exporter: None,
         });
         if self.jobs.len() > KEPT_JOBS
             && let Some(old) = self.jobs.iter().position(|j| !j.state.is_active())
@@ -320,6 +342,7 @@ impl JobBoard {
                 }
                 job.output.push(crate::text::sanitize(&line));
             }
+            JobEvent::Exporter { report, .. } => job.exporter = Some(report),
             JobEvent::Finished { state, .. } => {
                 if !job.state.is_active() {
                     return None;

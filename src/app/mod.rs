@@ -20,6 +20,7 @@ pub mod onboard;
 pub mod remote;
 pub mod stack;
 pub mod text_input;
+pub mod versions;
 pub mod view;
 
 use std::sync::Arc;
@@ -92,6 +93,8 @@ pub struct App {
     pub stack: stack::StackPane,
     /// Where the fleet is read from now (the header says it).
     pub live_source: stack::LiveSource,
+    /// Exporter versions the TUI's own exporter jobs reported, per node.
+    pub exporter_versions: versions::ExporterVersions,
 }
 
 /// Background work the app asks for; the runtime starts it and the answer
@@ -191,6 +194,7 @@ impl App {
             host_key_queue: host_key::HostKeyQueue::new(),
             stack: stack::StackPane::default(),
             live_source: stack::LiveSource::Direct,
+            exporter_versions: versions::ExporterVersions::default(),
         }
     }
 
@@ -216,6 +220,13 @@ impl App {
                     self.drop_host_keys_of(*id);
                 }
                 if let Some(job) = self.jobs.apply(ev, self.now) {
+                    // A failed job may have reported before it failed (a
+                    // verify that ended in a rollback): only OK counts.
+                    if let (jobs::JobState::Ok(_), Some(report)) = (&job.state, &job.exporter) {
+                        for &node in &job.targets {
+                            self.exporter_versions.record(node, report, self.wall_clock);
+                        }
+                    }
                     let names = job.target_names.join(", ");
                     match &job.state {
                         jobs::JobState::Failed(why) => {
@@ -333,6 +344,11 @@ impl App {
             .get(id)
             .map(|n| crate::text::sanitize(&n.spec.name))
             .unwrap_or_default()
+    }
+
+    /// Every exporter version known for node `id`, node_exporter first.
+    pub fn exporter_versions(&self, id: NodeId) -> Vec<versions::ShownVersion> {
+        versions::shown(&self.fleet, &self.exporter_versions, id)
     }
 
     /// The action log's rows: jobs, newest first.

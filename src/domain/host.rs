@@ -16,6 +16,9 @@ pub struct HostSample {
     pub boot_time_seconds: Option<f64>,
     pub time_seconds: Option<f64>,
     pub hostname: Option<String>,
+    /// The `version` label of `node_exporter_build_info`: the node_exporter
+    /// that answered (text from the network: sanitise before display).
+    pub exporter_version: Option<String>,
 }
 
 impl HostSample {

@@ -64,6 +64,31 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// The version left running on the node; `None` once uninstalled.
+    pub fn running_version(&self) -> Option<&str> {
+        match self {
+            Self::Installed { version, .. }
+            | Self::Unchanged { version }
+            | Self::Verified { version } => Some(version),
+            Self::RolledBack { to, .. } => Some(to),
+            Self::Uninstalled { .. } => None,
+        }
+    }
+
+    /// What was done, in a word or two (an unchanged install verified
+    /// what runs).
+    pub fn word(&self) -> &'static str {
+        match self {
+            Self::Installed { from: None, .. } => "installed",
+            Self::Installed { from: Some(_), .. } => "upgraded",
+            Self::Unchanged { .. } | Self::Verified { .. } => "verified",
+            Self::RolledBack { .. } => "rolled back",
+            Self::Uninstalled { .. } => "uninstalled",
+        }
+    }
+}
+
 impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

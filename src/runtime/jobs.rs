@@ -379,7 +379,9 @@ async fn run(
             _ => JobState::Failed("no node to add".into()),
         },
         JobKind::Exporter => match (&spec.input, spec.targets.first()) {
-            (JobInput::Exporter(req), Some(&node)) => exporter(ctx, node, req, out).await,
+            (JobInput::Exporter(req), Some(&node)) => {
+                exporter(ctx, spec.id, node, req, out, tx).await
+            }
             _ => JobState::Failed("no exporter action or node".into()),
         },
         JobKind::Silence | JobKind::ExpireSilence => silence_job(ctx, &spec.input, out).await,
@@ -557,9 +559,11 @@ async fn topology_collect(
 /// Installs, upgrades or verifies an exporter on one node (src/install).
 async fn exporter(
     ctx: &Job<'_>,
+    id: JobId,
     node: usize,
     req: &crate::app::jobs::ExporterRequest,
     out: &mut Output,
+    tx: &mpsc::Sender<TaskMsg>,
 ) -> JobState {
     use crate::install::{Action, ComponentKind};
     let config = match ctx.config.read() {
@@ -643,7 +647,18 @@ async fn exporter(
         out.line(&line).await;
     }
     match result {
-        Ok(outcome) => JobState::Ok(format!("{} {outcome}", kind.name())),
+        Ok(outcome) => {
+            // What runs now, for the fleet and node panes.
+            let report = crate::app::jobs::ExporterReport {
+                component: kind.name().to_string(),
+                version: outcome.running_version().map(str::to_string),
+                word: outcome.word().to_string(),
+            };
+            let _ = tx
+                .send(TaskMsg::App(Event::Job(JobEvent::Exporter { id, report })))
+                .await;
+            JobState::Ok(format!("{} {outcome}", kind.name()))
+        }
         Err(e) => {
             let why = e.to_string();
             out.line(&why).await;

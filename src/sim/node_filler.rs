@@ -46,8 +46,9 @@ const COLLECTOR_PREFIXES: &[(&str, &[&str])] = &[
 ];
 
 /// Families node_exporter serves whatever collectors are asked for: its own
-/// process and Go runtime.
-const ALWAYS: &[&str] = &["go_", "process_", "promhttp_"];
+/// process, Go runtime and build info (the capture has the build info's
+/// HELP and TYPE but no sample, so the demo reports no version).
+const ALWAYS: &[&str] = &["go_", "process_", "promhttp_", "node_exporter_build_info"];
 
 /// The family a line belongs to: a sample's metric name, or the name a
 /// `# HELP` / `# TYPE` line gives.

@@ -13,6 +13,8 @@ pub const FAMILIES: &[&str] = &[
     "node_boot_time_seconds",
     "node_time_seconds",
     "node_uname_info",
+    // Written whatever `collect[]` asks for: the version costs no request.
+    "node_exporter_build_info",
 ];
 
 /// The node_exporter collectors that write [`FAMILIES`], as the query
@@ -69,6 +71,9 @@ pub fn from_samples(samples: &[exposition::MetricSample]) -> Option<HostSample> 
             "node_boot_time_seconds" => h.boot_time_seconds = Some(v),
             "node_time_seconds" => h.time_seconds = Some(v),
             "node_uname_info" => h.hostname = s.label("nodename").map(str::to_string),
+            "node_exporter_build_info" => {
+                h.exporter_version = s.label("version").map(str::to_string)
+            }
             _ => {}
         }
     }
@@ -76,4 +81,32 @@ pub fn from_samples(samples: &[exposition::MetricSample]) -> Option<HostSample> 
         h.cpu_count = Some(cpus.len() as u32);
     }
     Some(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Debian's node_exporter 1.5.0 asked for `collect[]=cpu` alone: the
+    /// build-info line is still there.
+    const DEBIAN_CPU_ONLY: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/node_exporter/node_exporter_debian_1.5.0_collect_cpu.txt"
+    ));
+    /// The upstream end-to-end capture: its build-info family has HELP and
+    /// TYPE but no sample (the test strips the varying version).
+    const E2E: &str = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/node_exporter/node_exporter_e2e-output_linux.txt"
+    ));
+
+    #[test]
+    fn version_from_build_info_of_a_real_page() {
+        let h = parse(DEBIAN_CPU_ONLY).expect("host figures");
+        assert_eq!(h.exporter_version.as_deref(), Some("1.5.0"));
+        assert!(h.cpu_count.is_some_and(|c| c >= 1));
+        let e2e = parse(E2E).expect("host figures");
+        assert_eq!(e2e.exporter_version, None, "no sample, no version");
+        assert!(e2e.mem_total_bytes.is_some());
+    }
 }

@@ -27,7 +27,15 @@ enum Col {
     Health,
     Alerts,
     Xid,
+    /// Shown only where every other column has its room (see [`layout`]).
+    Exporters,
 }
+
+/// The exporters column's narrowest and widest.
+const EXPORTERS_MIN: u16 = 16;
+const EXPORTERS_MAX: u16 = 40;
+/// Most the labels column grows past its own width when there is room.
+const LABELS_EXTRA: u16 = 24;
 
 impl Col {
     /// Display order.
@@ -75,6 +83,7 @@ impl Col {
             Col::Health => "HEALTH",
             Col::Alerts => "ALERTS",
             Col::Xid => "XID",
+            Col::Exporters => "EXPORTERS",
         }
     }
 
@@ -92,12 +101,18 @@ impl Col {
             Col::Health => 6,
             Col::Alerts => 7,
             Col::Xid => 4,
+            Col::Exporters => EXPORTERS_MIN,
         }
     }
 }
 
 /// The columns that fit `width`, in display order, with their widths.
-fn layout(width: u16, name_w: u16) -> Vec<(Col, u16)> {
+/// `labels_need`: the longest labels text. With `versions` (some node's
+/// exporter versions are known) an exporters column comes last, but only
+/// when every other column is there and the labels keep all the room their
+/// text needs: at 160 columns the labels take 46 cells for some 22 of text,
+/// so the versions fit there; at 80 nothing changes.
+fn layout(width: u16, name_w: u16, labels_need: u16, versions: bool) -> Vec<(Col, u16)> {
     let mut chosen = Vec::new();
     let mut used = 1u16; // selection marker
     for c in Col::PRIORITY {
@@ -116,8 +131,20 @@ fn layout(width: u16, name_w: u16) -> Vec<(Col, u16)> {
         .iter()
         .filter_map(|c| chosen.iter().find(|(x, _)| x == c).copied())
         .collect();
+    let mut labels_extra = spare.min(LABELS_EXTRA);
+    if versions && out.len() == Col::ORDER.len() {
+        let labels_want = labels_need
+            .saturating_sub(Col::Labels.width(name_w))
+            .min(labels_extra);
+        let rest = spare - labels_want;
+        if rest > EXPORTERS_MIN {
+            let w = (rest - 1).min(EXPORTERS_MAX);
+            out.push((Col::Exporters, w));
+            labels_extra = (spare - w - 1).min(LABELS_EXTRA);
+        }
+    }
     if let Some(l) = out.iter_mut().find(|(c, _)| *c == Col::Labels) {
-        l.1 += spare.min(24);
+        l.1 += labels_extra;
     }
     out
 }
@@ -155,8 +182,12 @@ pub fn render(
         .max()
         .unwrap_or(4)
         .clamp(4, 20) as u16;
-    // Two columns go to the cursor and mark column.
-    let cols = layout(area.width.saturating_sub(1), name_w);
+    let labels_need = visible
+        .iter()
+        .map(|&i| labels_len(&app.fleet.nodes[i].spec.labels))
+        .max()
+        .unwrap_or(0)
+        .min(u16::MAX as usize) as u16;
     let body_rows = area.height.saturating_sub(1) as usize;
     let sel_pos = app
         .ui
@@ -171,33 +202,44 @@ pub fn render(
             )
         })
         .unwrap_or(0);
-    let header = Row::new(
-        std::iter::once(Cell::from(" ")).chain(cols.iter().map(|(c, _)| Cell::from(c.title()))),
-    )
-    .style(theme.column_header());
-    let rows = visible
+    // The rows on screen, with their exporter versions.
+    let on_screen: Vec<(usize, crate::domain::NodeId, String)> = visible
         .iter()
         .enumerate()
         .skip(start)
         .take(body_rows)
-        .map(|(pos, &id)| {
-            let n = &app.fleet.nodes[id];
-            let selected = Some(pos) == sel_pos;
-            let marker = match (selected, app.ui.marks.contains(&id)) {
-                (true, true) => "▶●",
-                (true, false) => "▶ ",
-                (false, true) => " ●",
-                (false, false) => "  ",
-            };
-            let cells = std::iter::once(Cell::from(marker))
-                .chain(cols.iter().map(|(c, w)| cell(*c, *w, n, theme)));
-            let row = Row::new(cells);
-            if selected {
-                row.style(theme.selected())
+        .map(|(pos, &id)| (pos, id, versions_text(app, id)))
+        .collect();
+    let versions = on_screen.iter().any(|(_, _, v)| !v.is_empty());
+    // Two columns go to the cursor and mark column.
+    let cols = layout(area.width.saturating_sub(1), name_w, labels_need, versions);
+    let header = Row::new(
+        std::iter::once(Cell::from(" ")).chain(cols.iter().map(|(c, _)| Cell::from(c.title()))),
+    )
+    .style(theme.column_header());
+    let rows = on_screen.into_iter().map(|(pos, id, versions)| {
+        let n = &app.fleet.nodes[id];
+        let selected = Some(pos) == sel_pos;
+        let marker = match (selected, app.ui.marks.contains(&id)) {
+            (true, true) => "▶●",
+            (true, false) => "▶ ",
+            (false, true) => " ●",
+            (false, false) => "  ",
+        };
+        let cells = std::iter::once(Cell::from(marker)).chain(cols.iter().map(|(c, w)| {
+            if *c == Col::Exporters {
+                exporters_cell(&versions, *w, theme)
             } else {
-                row
+                cell(*c, *w, n, theme)
             }
-        });
+        }));
+        let row = Row::new(cells);
+        if selected {
+            row.style(theme.selected())
+        } else {
+            row
+        }
+    });
     let widths: Vec<Constraint> = std::iter::once(Constraint::Length(2))
         .chain(cols.iter().map(|(_, w)| Constraint::Length(*w)))
         .collect();
@@ -205,6 +247,45 @@ pub fn render(
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
     );
+}
+
+/// The width of a node's labels as the labels column writes them
+/// (`k=v,k=v`), counted without building the text.
+fn labels_len(labels: &std::collections::BTreeMap<String, String>) -> usize {
+    labels
+        .iter()
+        .map(|(k, v)| k.chars().count() + v.chars().count() + 1)
+        .sum::<usize>()
+        + labels.len().saturating_sub(1)
+}
+
+/// A node's exporter versions, short: `node 1.5.0 dcgm 3.3.5`; empty
+/// when none is known.
+fn versions_text(app: &App, id: crate::domain::NodeId) -> String {
+    app.exporter_versions(id)
+        .iter()
+        .map(|v| {
+            let short = match v.component.as_str() {
+                "node_exporter" => "node",
+                "dcgm-exporter" => "dcgm",
+                other => other,
+            };
+            format!(
+                "{} {}",
+                crate::text::sanitize_max(short, 16),
+                crate::text::sanitize_max(&v.version, 24)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn exporters_cell(versions: &str, w: u16, theme: &Theme) -> Cell<'static> {
+    if versions.is_empty() {
+        Cell::from("-").style(theme.dim())
+    } else {
+        Cell::from(fit(versions, w as usize)).style(theme.dim())
+    }
 }
 
 fn cell<'a>(c: Col, w: u16, n: &'a NodeState, theme: &Theme) -> Cell<'a> {
@@ -308,6 +389,8 @@ fn cell<'a>(c: Col, w: u16, n: &'a NodeState, theme: &Theme) -> Cell<'a> {
             Some((_, x)) => Cell::from(format!("{x}")).style(theme.severity(Severity::Critical)),
             None => Cell::from("-").style(Style::default().patch(theme.dim())),
         },
+        // Written by the caller, which knows the versions.
+        Col::Exporters => Cell::from(""),
     }
 }
 
@@ -317,14 +400,48 @@ mod tests {
 
     #[test]
     fn narrow_terminals_keep_the_important_columns() {
-        let cols: Vec<Col> = layout(80, 12).into_iter().map(|(c, _)| c).collect();
+        let cols: Vec<Col> = layout(80, 12, 21, true)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
         assert!(
             cols.contains(&Col::Node) && cols.contains(&Col::State) && cols.contains(&Col::Util)
         );
         assert!(!cols.contains(&Col::Labels));
-        let total: u16 = layout(80, 12).iter().map(|(_, w)| w + 1).sum::<u16>() + 1;
+        assert!(!cols.contains(&Col::Exporters), "no room at 80");
+        let total: u16 = layout(80, 12, 21, true)
+            .iter()
+            .map(|(_, w)| w + 1)
+            .sum::<u16>()
+            + 1;
         assert!(total <= 80);
-        let wide: Vec<Col> = layout(200, 12).into_iter().map(|(c, _)| c).collect();
+        let wide: Vec<Col> = layout(200, 12, 21, false)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
         assert_eq!(wide.len(), Col::ORDER.len());
+    }
+
+    #[test]
+    fn exporters_column_only_where_nothing_is_squeezed() {
+        let width_of =
+            |cols: &[(Col, u16)], col: Col| cols.iter().find(|(c, _)| *c == col).map(|(_, w)| *w);
+        // 160 columns (159 past the marker), names of 11, labels of 21.
+        let plain = layout(159, 11, 21, false);
+        let with = layout(159, 11, 21, true);
+        assert!(width_of(&with, Col::Exporters).is_some_and(|w| w >= EXPORTERS_MIN));
+        for (c, w) in &plain {
+            let now = width_of(&with, *c).expect("every column kept");
+            assert!(
+                now == *w || (*c == Col::Labels && now >= 22),
+                "{c:?}: {w} → {now}"
+            );
+        }
+        let total: u16 = with.iter().map(|(_, w)| w + 1).sum::<u16>() + 1;
+        assert!(total <= 159, "{total}");
+        // Labels that need their whole extra room keep it.
+        let long_labels = layout(159, 11, 46, true);
+        assert_eq!(width_of(&long_labels, Col::Exporters), None);
+        assert_eq!(width_of(&long_labels, Col::Labels), Some(46));
     }
 }

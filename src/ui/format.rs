@@ -45,6 +45,21 @@ pub fn uptime(secs: f64) -> String {
     }
 }
 
+/// A moment as `03:50 UTC`, with the date in front when it is not the
+/// day of `now` (both seconds since the Unix epoch).
+pub fn clock_utc(at: i64, now: Option<i64>) -> String {
+    let day = at.div_euclid(86_400);
+    let secs = at.rem_euclid(86_400);
+    let hm = format!("{:02}:{:02} UTC", secs / 3600, secs % 3600 / 60);
+    match now {
+        Some(n) if n.div_euclid(86_400) == day => hm,
+        _ => {
+            let (y, m, d) = crate::domain::topology::civil_date(day);
+            format!("{y:04}-{m:02}-{d:02} {hm}")
+        }
+    }
+}
+
 /// Cuts `s` to `width` characters, ending in `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
     if s.chars().count() <= width {

@@ -108,6 +108,48 @@ fn host_line(n: &NodeState, theme: &Theme, width: u16) -> Line<'static> {
     Line::from(format::fit_parts(parts, width as usize))
 }
 
+/// The exporters line: each known exporter's version, and when one of the
+/// TUI's jobs put it there. Always one line: the job times go first when
+/// it is too long, then the end is cut. `None` when nothing is known.
+fn exporters_line(app: &App, id: NodeId, theme: &Theme, width: u16) -> Option<Line<'static>> {
+    let versions = app.exporter_versions(id);
+    if versions.is_empty() {
+        return None;
+    }
+    let text = |with_jobs: bool| {
+        versions
+            .iter()
+            .map(|v| {
+                let mut s = format!(
+                    "{} {}",
+                    crate::text::sanitize_max(&v.component, 20),
+                    crate::text::sanitize_max(&v.version, 24)
+                );
+                if with_jobs && let Some(j) = &v.job {
+                    s.push_str(&format!(" ({}", crate::text::sanitize_max(&j.word, 16)));
+                    if let Some(at) = j.at_unix {
+                        s.push(' ');
+                        s.push_str(&format::clock_utc(at, app.wall_clock));
+                    }
+                    s.push(')');
+                }
+                s
+            })
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    const LABEL: &str = " exporters  ";
+    let room = (width as usize).saturating_sub(LABEL.len());
+    let mut body = text(true);
+    if body.chars().count() > room {
+        body = text(false);
+    }
+    Some(Line::from(vec![
+        Span::styled(LABEL, theme.dim()),
+        Span::styled(fit(&body, room), theme.text()),
+    ]))
+}
+
 /// Widths of the gauge columns for a terminal `width` wide.
 struct Widths {
     bar: usize,
@@ -317,6 +359,7 @@ pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rec
     };
     let w = widths(area.width);
     let mut lines = vec![host_line(n, theme, area.width)];
+    lines.extend(exporters_line(app, id, theme, area.width));
     let mut head = format!(
         " {:<4}{:<w1$}{:<w2$}{:<11}{:<11}",
         "GPU",
@@ -337,6 +380,7 @@ pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rec
         head.push_str("WORKLOAD");
     }
     lines.push(Line::from(Span::styled(head, theme.column_header())));
+    let above_gpus = lines.len() as u16;
     if n.gpus.is_empty() {
         lines.push(Line::from(Span::styled(
             match n.status.reason() {
@@ -400,7 +444,7 @@ pub fn render(app: &App, id: NodeId, theme: &Theme, frame: &mut Frame, area: Rec
         }
     }
     frame.render_widget(Paragraph::new(lines), area);
-    area.height.saturating_sub(2).max(1) as usize
+    area.height.saturating_sub(above_gpus).max(1) as usize
 }
 
 #[cfg(test)]
