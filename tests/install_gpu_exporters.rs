@@ -15,7 +15,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use aami_tui::install::{ComponentKind, unit};
 
@@ -34,71 +34,7 @@ fn build_stub(dir: &Path) -> PathBuf {
     out
 }
 
-struct Node {
-    kind: ComponentKind,
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    bundle: PathBuf,
-    port: u16,
-}
-
-impl Drop for Node {
-    /// Stops whatever exporter the test left running.
-    fn drop(&mut self) {
-        if let Ok(pid) = std::fs::read_to_string(self.home().join("run.pid")) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
-        }
-    }
-}
-
-impl Node {
-    fn home(&self) -> PathBuf {
-        self.dir.path().join("opt").join(self.kind.name())
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(common::bin())
-            .arg("--config")
-            .arg(&self.config)
-            .args(args)
-            .env("HOME", self.dir.path())
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("SSH_AUTH_SOCK")
-            .env_remove("AAMI_CONFIG")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run aami-tui")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "{args:?}: {}{}",
-            common::stdout(&o),
-            common::stderr(&o)
-        );
-        common::stdout(&o)
-    }
-
-    fn current(&self) -> String {
-        std::fs::read_link(self.home().join("current"))
-            .map(|p| p.display().to_string())
-            .unwrap_or_default()
-    }
-
-    fn metrics(&self) -> String {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            reqwest::get(format!("http://127.0.0.1:{}/metrics", self.port))
-                .await
-                .expect("GET /metrics")
-                .text()
-                .await
-                .expect("body")
-        })
-    }
-}
+use common::installed::InstalledNode as Node;
 
 /// A node n1 on `sshd` whose `kind` port is free, and a bundle with the
 /// stub as `kind` at two versions (and the test DCGM package for

@@ -9,77 +9,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use aami_tui::install::{ComponentKind, unit};
 
 const NODE_EXPORTER: &str = "/usr/bin/prometheus-node-exporter";
 
-struct Fixture {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    bundle: PathBuf,
-    port: u16,
-}
-
-impl Drop for Fixture {
-    /// Stops whatever exporter the test left running.
-    fn drop(&mut self) {
-        if let Ok(pid) = std::fs::read_to_string(self.prefix().join("node_exporter/run.pid")) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
-        }
-    }
-}
-
-impl Fixture {
-    fn prefix(&self) -> PathBuf {
-        self.dir.path().join("opt")
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(common::bin())
-            .arg("--config")
-            .arg(&self.config)
-            .args(args)
-            .env("HOME", self.dir.path())
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("SSH_AUTH_SOCK")
-            .env_remove("AAMI_CONFIG")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run aami-tui")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args);
-        assert!(
-            o.status.success(),
-            "{args:?}: {}{}",
-            common::stdout(&o),
-            common::stderr(&o)
-        );
-        common::stdout(&o)
-    }
-
-    fn current(&self) -> String {
-        std::fs::read_link(self.prefix().join("node_exporter/current"))
-            .map(|p| p.display().to_string())
-            .unwrap_or_default()
-    }
-
-    fn metrics(&self) -> String {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            reqwest::get(format!("http://127.0.0.1:{}/metrics", self.port))
-                .await
-                .expect("GET /metrics")
-                .text()
-                .await
-                .expect("body")
-        })
-    }
-}
+use common::installed::InstalledNode as Fixture;
 
 fn fixture(sshd: &common::sshd::Sshd) -> Fixture {
     common::require(NODE_EXPORTER, "prometheus-node-exporter");
@@ -118,6 +55,7 @@ fn fixture(sshd: &common::sshd::Sshd) -> Fixture {
     ]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     Fixture {
+        kind: ComponentKind::NodeExporter,
         dir,
         config,
         bundle,

@@ -30,6 +30,14 @@ pub enum Action {
     Rollback,
 }
 
+/// Starts `run.sh` in the folder given as the one argument, detached
+/// (`setsid -f`), and returns once the script has written this run's pid:
+/// the liveness checks that follow must not read a missing or stale
+/// pidfile (under load the detached shell can be slower than the first
+/// verify round trip, and a starting exporter was then reported as exited).
+pub(crate) const DETACHED_START: &str = "d={}; rm -f \"$d/run.pid\"; setsid -f sh \"$d/run.sh\" >> \"$d/log\" 2>&1 < /dev/null; \
+     i=0; while [ ! -s \"$d/run.pid\" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; true";
+
 impl Action {
     pub fn name(self) -> &'static str {
         match self {
@@ -542,10 +550,7 @@ impl Node<'_> {
             Init::Systemd => {
                 RemoteCommand::template("systemctl restart {}", &[&unit::unit_name(self.kind)])
             }
-            Init::Pidfile => RemoteCommand::template(
-                "d={}; setsid -f sh \"$d/run.sh\" >> \"$d/log\" 2>&1 < /dev/null",
-                &[&self.dir],
-            ),
+            Init::Pidfile => RemoteCommand::template(DETACHED_START, &[&self.dir]),
         };
         self.sh(cmd, None).await.map(|_| ())
     }

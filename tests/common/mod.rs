@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 pub mod fleets;
+pub mod installed;
 pub mod netns;
 pub mod pages;
 pub mod proptest_runner;

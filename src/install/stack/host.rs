@@ -551,13 +551,9 @@ impl Host<'_> {
     pub(super) async fn start(&self, c: StackComponent) -> Result<(), InstallError> {
         let cmd = match self.init {
             Init::Systemd => RemoteCommand::template("systemctl restart {}", &[&unit_name(c)]),
-            // Returns once the detached script has written its pid, so
-            // the liveness checks that follow read this run's pidfile.
-            Init::Pidfile => RemoteCommand::template(
-                "d={}; rm -f \"$d/run.pid\"; setsid -f sh \"$d/run.sh\" >> \"$d/log\" 2>&1 < /dev/null; \
-                 i=0; while [ ! -s \"$d/run.pid\" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; true",
-                &[&self.cdir(c)],
-            ),
+            Init::Pidfile => {
+                RemoteCommand::template(crate::install::DETACHED_START, &[&self.cdir(c)])
+            }
         };
         self.sh(cmd, None).await.map(|_| ())
     }
