@@ -135,7 +135,7 @@ impl StackStatus {
             out.push((
                 Problem::TargetsMissing,
                 format!(
-                    "{} of the {} targets the config expects are not in Prometheus's target files: `aami-tui stack reload` rewrites them",
+                    "{} of the {} targets the config expects are unknown to Prometheus (a server just started finds them within seconds; if this lasts, `aami-tui stack reload` rewrites its target files)",
                     self.targets_expected - known,
                     self.targets_expected
                 ),
@@ -562,6 +562,48 @@ mod tests {
         );
         assert_eq!(family_sum(page, "process_start_time_seconds"), Some(1.7e9));
         assert_eq!(family_sum(page, "absent"), None);
+    }
+
+    #[test]
+    fn expected_targets_prometheus_does_not_know_are_named_only_when_it_answers() {
+        let server = |targets: Option<Targets>| ServerStatus {
+            name: "prometheus".into(),
+            url: "http://127.0.0.1:19090".into(),
+            up: targets.is_some(),
+            error: None,
+            version: None,
+            targets,
+            rules: None,
+            tsdb: None,
+            active_alerts: None,
+        };
+        let status = |targets| StackStatus {
+            servers: vec![server(targets)],
+            expected_targets: BTreeMap::new(),
+            targets_up: 0,
+            targets_expected: 8,
+        };
+        let just_started = status(Some(Targets::default())).problems();
+        let missing: Vec<&String> = just_started
+            .iter()
+            .filter(|(p, _)| *p == Problem::TargetsMissing)
+            .map(|(_, line)| line)
+            .collect();
+        assert_eq!(missing.len(), 1, "{just_started:?}");
+        // Not "missing from the target files": a server just started has
+        // not read them yet.
+        assert!(
+            missing[0]
+                .starts_with("8 of the 8 targets the config expects are unknown to Prometheus")
+                && missing[0].contains("just started"),
+            "{}",
+            missing[0]
+        );
+        let down = status(None).problems();
+        assert!(
+            down.iter().all(|(p, _)| *p != Problem::TargetsMissing),
+            "a server that does not answer knows of nothing: {down:?}"
+        );
     }
 
     #[test]
