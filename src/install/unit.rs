@@ -6,6 +6,22 @@
 
 use super::component::ComponentKind;
 
+/// The kernel and privilege protections every unit aami-tui writes carries,
+/// as the prometheus-community Ansible roles set them: one block, so the
+/// exporter and stack units stay in step.
+pub const KERNEL_HARDENING: &str = "ProtectKernelTunables=yes\n\
+     ProtectKernelModules=yes\n\
+     ProtectKernelLogs=yes\n\
+     ProtectControlGroups=yes\n\
+     ProtectClock=yes\n\
+     ProtectHostname=yes\n\
+     RestrictNamespaces=yes\n\
+     RestrictRealtime=yes\n\
+     RestrictSUIDSGID=yes\n\
+     LockPersonality=yes\n\
+     SystemCallArchitectures=native\n\
+     CapabilityBoundingSet=\n";
+
 /// The unit's file name: `aami-<component>.service`.
 pub fn unit_name(kind: ComponentKind) -> String {
     format!("aami-{}.service", kind.name())
@@ -39,18 +55,7 @@ pub fn render(kind: ComponentKind, prefix: &str, port: u16) -> String {
          ProtectSystem=strict\n\
          ProtectHome=yes\n\
          PrivateTmp=yes\n\
-         ProtectKernelTunables=yes\n\
-         ProtectKernelModules=yes\n\
-         ProtectKernelLogs=yes\n\
-         ProtectControlGroups=yes\n\
-         ProtectClock=yes\n\
-         ProtectHostname=yes\n\
-         RestrictNamespaces=yes\n\
-         RestrictRealtime=yes\n\
-         RestrictSUIDSGID=yes\n\
-         LockPersonality=yes\n\
-         SystemCallArchitectures=native\n\
-         CapabilityBoundingSet=\n"
+         {KERNEL_HARDENING}"
     );
     if !kind.needs_gpu_devices() {
         unit.push_str("PrivateDevices=yes\nProtectProc=invisible\n");

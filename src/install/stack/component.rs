@@ -3,6 +3,7 @@
 //! their systemd unit or run script.
 
 use crate::config::Config;
+use crate::install::unit::KERNEL_HARDENING;
 use crate::ssh::quote;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,18 +186,7 @@ pub fn unit(c: StackComponent, config: &Config, prefix: &str, dir: &str) -> Stri
          PrivateTmp=yes\n\
          PrivateDevices=yes\n\
          ProtectProc=invisible\n\
-         ProtectKernelTunables=yes\n\
-         ProtectKernelModules=yes\n\
-         ProtectKernelLogs=yes\n\
-         ProtectControlGroups=yes\n\
-         ProtectClock=yes\n\
-         ProtectHostname=yes\n\
-         RestrictNamespaces=yes\n\
-         RestrictRealtime=yes\n\
-         RestrictSUIDSGID=yes\n\
-         LockPersonality=yes\n\
-         SystemCallArchitectures=native\n\
-         CapabilityBoundingSet=\n\
+         {KERNEL_HARDENING}\
          \n\
          [Install]\n\
          WantedBy=multi-user.target\n",
