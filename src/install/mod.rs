@@ -13,6 +13,7 @@ pub mod dcgm;
 pub mod runner;
 pub mod stack;
 pub mod unit;
+mod upload;
 
 use std::time::{Duration, Instant};
 
@@ -217,6 +218,16 @@ enum Init {
     Pidfile,
 }
 
+impl upload::Shell for Node<'_> {
+    fn run(
+        &self,
+        cmd: RemoteCommand,
+        input: Option<&[u8]>,
+    ) -> impl std::future::Future<Output = Result<String, InstallError>> + Send {
+        self.sh(cmd, input)
+    }
+}
+
 impl Node<'_> {
     async fn sh(&self, cmd: RemoteCommand, input: Option<&[u8]>) -> Result<String, InstallError> {
         let out = self.s.exec_privileged(&cmd, input).await?;
@@ -359,34 +370,16 @@ impl Node<'_> {
         progress: &mut (dyn FnMut(String) + Send),
     ) -> Result<(), InstallError> {
         let vdir = format!("{}/{}", self.dir, c.version);
-        let part = format!("{vdir}/{}.part", self.kind.name());
-        progress(format!("uploading {} ({} bytes)", c.path, c.size));
-        self.sh(
-            RemoteCommand::template("mkdir -p {} && cat > {}", &[&vdir, &part]),
-            Some(bytes),
+        upload::upload_checked(
+            self,
+            &vdir,
+            self.kind.name(),
+            c,
+            bytes,
+            "the node",
+            progress,
         )
-        .await?;
-        let sum = self
-            .sh(RemoteCommand::template("sha256sum {}", &[&part]), None)
-            .await?;
-        let sum = sum.split_whitespace().next().unwrap_or("");
-        if sum != c.sha256 {
-            return Err(failed(format!(
-                "the upload arrived damaged: sha256 on the node {}, the bundle says {}",
-                crate::text::sanitize_max(sum, 80),
-                c.sha256
-            )));
-        }
-        self.sh(
-            RemoteCommand::template(
-                "chmod 755 {} && mv -f {} {}",
-                &[&part, &part, &format!("{vdir}/{}", self.kind.name())],
-            ),
-            None,
-        )
-        .await?;
-        progress(format!("sha256 checked on the node: {sum}"));
-        Ok(())
+        .await
     }
 
     async fn switch_to(

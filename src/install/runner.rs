@@ -101,3 +101,13 @@ async fn local(
     let text = |b: &[u8]| String::from_utf8_lossy(&b[..b.len().min(MAX_OUTPUT)]).into_owned();
     Ok((out.status.success(), text(&out.stdout), text(&out.stderr)))
 }
+
+impl super::upload::Shell for Runner {
+    fn run(
+        &self,
+        cmd: RemoteCommand,
+        input: Option<&[u8]>,
+    ) -> impl std::future::Future<Output = Result<String, InstallError>> + Send {
+        self.sh(cmd, input)
+    }
+}

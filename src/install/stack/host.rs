@@ -455,32 +455,16 @@ impl Host<'_> {
         if there.split_whitespace().next() == Some(w.sha256.as_str()) {
             return Ok(());
         }
-        let part = format!("{bin}.part");
-        progress(format!("uploading {} ({} bytes)", w.path, w.size));
-        self.sh(
-            RemoteCommand::template("mkdir -p {} && cat > {}", &[&vdir, &part]),
-            Some(bytes),
+        super::super::upload::upload_checked(
+            self.r,
+            &vdir,
+            c.binary(),
+            w,
+            bytes,
+            &self.r.place(),
+            progress,
         )
-        .await?;
-        let sum = self
-            .sh(RemoteCommand::template("sha256sum {}", &[&part]), None)
-            .await?;
-        let sum = sum.split_whitespace().next().unwrap_or("");
-        if sum != w.sha256 {
-            return Err(failed(format!(
-                "the upload arrived damaged: sha256 on {} {}, the bundle says {}",
-                self.r.place(),
-                crate::text::sanitize_max(sum, 80),
-                w.sha256
-            )));
-        }
-        self.sh(
-            RemoteCommand::template("chmod 755 {} && mv -f {} {}", &[&part, &part, &bin]),
-            None,
-        )
-        .await?;
-        progress(format!("sha256 checked on {}: {sum}", self.r.place()));
-        Ok(())
+        .await
     }
 
     pub(super) async fn link(
